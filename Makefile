@@ -1,0 +1,56 @@
+# efspipe — see README.md. Every target works from a clean clone.
+GO        ?= go
+MOUNT     ?= .efspipe
+OUT       ?= out
+FUNCTIONS := ingest split compress checkpoint finalize trigger
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all run test test-go test-infra lint build synth deploy bench clean
+
+all: lint test
+
+## run: build the CLI and run the whole pipeline locally on the bundled sample
+run:
+	$(GO) build -o bin/efspipe ./cmd/efspipe
+	./bin/efspipe run --mount $(MOUNT) --out $(OUT) testdata/sample.pdf
+
+## test: everything CI runs (Go tests with the race detector, then the CDK checks)
+test: test-go test-infra
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+test-infra: build
+	cd infra && ./check.sh
+
+## lint: gofmt, go vet and staticcheck stay clean
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+## build: cross-compile each Lambda to build/<fn>/bootstrap (linux/arm64) and zip it
+build:
+	@for fn in $(FUNCTIONS); do \
+		if [ -d stages/$$fn/lambda ]; then \
+			CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+				-o build/$$fn/bootstrap ./stages/$$fn/lambda || exit 1; \
+			(cd build/$$fn && rm -f ../$$fn.zip && zip -q -X ../$$fn.zip bootstrap) || exit 1; \
+			printf '%-11s %s bytes\n' $$fn $$(stat -c %s build/$$fn/bootstrap); \
+		fi; \
+	done
+
+## synth: synthesize the CDK stack offline
+synth: build
+	cd infra && npm ci --no-audit --no-fund && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk synth --no-notices -q
+
+## deploy: deploy the stack to the AWS account of the current credentials
+deploy: build
+	cd infra && npm ci --no-audit --no-fund && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk deploy --no-notices
+
+## bench: Go benchmarks of the hot paths
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin build $(MOUNT) $(OUT)

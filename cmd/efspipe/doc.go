@@ -1,0 +1,10 @@
+// Command efspipe runs the pipeline locally and drives it in the cloud.
+//
+//	efspipe run [flags] [FILE]     run the state machine locally on FILE (default: the bundled sample)
+//	efspipe status [flags] JOB     what is done, verified and pending for a job
+//	efspipe replay [flags] JOB     resume a job from its checkpoint
+//
+// Invariant: every subcommand goes through the same stage handlers and the
+// same embedded definition the Lambdas run; the CLI adds only flags,
+// progress display and exit codes (0 done, 1 the job failed, 2 usage).
+package main

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// usageError is a mistake on the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main runs one command and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stdout, stderr, false)
+	case "replay":
+		err = cmdRun(ctx, args[1:], stdout, stderr, true)
+	case "status":
+		err = cmdStatus(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	var ue usageError
+	var jf jobFailed
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "efspipe: %s\n\n%s", ue.msg, usage)
+		return 2
+	case errors.As(err, &jf):
+		fmt.Fprintf(stderr, "efspipe: %s: %s\n", jf.name, jf.reason)
+		return 1
+	}
+	fmt.Fprintf(stderr, "efspipe: %v\n", err)
+	return 1
+}
+
+// jobFailed is a job that ended FAILED: one line, naming the file.
+type jobFailed struct{ name, reason string }
+
+func (e jobFailed) Error() string { return e.name + ": " + e.reason }
+
+const usage = `usage: efspipe <command> [flags] [args]
+
+commands:
+  run [FILE]     run the pipeline locally on FILE (default: the bundled sample)
+  replay JOB     resume a job from its checkpoint on the mount
+  status JOB     show what is done, verified and pending for a job
+
+common flags (put them after the command):
+  --mount DIR    the shared mount (default ./.efspipe, env EFSPIPE_MOUNT)
+  --out DIR      where jobs are published (default ./out, env EFSPIPE_OUT)
+  --json         print one JSON object with the outcome on stdout
+
+run 'efspipe <command> -h' for a command's flags.
+`

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/local"
+	"github.com/efspipe/efspipe/pkg/manifest"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/source"
+	"github.com/efspipe/efspipe/pkg/zpage"
+	"github.com/efspipe/efspipe/testdata"
+)
+
+// common are the flags every local command takes.
+type common struct {
+	mount, out string
+	json       bool
+	verbose    bool
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.mount, "mount", envOr("EFSPIPE_MOUNT", ".efspipe"), "the shared mount `DIR`")
+	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
+	fs.BoolVar(&c.verbose, "v", false, "log every stage call (JSON, on stderr)")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay bool) error {
+	name := "run"
+	if replay {
+		name = "replay"
+	}
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var c common
+	c.register(fl)
+	var (
+		settings jobspec.Settings
+		level    string
+		fresh    bool
+		password string
+	)
+	fl.IntVar(&settings.ShardPages, "shard-pages", 0, "pages per compress shard (default 64)")
+	fl.StringVar(&level, "level", "", "zstd level: fastest, default, better, best (default better)")
+	fl.Int64Var(&settings.MaxBytes, "max-bytes", 0, "refuse inputs over this many bytes (default 2 GiB)")
+	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")
+	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")
+	fl.BoolVar(&fresh, "fresh", false, "discard the job's checkpoint and start over")
+	fl.StringVar(&password, "password", "", "user password of an encrypted PDF")
+	if err := fl.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	settings.Level = zpage.Level(level)
+
+	m, err := jobfs.Open(c.mount)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	src, display, cleanup, err := resolveSource(m, fl.Args(), replay)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	obj, err := (source.Files{}).Stat(ctx, src, "")
+	if err != nil {
+		return jobFailed{display, pipeerr.Reason(err)}
+	}
+	job, err := jobfs.NewJob(obj.JobID)
+	if err != nil {
+		return err
+	}
+	unlock, err := m.Lock(job)
+	if err != nil {
+		return jobFailed{display, pipeerr.Reason(err)}
+	}
+	defer unlock()
+	if fresh {
+		if err := discard(m, job); err != nil {
+			return err
+		}
+	}
+
+	out, err := publish.Open(ctx, c.out, nil)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	if res, ok := alreadyDone(ctx, m, out, job); ok && !fresh {
+		return report(stdout, stderr, c.json, display, res)
+	}
+
+	progress := newProgress(stderr, c.json)
+	defer progress.Close()
+	log := slog.New(slog.DiscardHandler)
+	if c.verbose {
+		log = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	p, err := local.New(local.Config{Mount: m, Out: out, Settings: settings, Progress: progress, Log: log})
+	if err != nil {
+		return err
+	}
+	if !c.json {
+		fmt.Fprintf(stderr, "job %s (%s)\n", job.ID, display)
+	}
+	res, err := p.Run(ctx, local.Input{Source: src, Password: password}, nil)
+	progress.Close()
+	if err != nil {
+		return err
+	}
+	if res.Job == "" {
+		res.Job = job.ID
+	}
+	return report(stdout, stderr, c.json, display, res)
+}
+
+// resolveSource picks the file a command runs on: the argument, the bundled
+// sample, or (replay) the job's own copy on the mount, which is the source
+// the job was ingested from, byte for byte.
+func resolveSource(m *jobfs.Mount, args []string, replay bool) (path, display string, cleanup func(), err error) {
+	cleanup = func() {}
+	switch {
+	case len(args) > 1:
+		return "", "", cleanup, usageError{"one file at a time"}
+	case replay:
+		if len(args) != 1 {
+			return "", "", cleanup, usageError{"replay needs a job ID"}
+		}
+		job, err := jobfs.NewJob(args[0])
+		if err != nil {
+			return "", "", cleanup, usageError{err.Error()}
+		}
+		spec, err := jobspec.Load(m, job)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", "", cleanup, fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
+		} else if err != nil {
+			return "", "", cleanup, err
+		}
+		return filepath.Join(m.Dir(), job.Source()), spec.Source.Name, cleanup, nil
+	case len(args) == 1:
+		return args[0], filepath.Base(args[0]), cleanup, nil
+	}
+	f, err := os.CreateTemp("", "efspipe-sample-*.pdf")
+	if err != nil {
+		return "", "", cleanup, err
+	}
+	defer f.Close()
+	if _, err := f.Write(testdata.Sample); err != nil {
+		return "", "", cleanup, err
+	}
+	return f.Name(), "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
+}
+
+// discard removes a job's work but not its lock file, which this process
+// holds: removing it would let another run lock a new file at the same path.
+func discard(m *jobfs.Mount, job jobfs.Job) error {
+	ents, err := m.ReadDir(job.Dir())
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if p := job.Dir() + "/" + e.Name(); p != job.Lock() {
+			if err := m.RemoveAll(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// alreadyDone reports a job that finished and whose published manifest is
+// still the one it sealed: running the same file again is then free.
+func alreadyDone(ctx context.Context, m *jobfs.Mount, out *publish.Target, job jobfs.Job) (local.Result, bool) {
+	st, err := jobspec.LoadStatus(m, job)
+	if err != nil || st.Status != jobspec.Succeeded {
+		return local.Result{}, false
+	}
+	sealed, err := m.ReadFile(job.Sealed())
+	if err != nil {
+		return local.Result{}, false
+	}
+	published, found, err := out.Get(ctx, job.ID+"/"+manifest.File)
+	if err != nil || !found || string(published) != string(sealed) {
+		return local.Result{}, false
+	}
+	return local.Result{Job: job.ID, Status: st.Status, Manifest: out.URL(job.ID + "/" + manifest.File), Pages: st.Pages, Bytes: st.Bytes}, true
+}
+
+func report(stdout, stderr io.Writer, asJSON bool, display string, res local.Result) error {
+	if asJSON {
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(stdout, string(b))
+	} else if res.Status == jobspec.Succeeded {
+		fmt.Fprintf(stdout, "job %s: %d pages, %d bytes published\nmanifest: %s\n", res.Job, res.Pages, res.Bytes, res.Manifest)
+	}
+	if res.Status != jobspec.Succeeded {
+		reason := res.Cause
+		if reason == "" {
+			reason = res.Error
+		}
+		return jobFailed{display, reason}
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/local"
+)
+
+func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
+	fl := flag.NewFlagSet("status", flag.ContinueOnError)
+	var c common
+	c.register(fl)
+	if err := fl.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fl.NArg() != 1 {
+		return usageError{"status needs a job ID"}
+	}
+	job, err := jobfs.NewJob(fl.Arg(0))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	m, err := jobfs.Open(c.mount)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	r, err := local.Inspect(m, job)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		b, _ := json.Marshal(r)
+		fmt.Fprintln(stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(stdout, "job     %s\nsource  %s (%d bytes)\nstatus  %s\n", r.Job, r.Source.Name, r.Source.Bytes, r.Status)
+	if r.Error != "" {
+		fmt.Fprintf(stdout, "error   %s: %s\n", r.Error, r.Cause)
+	}
+	if r.Pages > 0 {
+		fmt.Fprintf(stdout, "pages   %d in %d shards\n", r.Pages, r.Shards)
+	}
+	for _, s := range r.Stages {
+		line := fmt.Sprintf("  %-10s %d/%d verified", s.Stage, s.Done, s.Units)
+		if s.Invalid > 0 {
+			line += fmt.Sprintf(", %d no longer verify (will be redone)", s.Invalid)
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintf(stdout, "replay  %s\n", r.Next)
+	return nil
+}

@@ -1,0 +1,189 @@
+package pdftest
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+)
+
+// Case is one corpus entry: Want is the kind a reader must fail with, or ""
+// when the file must split.
+type Case struct {
+	Name string
+	Data []byte
+	Want pipeerr.Kind
+}
+
+// Passwords of the encrypted corpus entries.
+const (
+	UserPassword  = "user-secret"
+	OwnerPassword = "owner-secret"
+)
+
+// BombDecodedBytes is what the bomb's content stream decodes to.
+const BombDecodedBytes = 1 << 30
+
+// Corpus returns the hostile inputs, in a fixed order. The result is built
+// once per process (the bomb takes a few seconds to compress); callers must
+// not modify it.
+func Corpus() []Case { return corpus() }
+
+var corpus = sync.OnceValue(func() []Case {
+	small := Doc(3, DocOptions{FontBytes: 2048})
+	xrefAt := bytes.LastIndex(small, []byte("\nxref\n")) + 1
+	return []Case{
+		{"empty", nil, pipeerr.NotPDF},
+		{"not-a-pdf-png", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), randomBytes(3, 64)...), pipeerr.NotPDF},
+		{"not-a-pdf-zip", append([]byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), randomBytes(4, 64)...), pipeerr.NotPDF},
+		{"truncated-after-header", small[:15], pipeerr.Damaged},
+		{"truncated-mid-body", small[:len(small)/2], pipeerr.Damaged},
+		{"truncated-mid-xref", small[:xrefAt+40], ""}, // pdfcpu rebuilds the table
+		{"truncated-before-eof", small[:len(small)-12], ""}, // startxref survives
+		{"corrupt-startxref", corruptStartxref(small), ""}, // pdfcpu rescans
+		{"corrupt-xref", corruptXref(small, xrefAt), pipeerr.Damaged},
+		{"cyclic-page-tree", cyclicPageTree(), pipeerr.Damaged},
+		{"xref-prev-loop", xrefPrevLoop(), pipeerr.Damaged},
+		{"deep-array-nesting", deepNesting(100_000), pipeerr.Damaged},
+		{"huge-count", hugeCount(), ""},
+		{"zero-pages", zeroPages(), pipeerr.NoPages},
+		{"flate-bomb", flateBomb(), ""},
+		{"encrypted-user-password", encrypt(Doc(2, DocOptions{FontBytes: 1024}), UserPassword, OwnerPassword), pipeerr.Encrypted},
+		{"encrypted-owner-only", encrypt(Doc(2, DocOptions{FontBytes: 1024}), "", OwnerPassword), ""},
+		{"many-tiny-pages", tinyPages(5000), ""},
+	}
+})
+
+// minimal returns a builder holding a catalog (1) and a one-page tree (2, 3)
+// whose page dictionary gets extra entries; content is object 4.
+func minimal(pagesExtra, pageExtra string) *builder {
+	b := newBuilder("1.7")
+	catalog, root, pg, content := b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.obj(root, fmt.Sprintf("<</Type /Pages /Kids [%d 0 R] /Count 1%s>>", pg, pagesExtra))
+	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /MediaBox [0 0 200 200] /Contents %d 0 R%s>>", root, content, pageExtra))
+	b.stream(content, "", []byte("0 0 m 100 100 l S\n"))
+	return b
+}
+
+func corruptStartxref(doc []byte) []byte {
+	i := bytes.LastIndex(doc, []byte("startxref\n"))
+	out := bytes.Clone(doc[:i])
+	return append(out, "startxref\n123\n%%EOF\n"...)
+}
+
+// corruptXref overwrites the offsets of the xref table's entries with garbage.
+func corruptXref(doc []byte, xrefAt int) []byte {
+	out := bytes.Clone(doc)
+	first := xrefAt + len("xref\n") + bytes.IndexByte(doc[xrefAt+len("xref\n"):], '\n') + 1
+	for i := 0; i < 3; i++ {
+		at := bytes.Index(out[first:], []byte(" 00000 n")) + first
+		copy(out[at-10:at], "zz9zz9zz9z")
+		first = at + 8
+	}
+	return out
+}
+
+func cyclicPageTree() []byte {
+	b := newBuilder("1.7")
+	catalog, root, mid, pg := b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.obj(root, fmt.Sprintf("<</Type /Pages /Kids [%d 0 R] /Count 2>>", mid))
+	// The intermediate node lists its own ancestor as a kid.
+	b.obj(mid, fmt.Sprintf("<</Type /Pages /Parent %d 0 R /Kids [%d 0 R %d 0 R] /Count 2>>", root, pg, root))
+	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /MediaBox [0 0 200 200]>>", mid))
+	return b.finish(catalog, "")
+}
+
+// xrefPrevLoop is a file whose trailer's /Prev points at its own xref section.
+func xrefPrevLoop() []byte {
+	b := minimal("", "")
+	body, offs := b.layout()
+	at := len(body)
+	out := append(body, xref(offs, b.next)...)
+	return fmt.Appendf(out, "trailer\n<</Size %d /Root 1 0 R /Prev %d>>\nstartxref\n%d\n%%%%EOF\n", b.next, at, at)
+}
+
+func deepNesting(depth int) []byte {
+	b := minimal("", " /Deep "+strings.Repeat("[", depth)+strings.Repeat("]", depth))
+	return b.finish(1, "")
+}
+
+func hugeCount() []byte {
+	b := minimal("", "")
+	b.obj(2, "<</Type /Pages /Kids [3 0 R] /Count 2147483647>>")
+	return b.finish(1, "")
+}
+
+func zeroPages() []byte {
+	b := newBuilder("1.7")
+	catalog, root := b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.obj(root, "<</Type /Pages /Kids [] /Count 0>>")
+	return b.finish(catalog, "")
+}
+
+// flateBomb is a one-page file whose content stream is zeros deflated twice:
+// a few kilobytes that decode to BombDecodedBytes.
+func flateBomb() []byte {
+	var inner bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&inner, zlib.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for range BombDecodedBytes / len(zeros) {
+		zw.Write(zeros)
+	}
+	zw.Close()
+	var outer bytes.Buffer
+	zw, _ = zlib.NewWriterLevel(&outer, zlib.BestCompression)
+	zw.Write(inner.Bytes())
+	zw.Close()
+	b := minimal("", "")
+	b.stream(4, " /Filter [/FlateDecode /FlateDecode]", outer.Bytes())
+	return b.finish(1, "")
+}
+
+// tinyPages is a file of n pages that share one empty content stream.
+func tinyPages(n int) []byte {
+	b := newBuilder("1.4")
+	catalog, root, content := b.alloc(), b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.stream(content, "", nil)
+	kids := make([]string, n)
+	for i := range kids {
+		pg := b.alloc()
+		b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Contents %d 0 R>>", root, content))
+		kids[i] = fmt.Sprintf("%d 0 R", pg)
+	}
+	b.obj(root, fmt.Sprintf("<</Type /Pages /MediaBox [0 0 10 10] /Count %d /Kids [%s]>>", n, strings.Join(kids, " ")))
+	return b.finish(catalog, "")
+}
+
+// encrypt encrypts doc with AES-256 using pdfcpu. The configuration is built
+// here: model.NewDefaultConfiguration would read and write a config directory.
+func encrypt(doc []byte, userPW, ownerPW string) []byte {
+	conf := &model.Configuration{
+		Reader15:         true,
+		ValidationMode:   model.ValidationRelaxed,
+		Eol:              types.EolLF,
+		EncryptUsingAES:  true,
+		EncryptKeyLength: 256,
+		Permissions:      model.PermissionsPrint,
+		UserPW:           userPW,
+		OwnerPW:          ownerPW,
+		TimestampFormat:  "2006-01-02 15:04",
+		DateFormat:       "2006-01-02",
+		Limits:           model.DefaultResourceLimits(),
+	}
+	var out bytes.Buffer
+	if err := api.Encrypt(bytes.NewReader(doc), &out, conf); err != nil {
+		panic("pdftest: encrypt: " + err.Error())
+	}
+	return out.Bytes()
+}

@@ -1,0 +1,862 @@
+package asl
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefinitionError reports a definition that Parse refuses. State is empty
+// for top-level fields; nested states are named by their own name.
+type DefinitionError struct {
+	State string // the state's name, "" for the top level
+	Field string // the offending field, "" when the state as a whole is wrong
+	Msg   string
+}
+
+func (e *DefinitionError) Error() string {
+	var b strings.Builder
+	b.WriteString("asl: ")
+	if e.State != "" {
+		fmt.Fprintf(&b, "state %q: ", e.State)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, "field %q: ", e.Field)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Machine is a parsed, validated state machine. It is immutable and safe
+// for concurrent executions.
+type Machine struct {
+	root      *scope
+	timeout   time.Duration // TimeoutSeconds of the machine, 0: none
+	resources []string
+	states    map[string]*state // every state by its (machine-unique) name
+	branchOf  map[string]int    // state name -> index of the Parallel branch whose scope holds it
+	hasTask   bool
+}
+
+// A scope is a list of states with a start: the machine, a Map's
+// ItemProcessor or a Parallel branch.
+type scope struct {
+	startAt string
+	states  map[string]*state
+}
+
+type state struct {
+	name, typ string
+	next      string
+	end       bool
+
+	inputPath, outputPath   *path
+	inputNull, outputNull   bool // InputPath/OutputPath: null
+	resultPath              *path
+	resultNull              bool // ResultPath: null
+	parameters, resultSel   *tmpl
+	result                  any
+	hasResult               bool
+
+	// Task
+	resource     string
+	lambdaInvoke bool
+	timeout      int64
+	timeoutPath  *path
+	retry        []retrier
+	catch        []catcher
+
+	// Choice
+	choices     []*rule
+	defaultNext string
+
+	// Wait
+	seconds       int64
+	hasSeconds    bool
+	secondsPath   *path
+	timestamp     time.Time
+	hasTimestamp  bool
+	timestampPath *path
+
+	// Fail
+	errName, cause       string
+	errorExpr, causeExpr *expr
+
+	// Map
+	itemsPath   *path
+	itemSel     *tmpl
+	processor   *scope
+	maxConc     int64
+	maxConcPath *path
+
+	// Parallel
+	branches []*scope
+}
+
+// expr is a path or an intrinsic function (ErrorPath, CausePath).
+type expr struct {
+	path *path
+	call *call
+}
+
+type retrier struct {
+	errorEquals []string
+	interval    float64
+	maxAttempts int
+	backoff     float64
+	maxDelay    float64 // 0: none
+	fullJitter  bool
+}
+
+type catcher struct {
+	errorEquals []string
+	resultPath  *path
+	resultNull  bool
+	next        string
+}
+
+const lambdaInvokeARN = "arn:aws:states:::lambda:invoke"
+
+var (
+	commonFields = []string{"Type", "Comment", "QueryLanguage"}
+	stateFields  = map[string][]string{
+		"Pass":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"},
+		"Task":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath"},
+		"Choice":   {"InputPath", "OutputPath", "Choices", "Default"},
+		"Wait":     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
+		"Succeed":  {"InputPath", "OutputPath"},
+		"Fail":     {"Error", "ErrorPath", "Cause", "CausePath"},
+		"Map":      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"},
+		"Parallel": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches"},
+	}
+	// unsupported names fields that AWS accepts but this engine does not
+	// implement, so a definition using them fails loudly instead of running
+	// differently from the cloud.
+	unsupported = map[string]string{
+		"HeartbeatSeconds":                  "task heartbeats are not supported",
+		"HeartbeatSecondsPath":              "task heartbeats are not supported",
+		"Credentials":                       "cross-account task credentials are not supported",
+		"Assign":                            "variables (Assign) are not supported",
+		"Arguments":                         "Arguments belongs to the JSONata query language, which is not supported",
+		"Output":                            "Output belongs to the JSONata query language, which is not supported",
+		"ItemReader":                        "ItemReader (Distributed Map) is not supported",
+		"ItemBatcher":                       "ItemBatcher (Distributed Map) is not supported",
+		"ResultWriter":                      "ResultWriter (Distributed Map) is not supported",
+		"ToleratedFailurePercentage":        "tolerated failures (Distributed Map) are not supported",
+		"ToleratedFailurePercentagePath":    "tolerated failures (Distributed Map) are not supported",
+		"ToleratedFailureCount":             "tolerated failures (Distributed Map) are not supported",
+		"ToleratedFailureCountPath":         "tolerated failures (Distributed Map) are not supported",
+		"Label":                             "Label (Distributed Map) is not supported",
+		"Items":                             "Items belongs to the JSONata query language, which is not supported",
+	}
+)
+
+// Parse validates a definition written in the Amazon States Language with
+// the JSONPath query language and returns the machine it describes.
+func Parse(def []byte) (*Machine, error) {
+	v, err := decode(def)
+	if err != nil {
+		return nil, &DefinitionError{Msg: "invalid JSON: " + err.Error()}
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		return nil, &DefinitionError{Msg: "the definition must be a JSON object"}
+	}
+	for k := range top {
+		switch k {
+		case "StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage":
+		default:
+			return nil, &DefinitionError{Field: k, Msg: "unknown top-level field"}
+		}
+	}
+	p := &parser{m: &Machine{states: map[string]*state{}, branchOf: map[string]int{}}}
+	if err := checkQueryLanguage("", top); err != nil {
+		return nil, err
+	}
+	if ver, ok := top["Version"]; ok && ver != "1.0" {
+		return nil, &DefinitionError{Field: "Version", Msg: "only version \"1.0\" is defined"}
+	}
+	if t, ok := top["TimeoutSeconds"]; ok {
+		n, ok := positiveInt(t)
+		if !ok {
+			return nil, &DefinitionError{Field: "TimeoutSeconds", Msg: "must be a positive integer"}
+		}
+		p.m.timeout = time.Duration(n) * time.Second
+	}
+	if p.m.root, err = p.scope("", top); err != nil {
+		return nil, err
+	}
+	slices.Sort(p.m.resources)
+	p.m.resources = slices.Compact(p.m.resources)
+	return p.m, nil
+}
+
+// Resources lists every Task resource of the machine, nested states
+// included, sorted and without duplicates. For the lambda:invoke
+// integration it lists the function name instead, when it is static.
+func (m *Machine) Resources() []string { return slices.Clone(m.resources) }
+
+type parser struct {
+	m *Machine
+}
+
+func checkQueryLanguage(state string, m map[string]any) error {
+	if ql, ok := m["QueryLanguage"]; ok && ql != "JSONPath" {
+		return &DefinitionError{State: state, Field: "QueryLanguage", Msg: fmt.Sprintf("%s is not supported: only JSONPath", marshalString(ql))}
+	}
+	return nil
+}
+
+// scope parses a StartAt/States pair. owner names the state that holds it
+// (a Map or Parallel), "" for the machine.
+func (p *parser) scope(owner string, m map[string]any) (*scope, error) {
+	start, ok := m["StartAt"].(string)
+	if !ok || start == "" {
+		return nil, &DefinitionError{State: owner, Field: "StartAt", Msg: "missing or not a string"}
+	}
+	raw, ok := m["States"].(map[string]any)
+	if !ok || len(raw) == 0 {
+		return nil, &DefinitionError{State: owner, Field: "States", Msg: "missing or empty"}
+	}
+	sc := &scope{startAt: start, states: map[string]*state{}}
+	for _, name := range sortedKeys(raw) {
+		if len([]rune(name)) > 80 || name == "" {
+			return nil, &DefinitionError{State: name, Msg: "state names must be 1 to 80 characters"}
+		}
+		if _, dup := p.m.states[name]; dup {
+			return nil, &DefinitionError{State: name, Msg: "duplicate state name (names must be unique in the whole machine)"}
+		}
+		sm, ok := raw[name].(map[string]any)
+		if !ok {
+			return nil, &DefinitionError{State: name, Msg: "a state must be an object"}
+		}
+		st, err := p.state(name, sm)
+		if err != nil {
+			return nil, err
+		}
+		sc.states[name] = st
+		p.m.states[name] = st
+	}
+	if _, ok := sc.states[start]; !ok {
+		return nil, &DefinitionError{State: owner, Field: "StartAt", Msg: fmt.Sprintf("%q names no state in its scope", start)}
+	}
+	// Every transition target exists in the same scope, and every state is
+	// reachable from StartAt.
+	for _, name := range sortedKeys2(sc.states) {
+		st := sc.states[name]
+		for _, t := range st.targets() {
+			if _, ok := sc.states[t.name]; !ok {
+				return nil, &DefinitionError{State: name, Field: t.field, Msg: fmt.Sprintf("%q names no state in its scope", t.name)}
+			}
+		}
+	}
+	seen := map[string]bool{start: true}
+	work := []string{start}
+	for len(work) > 0 {
+		st := sc.states[work[len(work)-1]]
+		work = work[:len(work)-1]
+		for _, t := range st.targets() {
+			if !seen[t.name] {
+				seen[t.name] = true
+				work = append(work, t.name)
+			}
+		}
+	}
+	for _, name := range sortedKeys2(sc.states) {
+		if !seen[name] {
+			return nil, &DefinitionError{State: name, Msg: "state is unreachable from StartAt " + start}
+		}
+	}
+	return sc, nil
+}
+
+func sortedKeys2(m map[string]*state) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+type target struct{ field, name string }
+
+func (st *state) targets() []target {
+	var ts []target
+	if st.next != "" {
+		ts = append(ts, target{"Next", st.next})
+	}
+	if st.defaultNext != "" {
+		ts = append(ts, target{"Default", st.defaultNext})
+	}
+	for _, r := range st.choices {
+		ts = append(ts, target{"Choices", r.next})
+	}
+	for _, c := range st.catch {
+		ts = append(ts, target{"Catch", c.next})
+	}
+	return ts
+}
+
+func (p *parser) state(name string, m map[string]any) (*state, error) {
+	bad := func(field, format string, a ...any) error {
+		return &DefinitionError{State: name, Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	typ, ok := m["Type"].(string)
+	if !ok {
+		return nil, bad("Type", "missing or not a string")
+	}
+	allowed, ok := stateFields[typ]
+	if !ok {
+		return nil, bad("Type", "unknown state type %q", typ)
+	}
+	if err := checkQueryLanguage(name, m); err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(m) {
+		if slices.Contains(commonFields, k) || slices.Contains(allowed, k) {
+			continue
+		}
+		if why, ok := unsupported[k]; ok {
+			return nil, bad(k, "%s", why)
+		}
+		return nil, bad(k, "unknown field for a %s state", typ)
+	}
+	st := &state{name: name, typ: typ}
+	var err error
+	str := func(k string) (string, bool, error) {
+		v, ok := m[k]
+		if !ok {
+			return "", false, nil
+		}
+		s, isStr := v.(string)
+		if !isStr {
+			return "", false, bad(k, "must be a string")
+		}
+		return s, true, nil
+	}
+
+	// Transitions.
+	if slices.Contains(allowed, "Next") {
+		next, hasNext, err := str("Next")
+		if err != nil {
+			return nil, err
+		}
+		end, hasEnd := m["End"]
+		if hasEnd && end != true {
+			return nil, bad("End", "must be true when present")
+		}
+		switch {
+		case hasNext && hasEnd:
+			return nil, bad("End", "Next and End are mutually exclusive")
+		case !hasNext && !hasEnd:
+			return nil, bad("Next", "a %s state needs Next or End", typ)
+		case hasNext && next == "":
+			return nil, bad("Next", "must not be empty")
+		}
+		st.next, st.end = next, hasEnd
+	}
+
+	// Input and output processing.
+	pathField := func(k string, ref bool) (*path, bool, error) {
+		v, ok := m[k]
+		if !ok {
+			return nil, false, nil
+		}
+		if v == nil {
+			return nil, true, nil
+		}
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, false, bad(k, "must be a path string or null")
+		}
+		var p *path
+		var err error
+		if ref {
+			p, err = parseRefPath(s)
+		} else {
+			p, err = parsePath(s)
+		}
+		if err != nil {
+			return nil, false, bad(k, "%v", err)
+		}
+		return p, false, nil
+	}
+	if st.inputPath, st.inputNull, err = pathField("InputPath", false); err != nil {
+		return nil, err
+	}
+	if st.outputPath, st.outputNull, err = pathField("OutputPath", false); err != nil {
+		return nil, err
+	}
+	if st.resultPath, st.resultNull, err = pathField("ResultPath", true); err != nil {
+		return nil, err
+	}
+	tmplField := func(k string) (*tmpl, error) {
+		v, ok := m[k]
+		if !ok {
+			return nil, nil
+		}
+		if _, isObj := v.(map[string]any); !isObj && k != "Parameters" {
+			return nil, bad(k, "must be an object")
+		}
+		t, err := parseTemplate(v)
+		if err != nil {
+			return nil, bad(k, "%v", err)
+		}
+		return t, nil
+	}
+	if st.parameters, err = tmplField("Parameters"); err != nil {
+		return nil, err
+	}
+	if st.resultSel, err = tmplField("ResultSelector"); err != nil {
+		return nil, err
+	}
+	st.result, st.hasResult = m["Result"]
+
+	switch typ {
+	case "Task":
+		err = p.task(st, m, bad)
+	case "Choice":
+		err = p.choice(st, m, bad)
+	case "Wait":
+		err = p.wait(st, m, bad)
+	case "Fail":
+		err = p.fail(st, m, bad)
+	case "Map":
+		err = p.mapState(st, m, bad)
+	case "Parallel":
+		err = p.parallel(st, m, bad)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.retry, err = parseRetry(m["Retry"], bad); err != nil {
+		return nil, err
+	}
+	if st.catch, err = parseCatch(m["Catch"], bad); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+type badFunc func(field, format string, a ...any) error
+
+func (p *parser) task(st *state, m map[string]any, bad badFunc) error {
+	res, ok := m["Resource"].(string)
+	if !ok || res == "" {
+		return bad("Resource", "a Task needs a Resource string")
+	}
+	switch {
+	case strings.HasSuffix(res, ".waitForTaskToken"):
+		return bad("Resource", "the .waitForTaskToken integration pattern is not supported")
+	case strings.HasSuffix(res, ".sync") || strings.Contains(res, ".sync:"):
+		return bad("Resource", "the .sync integration pattern is not supported")
+	case strings.Contains(res, ":activity:"):
+		return bad("Resource", "activities are not supported")
+	case !strings.HasPrefix(res, "arn:"):
+		return bad("Resource", "%q is not an ARN (an unsubstituted ${...} placeholder?)", res)
+	}
+	st.resource = res
+	p.m.hasTask = true
+	if res == lambdaInvokeARN || strings.HasPrefix(res, lambdaInvokeARN+":") {
+		st.lambdaInvoke = true
+		params, _ := m["Parameters"].(map[string]any)
+		fn, static := params["FunctionName"].(string)
+		_, dynamic := params["FunctionName.$"]
+		switch {
+		case static && fn != "":
+			p.m.resources = append(p.m.resources, fn)
+		case !dynamic:
+			return bad("Parameters", "%s needs Parameters.FunctionName", lambdaInvokeARN)
+		}
+	} else {
+		p.m.resources = append(p.m.resources, res)
+	}
+	if t, ok := m["TimeoutSeconds"]; ok {
+		n, ok := positiveInt(t)
+		if !ok {
+			return bad("TimeoutSeconds", "must be a positive integer")
+		}
+		st.timeout = n
+	}
+	if t, ok := m["TimeoutSecondsPath"]; ok {
+		if _, both := m["TimeoutSeconds"]; both {
+			return bad("TimeoutSecondsPath", "TimeoutSeconds and TimeoutSecondsPath are mutually exclusive")
+		}
+		s, _ := t.(string)
+		pt, err := parseRefPath(s)
+		if err != nil {
+			return bad("TimeoutSecondsPath", "%v", err)
+		}
+		st.timeoutPath = pt
+	}
+	return nil
+}
+
+func (p *parser) choice(st *state, m map[string]any, bad badFunc) error {
+	arr, ok := m["Choices"].([]any)
+	if !ok || len(arr) == 0 {
+		return bad("Choices", "a Choice state needs a non-empty Choices array")
+	}
+	for i, raw := range arr {
+		r, err := parseRule(raw, true)
+		if err != nil {
+			return bad(fmt.Sprintf("Choices[%d]", i), "%v", err)
+		}
+		st.choices = append(st.choices, r)
+	}
+	if d, ok := m["Default"]; ok {
+		s, isStr := d.(string)
+		if !isStr || s == "" {
+			return bad("Default", "must be a non-empty string")
+		}
+		st.defaultNext = s
+	}
+	return nil
+}
+
+func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
+	n := 0
+	for _, k := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
+		if _, ok := m[k]; ok {
+			n++
+		}
+	}
+	if n != 1 {
+		return bad("Seconds", "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
+	}
+	var err error
+	if v, ok := m["Seconds"]; ok {
+		i, isInt := toInt(v)
+		if !isInt || i < 0 {
+			return bad("Seconds", "must be a non-negative integer")
+		}
+		st.seconds, st.hasSeconds = i, true
+	}
+	if v, ok := m["Timestamp"]; ok {
+		s, _ := v.(string)
+		t, isTS := parseTimestamp(s)
+		if !isTS {
+			return bad("Timestamp", "must be an RFC 3339 timestamp such as 2016-03-14T01:59:00Z")
+		}
+		st.timestamp, st.hasTimestamp = t, true
+	}
+	for k, dst := range map[string]**path{"SecondsPath": &st.secondsPath, "TimestampPath": &st.timestampPath} {
+		if v, ok := m[k]; ok {
+			s, _ := v.(string)
+			if *dst, err = parseRefPath(s); err != nil {
+				return bad(k, "%v", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *parser) fail(st *state, m map[string]any, bad badFunc) error {
+	for _, pair := range [][2]string{{"Error", "ErrorPath"}, {"Cause", "CausePath"}} {
+		lit, hasLit := m[pair[0]]
+		pv, hasPath := m[pair[1]]
+		if hasLit && hasPath {
+			return bad(pair[1], "%s and %s are mutually exclusive", pair[0], pair[1])
+		}
+		if hasLit {
+			s, ok := lit.(string)
+			if !ok {
+				return bad(pair[0], "must be a string")
+			}
+			if pair[0] == "Error" {
+				st.errName = s
+			} else {
+				st.cause = s
+			}
+		}
+		if hasPath {
+			s, ok := pv.(string)
+			if !ok {
+				return bad(pair[1], "must be a path or intrinsic function string")
+			}
+			e := &expr{}
+			var err error
+			if isIntrinsic(s) {
+				e.call, err = parseIntrinsic(s)
+			} else {
+				e.path, err = parseRefPath(s)
+			}
+			if err != nil {
+				return bad(pair[1], "%v", err)
+			}
+			if pair[0] == "Error" {
+				st.errorExpr = e
+			} else {
+				st.causeExpr = e
+			}
+		}
+	}
+	return nil
+}
+
+func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
+	var err error
+	if v, ok := m["ItemsPath"]; ok {
+		s, _ := v.(string)
+		if st.itemsPath, err = parseRefPath(s); err != nil {
+			return bad("ItemsPath", "%v", err)
+		}
+	}
+	_, hasSel := m["ItemSelector"]
+	_, hasParams := m["Parameters"]
+	if hasSel && hasParams {
+		return bad("Parameters", "ItemSelector and Parameters are mutually exclusive (Parameters is the legacy name)")
+	}
+	if hasSel {
+		raw, ok := m["ItemSelector"].(map[string]any)
+		if !ok {
+			return bad("ItemSelector", "must be an object")
+		}
+		if st.itemSel, err = parseTemplate(raw); err != nil {
+			return bad("ItemSelector", "%v", err)
+		}
+	} else {
+		// In a Map state, Parameters is the legacy ItemSelector.
+		st.itemSel, st.parameters = st.parameters, nil
+	}
+	procField := "ItemProcessor"
+	proc, hasProc := m["ItemProcessor"]
+	if it, hasIt := m["Iterator"]; hasIt {
+		if hasProc {
+			return bad("Iterator", "ItemProcessor and Iterator are mutually exclusive")
+		}
+		proc, hasProc, procField = it, true, "Iterator"
+	}
+	pm, ok := proc.(map[string]any)
+	if !hasProc || !ok {
+		return bad("ItemProcessor", "a Map state needs an ItemProcessor object")
+	}
+	for k, v := range pm {
+		switch k {
+		case "StartAt", "States", "Comment":
+		case "ProcessorConfig":
+			if procField == "Iterator" {
+				return bad("Iterator", "ProcessorConfig is only allowed in ItemProcessor")
+			}
+			cfg, ok := v.(map[string]any)
+			if !ok {
+				return bad("ItemProcessor", "ProcessorConfig must be an object")
+			}
+			for ck, cv := range cfg {
+				switch {
+				case ck == "Mode" && cv == "INLINE":
+				case ck == "Mode" && cv == "DISTRIBUTED":
+					return bad("ItemProcessor", "DISTRIBUTED Map is not supported; use Mode INLINE")
+				case ck == "Mode":
+					return bad("ItemProcessor", "unknown ProcessorConfig Mode %s", marshalString(cv))
+				case ck == "ExecutionType":
+					return bad("ItemProcessor", "ExecutionType applies to DISTRIBUTED Map only")
+				default:
+					return bad("ItemProcessor", "unknown ProcessorConfig field %q", ck)
+				}
+			}
+		default:
+			return bad(procField, "unknown field %q", k)
+		}
+	}
+	if err := checkQueryLanguage(st.name, pm); err != nil {
+		return err
+	}
+	if st.processor, err = p.scope(st.name, pm); err != nil {
+		return err
+	}
+	if v, ok := m["MaxConcurrency"]; ok {
+		n, isInt := toInt(v)
+		if !isInt || n < 0 {
+			return bad("MaxConcurrency", "must be a non-negative integer")
+		}
+		st.maxConc = n
+	}
+	if v, ok := m["MaxConcurrencyPath"]; ok {
+		if _, both := m["MaxConcurrency"]; both {
+			return bad("MaxConcurrencyPath", "MaxConcurrency and MaxConcurrencyPath are mutually exclusive")
+		}
+		s, _ := v.(string)
+		if st.maxConcPath, err = parseRefPath(s); err != nil {
+			return bad("MaxConcurrencyPath", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (p *parser) parallel(st *state, m map[string]any, bad badFunc) error {
+	arr, ok := m["Branches"].([]any)
+	if !ok || len(arr) == 0 {
+		return bad("Branches", "a Parallel state needs a non-empty Branches array")
+	}
+	for i, raw := range arr {
+		bm, ok := raw.(map[string]any)
+		if !ok {
+			return bad(fmt.Sprintf("Branches[%d]", i), "must be an object")
+		}
+		for k := range bm {
+			if k != "StartAt" && k != "States" && k != "Comment" {
+				return bad(fmt.Sprintf("Branches[%d]", i), "unknown field %q", k)
+			}
+		}
+		sc, err := p.scope(st.name, bm)
+		if err != nil {
+			return err
+		}
+		for name := range sc.states {
+			p.m.branchOf[name] = i
+		}
+		st.branches = append(st.branches, sc)
+	}
+	return nil
+}
+
+func errorEquals(v any, field string, bad badFunc) ([]string, error) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return nil, bad(field, "ErrorEquals must be a non-empty array of strings")
+	}
+	out := make([]string, len(arr))
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok || s == "" {
+			return nil, bad(field, "ErrorEquals must hold non-empty strings")
+		}
+		out[i] = s
+	}
+	if slices.Contains(out, ErrAll) && len(out) != 1 {
+		return nil, bad(field, "%s must appear alone in its ErrorEquals", ErrAll)
+	}
+	return out, nil
+}
+
+func parseRetry(v any, bad badFunc) ([]retrier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, bad("Retry", "must be an array")
+	}
+	var out []retrier
+	for i, raw := range arr {
+		f := fmt.Sprintf("Retry[%d]", i)
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, bad(f, "must be an object")
+		}
+		r := retrier{interval: 1, maxAttempts: 3, backoff: 2}
+		var err error
+		if r.errorEquals, err = errorEquals(m["ErrorEquals"], f, bad); err != nil {
+			return nil, err
+		}
+		if slices.Contains(r.errorEquals, ErrAll) && i != len(arr)-1 {
+			return nil, bad(f, "a retrier with %s must be the last one", ErrAll)
+		}
+		for k, x := range m {
+			switch k {
+			case "ErrorEquals", "Comment":
+			case "IntervalSeconds":
+				n, ok := positiveInt(x)
+				if !ok || n > 99999999 {
+					return nil, bad(f, "IntervalSeconds must be a positive integer")
+				}
+				r.interval = float64(n)
+			case "MaxAttempts":
+				n, ok := toInt(x)
+				if !ok || n < 0 || n > 99999999 {
+					return nil, bad(f, "MaxAttempts must be a non-negative integer")
+				}
+				r.maxAttempts = int(n)
+			case "BackoffRate":
+				b, ok := toFloat(x)
+				if !ok || b < 1 || math.IsInf(b, 0) {
+					return nil, bad(f, "BackoffRate must be a number >= 1.0")
+				}
+				r.backoff = b
+			case "MaxDelaySeconds":
+				n, ok := positiveInt(x)
+				if !ok || n > 31622400 {
+					return nil, bad(f, "MaxDelaySeconds must be a positive integer")
+				}
+				r.maxDelay = float64(n)
+			case "JitterStrategy":
+				switch x {
+				case "FULL":
+					r.fullJitter = true
+				case "NONE":
+				default:
+					return nil, bad(f, "JitterStrategy must be FULL or NONE")
+				}
+			default:
+				return nil, bad(f, "unknown retrier field %q", k)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func parseCatch(v any, bad badFunc) ([]catcher, error) {
+	if v == nil {
+		return nil, nil
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, bad("Catch", "must be an array")
+	}
+	var out []catcher
+	for i, raw := range arr {
+		f := fmt.Sprintf("Catch[%d]", i)
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, bad(f, "must be an object")
+		}
+		var c catcher
+		var err error
+		if c.errorEquals, err = errorEquals(m["ErrorEquals"], f, bad); err != nil {
+			return nil, err
+		}
+		if slices.Contains(c.errorEquals, ErrAll) && i != len(arr)-1 {
+			return nil, bad(f, "a catcher with %s must be the last one", ErrAll)
+		}
+		for k, x := range m {
+			switch k {
+			case "ErrorEquals", "Comment":
+			case "Next":
+				s, ok := x.(string)
+				if !ok || s == "" {
+					return nil, bad(f, "Next must be a non-empty string")
+				}
+				c.next = s
+			case "ResultPath":
+				if x == nil {
+					c.resultNull = true
+					continue
+				}
+				s, _ := x.(string)
+				if c.resultPath, err = parseRefPath(s); err != nil {
+					return nil, bad(f, "ResultPath: %v", err)
+				}
+			default:
+				if why, ok := unsupported[k]; ok {
+					return nil, bad(f, "%s", why)
+				}
+				return nil, bad(f, "unknown catcher field %q", k)
+			}
+		}
+		if c.next == "" {
+			return nil, bad(f, "a catcher needs Next")
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func positiveInt(v any) (int64, bool) {
+	n, ok := toInt(v)
+	return n, ok && n > 0
+}

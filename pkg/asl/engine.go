@@ -1,0 +1,893 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Error names defined by the States Language that the engine raises or
+// matches specially.
+const (
+	ErrAll             = "States.ALL"
+	ErrRuntime         = "States.Runtime"
+	ErrTaskFailed      = "States.TaskFailed"
+	ErrTimeout         = "States.Timeout"
+	ErrNoChoiceMatched = "States.NoChoiceMatched"
+)
+
+// TaskFunc runs one Task. resource is the Task's Resource, except for the
+// optimized "arn:aws:states:::lambda:invoke" integration where it is the
+// FunctionName and input is the Payload. A returned *TaskError carries the
+// ASL error name; any other error is States.TaskFailed with err.Error() as
+// the cause.
+type TaskFunc func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error)
+
+// TaskError is a failure with an ASL error name, as a Lambda function
+// reports it (errorType, errorMessage).
+type TaskError struct {
+	Name  string
+	Cause string
+}
+
+func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }
+
+// ExecutionError is the failure of an execution: a Fail state, an error no
+// Catch handled, or a States.Runtime error. Name is the ASL error name.
+type ExecutionError struct {
+	Name  string
+	Cause string
+}
+
+func (e *ExecutionError) Error() string {
+	if e.Cause == "" {
+		return "asl: execution failed: " + e.Name
+	}
+	return "asl: execution failed: " + e.Name + ": " + e.Cause
+}
+
+// Options configure one execution. The zero value runs with real time and
+// no events; Invoke is required when the machine has Task states.
+type Options struct {
+	// Invoke runs Task states.
+	Invoke TaskFunc
+	// Sleep waits for Wait states and Retry intervals. Default: a timer
+	// that returns ctx.Err() when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now stamps events and the context object. Default: time.Now.
+	Now func() time.Time
+	// OnEvent receives the history, in order, one call at a time (calls
+	// from concurrent Map iterations are serialised). Default: none.
+	OnEvent func(Event)
+	// StateMachineArn is $$.StateMachine.Id. Default:
+	// "arn:aws:states:us-east-1:123456789012:stateMachine:local".
+	StateMachineArn string
+	// ExecutionName is $$.Execution.Name, the last part of $$.Execution.Id.
+	// Default: a random UUID.
+	ExecutionName string
+	// RoleArn is $$.Execution.RoleArn and the roleArn of ExecutionStarted.
+	// Default: empty.
+	RoleArn string
+}
+
+const defaultStateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:local"
+
+// failure is an ASL error raised inside the execution.
+type failure struct {
+	Name  string
+	Cause string
+}
+
+func (f *failure) Error() string { return f.Name + ": " + f.Cause }
+
+// errAborted unwinds a branch of the execution that was cancelled: by the
+// caller, by the machine's timeout, or because a sibling Map iteration or
+// Parallel branch failed.
+var errAborted = errors.New("asl: aborted")
+
+// exec is one execution (or one redrive of it).
+type exec struct {
+	m       *Machine
+	invoke  TaskFunc
+	sleep   func(context.Context, time.Duration) error
+	now     func() time.Time
+	onEvent func(Event)
+
+	mu     sync.Mutex // serialises events
+	nextID int64
+
+	smArn, smName, region   string
+	execArn, execName, role string
+	input                   any
+	inputText               string
+	startTime               time.Time
+	redriveCount            int
+}
+
+// chain is the previousEventId chain of one thread of the execution: the
+// top level, one Map iteration or one Parallel branch.
+type chain struct{ last int64 }
+
+func (m *Machine) newExec(opts Options) (*exec, error) {
+	if m.hasTask && opts.Invoke == nil {
+		return nil, errors.New("asl: Options.Invoke is nil but the machine has Task states")
+	}
+	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, nextID: 1, role: opts.RoleArn}
+	if x.sleep == nil {
+		x.sleep = sleepCtx
+	}
+	if x.now == nil {
+		x.now = time.Now
+	}
+	x.smArn = opts.StateMachineArn
+	if x.smArn == "" {
+		x.smArn = defaultStateMachineArn
+	}
+	parts := strings.Split(x.smArn, ":")
+	if len(parts) < 7 || parts[0] != "arn" || parts[5] != "stateMachine" {
+		return nil, fmt.Errorf("asl: Options.StateMachineArn %q is not a state machine ARN", x.smArn)
+	}
+	x.region, x.smName = parts[3], parts[6]
+	x.execName = opts.ExecutionName
+	if x.execName == "" {
+		x.execName = newUUID()
+	}
+	x.execArn = strings.Join([]string{"arn", parts[1], "states", parts[3], parts[4], "execution", x.smName, x.execName}, ":")
+	return x, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Execute runs the machine on input and returns its output. A failed
+// execution returns an *ExecutionError; a cancelled one ctx's error.
+func (m *Machine) Execute(ctx context.Context, input json.RawMessage, opts Options) (json.RawMessage, error) {
+	x, err := m.newExec(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(input) == 0 {
+		input = json.RawMessage("{}")
+	}
+	in, err := decode(input)
+	if err != nil {
+		return nil, fmt.Errorf("asl: invalid execution input: %w", err)
+	}
+	x.input, x.inputText, x.startTime = in, string(marshal(in)), x.stamp()
+	top := &chain{}
+	x.emit(top, Event{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedEventDetails{
+		Input: x.inputText, InputDetails: &DataDetails{}, RoleArn: x.role}})
+	return x.run(ctx, top, in, nil)
+}
+
+func (x *exec) run(ctx context.Context, top *chain, in any, resume *threadRec) (json.RawMessage, error) {
+	rctx := ctx
+	if x.m.timeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, x.m.timeout)
+		defer cancel()
+	}
+	out, err := x.runScope(rctx, x.m.root, in, top, resume)
+	var f *failure
+	switch {
+	case err == nil:
+		text := marshal(out)
+		x.emit(top, Event{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &ExecutionSucceededEventDetails{Output: string(text), OutputDetails: &DataDetails{}}})
+		return text, nil
+	case errors.As(err, &f):
+		x.emit(top, Event{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: f.Name, Cause: f.Cause}})
+		return nil, &ExecutionError{Name: f.Name, Cause: f.Cause}
+	case ctx.Err() == nil && rctx.Err() != nil:
+		cause := fmt.Sprintf("The execution timed out after %d seconds.", int64(x.m.timeout/time.Second))
+		x.emit(top, Event{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: ErrTimeout, Cause: cause}})
+		return nil, &ExecutionError{Name: ErrTimeout, Cause: cause}
+	}
+	x.emit(top, Event{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{}})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, err
+}
+
+func (x *exec) stamp() time.Time { return x.now().UTC().Truncate(time.Millisecond) }
+
+// emit appends e to the history on chain ch. Events are numbered and
+// delivered under one lock, so ids are increasing in delivery order.
+func (x *exec) emit(ch *chain, e Event) {
+	if x.onEvent == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e.ID = x.nextID
+	x.nextID++
+	e.PreviousEventID = ch.last
+	ch.last = e.ID
+	e.Timestamp = x.stamp()
+	x.onEvent(e)
+}
+
+func (x *exec) emitEntered(ch *chain, st *state, in any) {
+	if x.onEvent == nil {
+		return
+	}
+	x.emit(ch, Event{Type: st.typ + "StateEntered", StateEnteredEventDetails: &StateEnteredEventDetails{
+		Name: st.name, Input: string(marshal(in)), InputDetails: &DataDetails{}}})
+}
+
+func (x *exec) emitExited(ch *chain, st *state, out any) {
+	if x.onEvent == nil {
+		return
+	}
+	x.emit(ch, Event{Type: st.typ + "StateExited", StateExitedEventDetails: &StateExitedEventDetails{
+		Name: st.name, Output: string(marshal(out)), OutputDetails: &DataDetails{}}})
+}
+
+// ctxObj is the context object ($$) of one state attempt, built on demand.
+type ctxObj struct {
+	x       *exec
+	st      *state
+	entered time.Time
+	retry   int
+	item    *mapItem
+	v       any
+}
+
+type mapItem struct {
+	index int
+	value any
+}
+
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+func (c *ctxObj) value() any {
+	if c.v != nil {
+		return c.v
+	}
+	x := c.x
+	v := map[string]any{
+		"Execution": map[string]any{
+			"Id": x.execArn, "Name": x.execName, "Input": x.input, "RoleArn": x.role,
+			"StartTime": x.startTime.UTC().Format(isoMillis), "RedriveCount": intNumber(int64(x.redriveCount)),
+		},
+		"State": map[string]any{
+			"Name": c.st.name, "EnteredTime": c.entered.UTC().Format(isoMillis), "RetryCount": intNumber(int64(c.retry)),
+		},
+		"StateMachine": map[string]any{"Id": x.smArn, "Name": x.smName},
+	}
+	if c.item != nil {
+		v["Map"] = map[string]any{"Item": map[string]any{"Index": intNumber(int64(c.item.index)), "Value": c.item.value}}
+	}
+	c.v = v
+	return v
+}
+
+func runtimeErr(format string, a ...any) error {
+	return &failure{Name: ErrRuntime, Cause: fmt.Sprintf(format, a...)}
+}
+
+// runScope runs the states of sc from StartAt (or, when redriving, from the
+// state that did not finish) until a terminal state.
+func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resume *threadRec) (any, error) {
+	name := sc.startAt
+	var rr *runRec
+	if r := resume.unfinished(); r != nil {
+		if _, ok := sc.states[r.name]; ok {
+			v, err := decode([]byte(r.input))
+			if err != nil {
+				return nil, fmt.Errorf("asl: history: input of state %q: %w", r.name, err)
+			}
+			name, in, rr = r.name, v, r
+		}
+	}
+	for {
+		st := sc.states[name]
+		out, next, err := x.runState(ctx, st, in, ch, rr)
+		if err != nil {
+			return nil, err
+		}
+		if next == "" {
+			return out, nil
+		}
+		name, in, rr = next, out, nil
+	}
+}
+
+// runState runs one state on its raw input and returns its output and the
+// name of the next state ("" after a terminal state).
+func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *runRec) (out any, next string, err error) {
+	c := &ctxObj{x: x, st: st, entered: x.stamp()}
+	x.emitEntered(ch, st, raw)
+	if ctx.Err() != nil {
+		return nil, "", errAborted
+	}
+	switch st.typ {
+	case "Pass":
+		var eff any
+		if eff, err = x.effectiveInput(st, raw, c); err == nil {
+			if st.hasResult {
+				eff = st.result
+			}
+			out, err = st.output(raw, eff)
+		}
+		next = st.next
+	case "Choice":
+		var eff any
+		if eff, err = st.applyInputPath(raw); err == nil {
+			if next, err = st.choose(&env{input: eff, ctx: c}); err == nil {
+				out, err = st.applyOutputPath(eff)
+			}
+		}
+	case "Wait":
+		var eff any
+		if eff, err = st.applyInputPath(raw); err == nil {
+			if err = x.wait(ctx, st, eff); err == nil {
+				out, err = st.applyOutputPath(eff)
+			}
+		}
+		next = st.next
+	case "Succeed":
+		var eff any
+		if eff, err = st.applyInputPath(raw); err == nil {
+			out, err = st.applyOutputPath(eff)
+		}
+	case "Fail":
+		return nil, "", st.fail(&env{input: raw, ctx: c})
+	default: // Task, Map, Parallel
+		out, next, err = x.retrying(ctx, st, raw, ch, c, rr)
+	}
+	if err != nil {
+		if errors.Is(err, errAborted) && (st.typ == "Task" || st.typ == "Wait" || st.typ == "Map" || st.typ == "Parallel") {
+			x.emit(ch, Event{Type: st.typ + "StateAborted"})
+		}
+		return nil, "", err
+	}
+	x.emitExited(ch, st, out)
+	if st.end {
+		next = ""
+	}
+	return out, next, nil
+}
+
+func (st *state) applyInputPath(raw any) (any, error) {
+	switch {
+	case st.inputNull:
+		return map[string]any{}, nil
+	case st.inputPath == nil:
+		return raw, nil
+	}
+	v, ok := st.inputPath.eval(raw)
+	if !ok {
+		return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: %s", st.name, st.inputPath.src, st.inputPath.src)
+	}
+	return v, nil
+}
+
+func (st *state) applyOutputPath(v any) (any, error) {
+	switch {
+	case st.outputNull:
+		return map[string]any{}, nil
+	case st.outputPath == nil:
+		return v, nil
+	}
+	out, ok := st.outputPath.eval(v)
+	if !ok {
+		return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: %s", st.name, st.outputPath.src, st.outputPath.src)
+	}
+	return out, nil
+}
+
+// effectiveInput applies InputPath then Parameters.
+func (x *exec) effectiveInput(st *state, raw any, c *ctxObj) (any, error) {
+	eff, err := st.applyInputPath(raw)
+	if err != nil || st.parameters == nil {
+		return eff, err
+	}
+	return st.parameters.eval(&env{input: eff, ctx: c})
+}
+
+// output applies ResultPath (placing result into the raw input) then
+// OutputPath.
+func (st *state) output(raw, result any) (any, error) {
+	var out any
+	switch {
+	case st.resultNull:
+		out = raw
+	case st.resultPath == nil:
+		out = result
+	default:
+		var err error
+		if out, err = st.resultPath.set(raw, result); err != nil {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. %v", st.name, err)
+		}
+	}
+	return st.applyOutputPath(out)
+}
+
+func (st *state) choose(e *env) (string, error) {
+	for _, r := range st.choices {
+		ok, err := r.eval(e)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return r.next, nil
+		}
+	}
+	if st.defaultNext == "" {
+		return "", &failure{Name: ErrNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state %q)", st.name)}
+	}
+	return st.defaultNext, nil
+}
+
+func (x *exec) wait(ctx context.Context, st *state, eff any) error {
+	var d time.Duration
+	switch {
+	case st.hasSeconds:
+		d = time.Duration(st.seconds) * time.Second
+	case st.hasTimestamp:
+		d = st.timestamp.Sub(x.now())
+	case st.secondsPath != nil:
+		v, ok := st.secondsPath.eval(eff)
+		n, isInt := toInt(v)
+		if !ok || !isInt || n < 0 {
+			return runtimeErr("An error occurred while executing the state '%s'. The SecondsPath parameter does not reference a non-negative integer: %s", st.name, st.secondsPath.src)
+		}
+		d = time.Duration(n) * time.Second
+	case st.timestampPath != nil:
+		v, ok := st.timestampPath.eval(eff)
+		s, _ := v.(string)
+		t, isTS := parseTimestamp(s)
+		if !ok || !isTS {
+			return runtimeErr("An error occurred while executing the state '%s'. The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", st.name, st.timestampPath.src)
+		}
+		d = t.Sub(x.now())
+	}
+	if d < 0 {
+		d = 0
+	}
+	if err := x.sleep(ctx, d); err != nil {
+		return errAborted
+	}
+	return nil
+}
+
+func (st *state) fail(e *env) error {
+	f := &failure{Name: st.errName, Cause: st.cause}
+	for _, p := range []struct {
+		x   *expr
+		dst *string
+		f   string
+	}{{st.errorExpr, &f.Name, "ErrorPath"}, {st.causeExpr, &f.Cause, "CausePath"}} {
+		if p.x == nil {
+			continue
+		}
+		var v any
+		if p.x.call != nil {
+			var err error
+			if v, err = p.x.call.eval(e); err != nil {
+				return err
+			}
+		} else {
+			var ok bool
+			if v, ok = e.resolve(p.x.path); !ok {
+				return runtimeErr("An error occurred while executing the state '%s'. The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", st.name, p.x.path.src, p.f, e.inputText(p.x.path))
+			}
+		}
+		s, ok := v.(string)
+		if !ok {
+			return runtimeErr("An error occurred while executing the state '%s'. The %s must resolve to a string, got %s", st.name, p.f, typeName(v))
+		}
+		*p.dst = s
+	}
+	return f
+}
+
+// retrying runs a Task, Map or Parallel state's work with its Retry and
+// Catch policies.
+func (x *exec) retrying(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec) (any, string, error) {
+	counts := make([]int, len(st.retry))
+	retries := 0
+	for {
+		var result any
+		var err error
+		switch st.typ {
+		case "Task":
+			result, err = x.task(ctx, st, raw, ch, c)
+		case "Map":
+			result, err = x.mapState(ctx, st, raw, ch, c, rr)
+		case "Parallel":
+			result, err = x.parallel(ctx, st, raw, ch, c, rr)
+		}
+		rr = nil // a redrive reuses recorded work on the first attempt only
+		if err == nil && st.resultSel != nil {
+			result, err = st.resultSel.eval(&env{input: result, ctx: c})
+		}
+		if err == nil {
+			out, err := st.output(raw, result)
+			return out, st.next, err
+		}
+		var f *failure
+		if !errors.As(err, &f) || f.Name == ErrRuntime {
+			return nil, "", err
+		}
+		if i := matchRetrier(st.retry, f.Name); i >= 0 && counts[i] < st.retry[i].maxAttempts {
+			d := st.retry[i].delay(counts[i])
+			counts[i]++
+			retries++
+			if err := x.sleep(ctx, d); err != nil {
+				return nil, "", errAborted
+			}
+			c = &ctxObj{x: x, st: st, entered: c.entered, retry: retries}
+			continue
+		}
+		for _, k := range st.catch {
+			if !matches(k.errorEquals, f.Name) {
+				continue
+			}
+			var out any = map[string]any{"Error": f.Name, "Cause": f.Cause}
+			switch {
+			case k.resultNull:
+				out = raw
+			case k.resultPath != nil:
+				if out, err = k.resultPath.set(raw, out); err != nil {
+					return nil, "", runtimeErr("An error occurred while executing the state '%s'. Catch: %v", st.name, err)
+				}
+			}
+			return out, k.next, nil
+		}
+		return nil, "", f
+	}
+}
+
+func matchRetrier(rs []retrier, name string) int {
+	for i, r := range rs {
+		if matches(r.errorEquals, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func matches(errorEquals []string, name string) bool {
+	for _, e := range errorEquals {
+		switch {
+		case e == name:
+			return true
+		case e == ErrAll && name != ErrRuntime:
+			return true
+		case e == ErrTaskFailed && name != ErrTimeout && name != ErrRuntime:
+			return true
+		}
+	}
+	return false
+}
+
+// delay is the wait before retry number attempt+1: IntervalSeconds ×
+// BackoffRate^attempt, capped by MaxDelaySeconds, then jittered.
+func (r retrier) delay(attempt int) time.Duration {
+	s := r.interval * math.Pow(r.backoff, float64(attempt))
+	if r.maxDelay > 0 && s > r.maxDelay {
+		s = r.maxDelay
+	}
+	if r.fullJitter {
+		s = rand.Float64() * s
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// resourceKind tells how a Task resource shows in the history: plain
+// Lambda ARNs as LambdaFunction* events, everything else as Task* events
+// with the service and action of arn:aws:states:::service:action.
+func resourceKind(res string) (lambda bool, resourceType, resource string) {
+	if strings.HasPrefix(res, "arn:aws:lambda:") || (strings.HasPrefix(res, "arn:") && strings.Contains(res, ":lambda:") && strings.Contains(res, ":function:")) {
+		return true, "", res
+	}
+	parts := strings.SplitN(res, ":", 6)
+	if len(parts) == 6 && parts[2] == "states" {
+		typ, action, _ := strings.Cut(parts[5], ":")
+		return false, typ, action
+	}
+	if len(parts) >= 3 {
+		return false, parts[2], res
+	}
+	return false, "", res
+}
+
+func (x *exec) task(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj) (any, error) {
+	eff, err := x.effectiveInput(st, raw, c)
+	if err != nil {
+		return nil, err
+	}
+	target, payload := st.resource, eff
+	if st.lambdaInvoke {
+		params, _ := eff.(map[string]any)
+		fn, ok := params["FunctionName"].(string)
+		if !ok || fn == "" {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. FunctionName must be a non-empty string", st.name)
+		}
+		target = fn
+		if payload, ok = params["Payload"]; !ok {
+			payload = map[string]any{}
+		}
+	}
+	timeout := st.timeout
+	if st.timeoutPath != nil {
+		v, ok := st.timeoutPath.eval(raw)
+		n, isInt := toInt(v)
+		if !ok || !isInt || n <= 0 {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. TimeoutSecondsPath %s does not reference a positive integer", st.name, st.timeoutPath.src)
+		}
+		timeout = n
+	}
+	lambda, rtype, rname := resourceKind(st.resource)
+	if x.onEvent != nil {
+		if lambda {
+			x.emit(ch, Event{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledEventDetails: &LambdaFunctionScheduledEventDetails{
+				Resource: st.resource, Input: string(marshal(eff)), InputDetails: &DataDetails{}, TimeoutInSeconds: timeout}})
+			x.emit(ch, Event{Type: "LambdaFunctionStarted"})
+		} else {
+			x.emit(ch, Event{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledEventDetails{
+				ResourceType: rtype, Resource: rname, Region: x.region, Parameters: string(marshal(eff)), TimeoutInSeconds: timeout}})
+			x.emit(ch, Event{Type: "TaskStarted", TaskStartedEventDetails: &TaskStartedEventDetails{ResourceType: rtype, Resource: rname}})
+		}
+	}
+	tctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithTimeout(ctx, time.Duration(timeout)*time.Second)
+		defer cancel()
+	}
+	res, err := x.invoke(tctx, target, marshal(payload))
+	var result any
+	if err == nil {
+		if len(res) == 0 {
+			res = json.RawMessage("null")
+		}
+		if result, err = decode(res); err != nil {
+			err = &TaskError{Name: ErrTaskFailed, Cause: "the task returned invalid JSON: " + err.Error()}
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errAborted
+		}
+		f := &failure{Name: ErrTaskFailed, Cause: err.Error()}
+		var te *TaskError
+		timedOut := false
+		switch {
+		case tctx.Err() == context.DeadlineExceeded:
+			f, timedOut = &failure{Name: ErrTimeout, Cause: "Task timed out after " + fmt.Sprint(timeout) + " seconds."}, true
+		case errors.As(err, &te):
+			f = &failure{Name: te.Name, Cause: te.Cause}
+		}
+		switch {
+		case lambda && timedOut:
+			x.emit(ch, Event{Type: "LambdaFunctionTimedOut", LambdaFunctionTimedOutEventDetails: &ErrorDetails{Error: f.Name, Cause: f.Cause}})
+		case lambda:
+			x.emit(ch, Event{Type: "LambdaFunctionFailed", LambdaFunctionFailedEventDetails: &ErrorDetails{Error: f.Name, Cause: f.Cause}})
+		case timedOut:
+			x.emit(ch, Event{Type: "TaskTimedOut", TaskTimedOutEventDetails: &TaskFailedEventDetails{ResourceType: rtype, Resource: rname, Error: f.Name, Cause: f.Cause}})
+		default:
+			x.emit(ch, Event{Type: "TaskFailed", TaskFailedEventDetails: &TaskFailedEventDetails{ResourceType: rtype, Resource: rname, Error: f.Name, Cause: f.Cause}})
+		}
+		return nil, f
+	}
+	if st.lambdaInvoke {
+		result = map[string]any{"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": intNumber(200)}
+	}
+	if x.onEvent != nil {
+		if lambda {
+			x.emit(ch, Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededEventDetails: &LambdaFunctionSucceededEventDetails{Output: string(marshal(result)), OutputDetails: &DataDetails{}}})
+		} else {
+			x.emit(ch, Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskSucceededEventDetails{ResourceType: rtype, Resource: rname, Output: string(marshal(result)), OutputDetails: &DataDetails{}}})
+		}
+	}
+	return result, nil
+}
+
+// group runs the children of a Map or Parallel state: the first failure
+// cancels the others.
+type group struct {
+	mu     sync.Mutex
+	first  *failure
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// record keeps the first failure and cancels the siblings. It reports
+// whether err was a failure (as opposed to an abort).
+func (g *group) record(err error) (isFailure bool) {
+	var f *failure
+	if !errors.As(err, &f) {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.first == nil {
+		g.first = f
+		g.cancel()
+	}
+	return true
+}
+
+// join sets the parent chain's last event to the latest child event, so the
+// state's closing event follows the branch that finished last.
+func join(parent *chain, start int64, children []*chain) {
+	last := start
+	for _, c := range children {
+		last = max(last, c.last)
+	}
+	parent.last = last
+}
+
+func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec) (any, error) {
+	eff, err := st.applyInputPath(raw)
+	if err != nil {
+		return nil, err
+	}
+	itemsV := eff
+	if st.itemsPath != nil {
+		var ok bool
+		if itemsV, ok = st.itemsPath.eval(eff); !ok {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s': The Map state's ItemsPath references an invalid value.", st.name, st.itemsPath.src)
+		}
+	}
+	items, ok := itemsV.([]any)
+	if !ok {
+		return nil, runtimeErr("An error occurred while executing the state '%s'. Items of the Map state must be a JSON array, got %s", st.name, typeName(itemsV))
+	}
+	maxConc := st.maxConc
+	if st.maxConcPath != nil {
+		v, ok := st.maxConcPath.eval(eff)
+		n, isInt := toInt(v)
+		if !ok || !isInt || n < 0 {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. MaxConcurrencyPath %s does not reference a non-negative integer", st.name, st.maxConcPath.src)
+		}
+		maxConc = n
+	}
+	x.emit(ch, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
+	start := ch.last
+
+	results := make([]any, len(items))
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g := &group{cancel: cancel}
+	var sem chan struct{}
+	if maxConc > 0 && int(maxConc) < len(items) {
+		sem = make(chan struct{}, maxConc)
+	}
+	var children []*chain
+	for i, item := range items {
+		var resume *threadRec
+		if rr != nil {
+			if it := rr.iters[i]; it != nil {
+				if it.succeeded {
+					if results[i], err = decode([]byte(it.output)); err != nil {
+						return nil, fmt.Errorf("asl: history: output of %s iteration %d: %w", st.name, i, err)
+					}
+					continue
+				}
+				resume = it.thread
+			}
+		}
+		if sem != nil {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+			}
+		}
+		if gctx.Err() != nil {
+			break
+		}
+		ich := &chain{last: start}
+		children = append(children, ich)
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			if sem != nil {
+				defer func() { <-sem }()
+			}
+			details := &MapIterationEventDetails{Name: st.name, Index: i}
+			x.emit(ich, Event{Type: "MapIterationStarted", MapIterationStartedEventDetails: details})
+			in := item
+			var err error
+			if st.itemSel != nil {
+				ic := &ctxObj{x: x, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
+				in, err = st.itemSel.eval(&env{input: eff, ctx: ic})
+			}
+			var out any
+			if err == nil {
+				out, err = x.runScope(gctx, st.processor, in, ich, resume)
+			}
+			switch {
+			case err == nil:
+				results[i] = out
+				x.emit(ich, Event{Type: "MapIterationSucceeded", MapIterationSucceededEventDetails: details})
+			case g.record(err):
+				x.emit(ich, Event{Type: "MapIterationFailed", MapIterationFailedEventDetails: details})
+			default:
+				x.emit(ich, Event{Type: "MapIterationAborted", MapIterationAbortedEventDetails: details})
+			}
+		}()
+	}
+	g.wg.Wait()
+	join(ch, start, children)
+	if g.first != nil {
+		x.emit(ch, Event{Type: "MapStateFailed"})
+		return nil, g.first
+	}
+	if ctx.Err() != nil {
+		return nil, errAborted
+	}
+	x.emit(ch, Event{Type: "MapStateSucceeded"})
+	return results, nil
+}
+
+func (x *exec) parallel(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec) (any, error) {
+	eff, err := x.effectiveInput(st, raw, c)
+	if err != nil {
+		return nil, err
+	}
+	x.emit(ch, Event{Type: "ParallelStateStarted"})
+	start := ch.last
+	results := make([]any, len(st.branches))
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g := &group{cancel: cancel}
+	var children []*chain
+	for i, br := range st.branches {
+		var resume *threadRec
+		if rr != nil {
+			if th := rr.branches[i]; th != nil {
+				if out, done := th.finished(br); done {
+					if results[i], err = decode([]byte(out)); err != nil {
+						return nil, fmt.Errorf("asl: history: output of %s branch %d: %w", st.name, i, err)
+					}
+					continue
+				}
+				resume = th
+			}
+		}
+		bch := &chain{last: start}
+		children = append(children, bch)
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			out, err := x.runScope(gctx, br, eff, bch, resume)
+			if err == nil {
+				results[i] = out
+				return
+			}
+			g.record(err)
+		}()
+	}
+	g.wg.Wait()
+	join(ch, start, children)
+	if g.first != nil {
+		x.emit(ch, Event{Type: "ParallelStateFailed"})
+		return nil, g.first
+	}
+	if ctx.Err() != nil {
+		return nil, errAborted
+	}
+	x.emit(ch, Event{Type: "ParallelStateSucceeded"})
+	return results, nil
+}

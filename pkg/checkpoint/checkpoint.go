@@ -1,0 +1,170 @@
+package checkpoint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+)
+
+// Units of work. Shard units carry the shard index: Unit("split", 3).
+const (
+	Ingest     = "ingest"
+	Plan       = "plan"
+	Split      = "split"
+	Compress   = "compress"
+	Sealed     = "sealed"
+	Published  = "published"
+	Dictionary = "dictionary"
+)
+
+// Unit names a per-shard unit.
+func Unit(kind string, shard int) string { return fmt.Sprintf("%s-%04d", kind, shard) }
+
+// Record says that Path was complete and durable with these Bytes and SHA256.
+type Record struct {
+	Unit   string `json:"unit"`
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+	// Items locate pages inside a shard file, in page order.
+	Items []Item `json:"items,omitempty"`
+}
+
+// Item is one page inside a shard file: Offset and Len locate its bytes in
+// the file; PDFSHA256 and PDFBytes describe the one-page PDF it restores to.
+type Item struct {
+	Page      int    `json:"page"`
+	Offset    int64  `json:"offset"`
+	Len       int64  `json:"len"`
+	PDFBytes  int64  `json:"pdf_bytes"`
+	PDFSHA256 string `json:"pdf_sha256"`
+}
+
+// Journal is the set of records of one job.
+type Journal struct {
+	m   *jobfs.Mount
+	job jobfs.Job
+}
+
+// Open returns the journal of job j.
+func Open(m *jobfs.Mount, j jobfs.Job) *Journal { return &Journal{m: m, job: j} }
+
+func (jn *Journal) recordPath(unit string) string {
+	return path.Join(jn.job.Checkpoints(), unit+".json")
+}
+
+// Get returns the record of unit, without verifying it; ok is false when
+// there is none.
+func (jn *Journal) Get(unit string) (rec Record, ok bool, err error) {
+	b, err := jn.m.ReadFile(jn.recordPath(unit))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Record{}, false, nil
+		}
+		return Record{}, false, err
+	}
+	if err := json.Unmarshal(b, &rec); err != nil || rec.Unit != unit {
+		// A torn or foreign record is no record: the unit is redone.
+		return Record{}, false, nil
+	}
+	return rec, true, nil
+}
+
+// Verify returns the record of unit if the file it names still matches it.
+// A missing, truncated or altered file yields ok=false and a reason; the
+// caller redoes the unit.
+func (jn *Journal) Verify(unit string) (rec Record, ok bool, reason string, err error) {
+	rec, ok, err = jn.Get(unit)
+	if err != nil || !ok {
+		return rec, false, "no record", err
+	}
+	if err := jn.job.Owns(rec.Path); err != nil {
+		return rec, false, "record names a path outside the job", nil
+	}
+	f, err := jn.m.Open(rec.Path)
+	if err != nil {
+		return rec, false, "file missing", nil
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return rec, false, "", pipeerr.Wrap(pipeerr.IO, err, "verify %s", rec.Path)
+	}
+	switch {
+	case n != rec.Bytes:
+		return rec, false, fmt.Sprintf("size %d, recorded %d", n, rec.Bytes), nil
+	case hex.EncodeToString(h.Sum(nil)) != rec.SHA256:
+		return rec, false, "checksum differs from the record", nil
+	}
+	return rec, true, "", nil
+}
+
+// Commit records rec. The file it names must already be durable.
+func (jn *Journal) Commit(rec Record) error {
+	if err := jn.job.Owns(rec.Path); err != nil {
+		return err
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return pipeerr.Wrap(pipeerr.Internal, err, "record %s", rec.Unit)
+	}
+	return jn.m.WriteFile(jn.recordPath(rec.Unit), b)
+}
+
+// Forget removes the record of unit (so the unit is redone).
+func (jn *Journal) Forget(unit string) error {
+	return jn.m.RemoveAll(jn.recordPath(unit))
+}
+
+// List returns every record, sorted by unit.
+func (jn *Journal) List() ([]Record, error) {
+	ents, err := jn.m.ReadDir(jn.job.Checkpoints())
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var recs []Record
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		rec, ok, err := jn.Get(strings.TrimSuffix(name, ".json"))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			recs = append(recs, rec)
+		}
+	}
+	sort.Slice(recs, func(a, b int) bool { return recs[a].Unit < recs[b].Unit })
+	return recs, nil
+}
+
+// Sum is the hex SHA-256 of b.
+func Sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// WriteFile writes data to rel durably and records it as unit.
+func (jn *Journal) WriteFile(unit, rel string, data []byte, items []Item) (Record, error) {
+	if err := jn.m.WriteFile(rel, data); err != nil {
+		return Record{}, err
+	}
+	rec := Record{Unit: unit, Path: rel, Bytes: int64(len(data)), SHA256: Sum(data), Items: items}
+	return rec, jn.Commit(rec)
+}

@@ -1,0 +1,8 @@
+// Package jobfs is the job directory on the shared mount.
+//
+// Invariant: every path is relative to the mount root and is opened through
+// an os.Root, so no path from a state input, an event or a symlink planted on
+// the mount can reach outside it; and a file becomes visible under its final
+// name only when complete and durable (temp file in the same directory,
+// fsync, rename, fsync of the directory).
+package jobfs

@@ -1,0 +1,287 @@
+package jobfs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+)
+
+// Mount is the shared file system (EFS in the cloud, any directory locally).
+// It is safe for concurrent use.
+type Mount struct {
+	dir  string
+	root *os.Root
+}
+
+// Open opens the mount at dir, creating the directory if it is missing.
+func Open(dir string) (*Mount, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, pipeerr.Wrap(pipeerr.IO, err, "mount %s", dir)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, pipeerr.Wrap(pipeerr.IO, err, "mount %s", dir)
+	}
+	return &Mount{dir: dir, root: root}, nil
+}
+
+// Close releases the mount.
+func (m *Mount) Close() error { return m.root.Close() }
+
+// Dir is the mount's directory on this machine (for messages only: all
+// access goes through the root).
+func (m *Mount) Dir() string { return m.dir }
+
+// Root is the os.Root every access goes through.
+func (m *Mount) Root() *os.Root { return m.root }
+
+// CheckPath refuses a path that is not a plain relative path inside the
+// mount: absolute, empty, with "..", or with backslashes. Symlinks that lead
+// out are refused later by os.Root itself, when the path is opened.
+func CheckPath(rel string) error {
+	if rel == "" || !filepath.IsLocal(rel) || strings.Contains(rel, `\`) || path.Clean(rel) != rel {
+		return pipeerr.New(pipeerr.BadRequest, "path %q is not a clean relative path inside the mount", rel)
+	}
+	return nil
+}
+
+func classify(err error, op, rel string) error {
+	if err == nil {
+		return nil
+	}
+	var e *pipeerr.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s: path escapes the mount", op, rel)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return &pipeerr.Error{Kind: pipeerr.IO, Msg: fmt.Sprintf("%s %s: missing", op, rel), Err: err}
+	}
+	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
+}
+
+// ReadFile reads a whole file.
+func (m *Mount) ReadFile(rel string) ([]byte, error) {
+	if err := CheckPath(rel); err != nil {
+		return nil, err
+	}
+	b, err := m.root.ReadFile(rel)
+	return b, classify(err, "read", rel)
+}
+
+// Open opens a file for reading.
+func (m *Mount) Open(rel string) (*os.File, error) {
+	if err := CheckPath(rel); err != nil {
+		return nil, err
+	}
+	f, err := m.root.Open(rel)
+	return f, classify(err, "open", rel)
+}
+
+// Stat describes a file without following a final symlink out of the mount.
+func (m *Mount) Stat(rel string) (fs.FileInfo, error) {
+	if err := CheckPath(rel); err != nil {
+		return nil, err
+	}
+	fi, err := m.root.Lstat(rel)
+	return fi, classify(err, "stat", rel)
+}
+
+// Exists reports whether rel exists.
+func (m *Mount) Exists(rel string) bool {
+	_, err := m.Stat(rel)
+	return err == nil
+}
+
+// MkdirAll creates a directory and its parents.
+func (m *Mount) MkdirAll(rel string) error {
+	if err := CheckPath(rel); err != nil {
+		return err
+	}
+	return classify(m.root.MkdirAll(rel, 0o750), "mkdir", rel)
+}
+
+// RemoveAll removes rel and everything below it.
+func (m *Mount) RemoveAll(rel string) error {
+	if err := CheckPath(rel); err != nil {
+		return err
+	}
+	return classify(m.root.RemoveAll(rel), "remove", rel)
+}
+
+// ReadDir lists a directory, sorted by name.
+func (m *Mount) ReadDir(rel string) ([]fs.DirEntry, error) {
+	if err := CheckPath(rel); err != nil {
+		return nil, err
+	}
+	ents, err := fs.ReadDir(m.root.FS(), rel)
+	return ents, classify(err, "list", rel)
+}
+
+// SyncDir makes the directory's entries (renames, creations) durable.
+func (m *Mount) SyncDir(rel string) error {
+	f, err := m.root.Open(rel)
+	if err != nil {
+		return classify(err, "sync", rel)
+	}
+	defer f.Close()
+	return classify(f.Sync(), "sync", rel)
+}
+
+// WriteFile writes data to rel atomically and durably.
+func (m *Mount) WriteFile(rel string, data []byte) error {
+	w, err := m.Create(rel)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Abort()
+		return classify(err, "write", rel)
+	}
+	return w.Commit()
+}
+
+// Create starts an atomic write of rel: the data goes to a temp file in the
+// same directory (a rename across mounts would fail, and /tmp is not EFS),
+// and appears under rel only at Commit.
+func (m *Mount) Create(rel string) (*File, error) {
+	if err := CheckPath(rel); err != nil {
+		return nil, err
+	}
+	dir := path.Dir(rel)
+	if err := m.root.MkdirAll(dir, 0o750); err != nil {
+		return nil, classify(err, "mkdir", dir)
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, "."+path.Base(rel)+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := m.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, classify(err, "create", rel)
+	}
+	return &File{m: m, f: f, tmp: tmp, rel: rel}, nil
+}
+
+// File is an atomic write in progress. It is an io.Writer; exactly one of
+// Commit or Abort must be called.
+type File struct {
+	m        *Mount
+	f        *os.File
+	tmp, rel string
+	done     bool
+}
+
+func (w *File) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+// ReadFrom lets io.Copy use copy_file_range/sendfile where the OS can.
+func (w *File) ReadFrom(r io.Reader) (int64, error) { return w.f.ReadFrom(r) }
+
+// Sync makes the data durable without publishing it. Commit calls it; a
+// batch calls it on every file first so the fsyncs overlap.
+func (w *File) Sync() error { return classify(w.f.Sync(), "sync", w.rel) }
+
+// Commit makes the data durable and visible under the final name, then
+// makes the rename durable.
+func (w *File) Commit() error {
+	if err := w.publish(); err != nil {
+		return err
+	}
+	return w.m.SyncDir(path.Dir(w.rel))
+}
+
+// publish fsyncs, closes and renames, leaving the directory sync to the caller.
+func (w *File) publish() error {
+	if w.done {
+		return pipeerr.New(pipeerr.Internal, "atomic write of %s committed twice", w.rel)
+	}
+	w.done = true
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		w.m.root.Remove(w.tmp)
+		return classify(err, "sync", w.rel)
+	}
+	if err := w.f.Close(); err != nil {
+		w.m.root.Remove(w.tmp)
+		return classify(err, "close", w.rel)
+	}
+	if err := w.m.root.Rename(w.tmp, w.rel); err != nil {
+		w.m.root.Remove(w.tmp)
+		return classify(err, "rename", w.rel)
+	}
+	return nil
+}
+
+// Abort discards the write. It is safe to call after Commit (a no-op), so
+// `defer w.Abort()` is the idiom.
+func (w *File) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.f.Close()
+	w.m.root.Remove(w.tmp)
+}
+
+// WriteFiles writes several files atomically and durably, paying the
+// network file system's round trips concurrently rather than one after
+// another: all files are written and fsynced in parallel, renamed, and each
+// directory is fsynced once. Each file is atomic on its own; the batch is not.
+func (m *Mount) WriteFiles(files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for rel := range files {
+		names = append(names, rel)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		dirs = map[string]bool{}
+	)
+	sem := make(chan struct{}, 16)
+	for _, rel := range names {
+		dirs[path.Dir(rel)] = true
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := func() error {
+				w, err := m.Create(rel)
+				if err != nil {
+					return err
+				}
+				defer w.Abort()
+				if _, err := w.Write(files[rel]); err != nil {
+					return classify(err, "write", rel)
+				}
+				return w.publish()
+			}()
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	for dir := range dirs {
+		if err := m.SyncDir(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package jobspec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/zpage"
+)
+
+// Settings shape a job's work and output. A zero field means "not set": the
+// next source of defaults decides (flags or environment, then the mount's
+// config/efspipe.json, then Defaults).
+type Settings struct {
+	// ShardPages is how many pages one compress iteration handles. Default
+	// 64; raised automatically so a document never needs more than
+	// MaxShards shards.
+	ShardPages int `json:"shard_pages,omitempty"`
+	// Level is the zstd level. Default "better": it reaches 4 MiB back into
+	// the dictionary, where shared fonts live.
+	Level zpage.Level `json:"level,omitempty"`
+	// DictionaryBytes caps the shared dictionary. Default: the level's reach.
+	DictionaryBytes int `json:"dictionary_bytes,omitempty"`
+	// MaxBytes refuses larger inputs. Default 2 GiB.
+	MaxBytes int64 `json:"max_bytes,omitempty"`
+	// MaxPages refuses documents with more pages. Default 100,000.
+	MaxPages int `json:"max_pages,omitempty"`
+	// Keep keeps intermediates after publication. Default false: finalize
+	// removes them, because a mount filled with intermediates is the
+	// classic way an EFS pipeline dies.
+	Keep bool `json:"keep,omitempty"`
+}
+
+// MaxShards is the most shards a job may have: Step Functions'
+// States.ArrayRange returns at most 1,000 items.
+const MaxShards = 1000
+
+// Defaults are the built-in settings.
+func Defaults() Settings {
+	return Settings{
+		ShardPages: 64,
+		Level:      zpage.Better,
+		MaxBytes:   2 << 30,
+		MaxPages:   100_000,
+	}
+}
+
+// Over returns s with every unset field taken from base.
+func (s Settings) Over(base Settings) Settings {
+	if s.ShardPages == 0 {
+		s.ShardPages = base.ShardPages
+	}
+	if s.Level == "" {
+		s.Level = base.Level
+	}
+	if s.DictionaryBytes == 0 {
+		s.DictionaryBytes = base.DictionaryBytes
+	}
+	if s.MaxBytes == 0 {
+		s.MaxBytes = base.MaxBytes
+	}
+	if s.MaxPages == 0 {
+		s.MaxPages = base.MaxPages
+	}
+	s.Keep = s.Keep || base.Keep
+	return s
+}
+
+// Resolve fills every unset field: s, then the mount's shared config, then
+// Defaults. The result is validated.
+func Resolve(m *jobfs.Mount, s Settings) (Settings, error) {
+	shared, err := LoadShared(m)
+	if err != nil {
+		return Settings{}, err
+	}
+	s = s.Over(shared).Over(Defaults())
+	if s.DictionaryBytes == 0 {
+		s.DictionaryBytes = s.Level.Reach()
+	}
+	return s, s.Validate()
+}
+
+// LoadShared reads config/efspipe.json on the mount; a missing file is no
+// settings.
+func LoadShared(m *jobfs.Mount) (Settings, error) {
+	b, err := m.ReadFile(jobfs.ConfigFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, err
+	}
+	var s Settings
+	if err := strictUnmarshal(b, &s); err != nil {
+		return Settings{}, pipeerr.Wrap(pipeerr.BadRequest, err, "%s", jobfs.ConfigFile)
+	}
+	return s, nil
+}
+
+// Validate refuses settings no job can run with.
+func (s Settings) Validate() error {
+	switch {
+	case s.ShardPages < 1:
+		return pipeerr.New(pipeerr.BadRequest, "shard_pages must be at least 1")
+	case s.MaxBytes < 1:
+		return pipeerr.New(pipeerr.BadRequest, "max_bytes must be positive")
+	case s.MaxPages < 1:
+		return pipeerr.New(pipeerr.BadRequest, "max_pages must be positive")
+	case s.DictionaryBytes < 0 || s.DictionaryBytes > zpage.MaxDictionary:
+		return pipeerr.New(pipeerr.BadRequest, "dictionary_bytes must be between 0 and %d (the zstd CLI's limit)", zpage.MaxDictionary)
+	}
+	if _, err := zpage.NewEncoder(nil, s.Level); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Source identifies what a job was made from.
+type Source struct {
+	// Name is the file name shown to people (base name or object key).
+	Name string `json:"name"`
+	// URI is where it came from: a local path or s3://bucket/key.
+	URI     string `json:"uri"`
+	Version string `json:"version,omitempty"`
+	Bytes   int64  `json:"bytes"`
+	SHA256  string `json:"sha256"`
+}
+
+// Spec is jobs/<job>/job.json.
+type Spec struct {
+	Job      string   `json:"job"`
+	Source   Source   `json:"source"`
+	Settings Settings `json:"settings"`
+}
+
+// Load reads a job's spec.
+func Load(m *jobfs.Mount, j jobfs.Job) (Spec, error) {
+	b, err := m.ReadFile(j.Settings())
+	if err != nil {
+		return Spec{}, err
+	}
+	var s Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Spec{}, pipeerr.Wrap(pipeerr.Internal, err, "%s is not a job spec", j.Settings())
+	}
+	if s.Job != j.ID {
+		return Spec{}, pipeerr.New(pipeerr.Internal, "%s belongs to job %q", j.Settings(), s.Job)
+	}
+	return s, nil
+}
+
+// Save writes a job's spec durably.
+func Save(m *jobfs.Mount, j jobfs.Job, s Spec) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return pipeerr.Wrap(pipeerr.Internal, err, "job spec")
+	}
+	return m.WriteFile(j.Settings(), append(b, '\n'))
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}

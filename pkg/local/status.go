@@ -1,0 +1,103 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/efspipe/efspipe/pkg/checkpoint"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/manifest"
+)
+
+// Report is what the mount says about a job: works on a job in any state,
+// including one whose run was killed.
+type Report struct {
+	Job    string          `json:"job"`
+	Source jobspec.Source  `json:"source"`
+	Status string          `json:"status"` // SUCCEEDED, FAILED, or INCOMPLETE
+	Error  string          `json:"error,omitempty"`
+	Cause  string          `json:"cause,omitempty"`
+	Pages  int             `json:"pages,omitempty"`
+	Shards int             `json:"shards,omitempty"`
+	Stages []StageProgress `json:"stages"`
+	// Next says what `efspipe replay` will do.
+	Next string `json:"next"`
+}
+
+// StageProgress counts a stage's units: done (recorded and verified),
+// invalid (recorded but the file no longer verifies: will be redone).
+type StageProgress struct {
+	Stage   string `json:"stage"`
+	Units   int    `json:"units"`
+	Done    int    `json:"done"`
+	Invalid int    `json:"invalid,omitempty"`
+}
+
+// Inspect reads and verifies a job's journal.
+func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
+	spec, err := jobspec.Load(m, job)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Report{}, fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{Job: job.ID, Source: spec.Source, Status: "INCOMPLETE"}
+	if st, err := jobspec.LoadStatus(m, job); err == nil {
+		r.Status, r.Error, r.Cause = st.Status, st.Error, st.Cause
+	}
+	journal := checkpoint.Open(m, job)
+	count := func(stage string, units []string) StageProgress {
+		sp := StageProgress{Stage: stage, Units: len(units)}
+		for _, u := range units {
+			_, present, _ := journal.Get(u)
+			_, ok, _, _ := journal.Verify(u)
+			switch {
+			case ok:
+				sp.Done++
+			case present:
+				sp.Invalid++
+			}
+		}
+		return sp
+	}
+	r.Stages = append(r.Stages, count("ingest", []string{checkpoint.Ingest}))
+	plan, err := manifest.LoadPlan(m, job, job.SplitManifest())
+	if err == nil {
+		r.Pages, r.Shards = plan.Pages, plan.Shards
+		split := []string{checkpoint.Plan, checkpoint.Dictionary}
+		var comp []string
+		for i := range plan.Shards {
+			split = append(split, checkpoint.Unit(checkpoint.Split, i))
+			comp = append(comp, checkpoint.Unit(checkpoint.Compress, i))
+		}
+		r.Stages = append(r.Stages, count("split", split), count("compress", comp))
+	} else {
+		r.Stages = append(r.Stages, StageProgress{Stage: "split"}, StageProgress{Stage: "compress"})
+	}
+	r.Stages = append(r.Stages, count("checkpoint", []string{checkpoint.Sealed}), count("finalize", []string{checkpoint.Published}))
+	r.Next = next(r)
+	return r, nil
+}
+
+func next(r Report) string {
+	switch r.Status {
+	case jobspec.Succeeded:
+		return "nothing: the job is published (replay re-publishes only if the output was removed)"
+	case jobspec.Failed:
+		return "run again only with a different input or settings: the job failed on its input (" + r.Error + ")"
+	}
+	var todo []string
+	for _, s := range r.Stages {
+		if s.Units == 0 || s.Done < s.Units {
+			todo = append(todo, s.Stage)
+		}
+	}
+	if len(todo) == 0 {
+		return "finish publication"
+	}
+	return "skip verified work and redo: " + strings.Join(todo, ", ")
+}

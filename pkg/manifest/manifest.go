@@ -1,0 +1,135 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/zpage"
+)
+
+// Plan is jobs/<job>/split/manifest.json: how the document's pages are cut
+// into shards. The state machine carries only its path and the shard count.
+type Plan struct {
+	Job        string      `json:"job"`
+	Source     string      `json:"source"`
+	Pages      int         `json:"pages"`
+	ShardPages int         `json:"shard_pages"`
+	Shards     int         `json:"shards"`
+	Dictionary string      `json:"dictionary,omitempty"`
+	Level      zpage.Level `json:"level"`
+}
+
+// NewPlan cuts pages into shards of shardPages, raised so that there are at
+// most maxShards.
+func NewPlan(job jobfs.Job, pages, shardPages, maxShards int, level zpage.Level) Plan {
+	if min := (pages + maxShards - 1) / maxShards; shardPages < min {
+		shardPages = min
+	}
+	return Plan{
+		Job: job.ID, Source: job.Source(), Pages: pages, ShardPages: shardPages,
+		Shards: (pages + shardPages - 1) / shardPages, Level: level,
+	}
+}
+
+// ShardPages returns the first and last page (1-based, inclusive) of shard i.
+func (p Plan) ShardRange(i int) (first, last int) {
+	first = i*p.ShardPages + 1
+	last = min(first+p.ShardPages-1, p.Pages)
+	return first, last
+}
+
+// CheckShard refuses a shard index outside the plan.
+func (p Plan) CheckShard(i int) error {
+	if i < 0 || i >= p.Shards {
+		return pipeerr.New(pipeerr.BadRequest, "shard %d is outside 0..%d", i, p.Shards-1)
+	}
+	return nil
+}
+
+// LoadPlan reads a plan from the mount and checks it belongs to job.
+func LoadPlan(m *jobfs.Mount, job jobfs.Job, rel string) (Plan, error) {
+	if err := job.Owns(rel); err != nil {
+		return Plan{}, err
+	}
+	b, err := m.ReadFile(rel)
+	if err != nil {
+		return Plan{}, err
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil || p.Job != job.ID || p.Shards < 1 || p.ShardPages < 1 {
+		return Plan{}, pipeerr.New(pipeerr.Internal, "%s is not a split plan of job %s", rel, job.ID)
+	}
+	return p, nil
+}
+
+// Published is <out>/<job>/manifest.json. Paths are relative to
+// <out>/<job>/.
+type Published struct {
+	Job              string `json:"job"`
+	Source           Source `json:"source"`
+	Codec            string `json:"codec"`
+	Level            string `json:"level"`
+	Dictionary       string `json:"dictionary,omitempty"`
+	DictionaryBytes  int64  `json:"dictionary_bytes,omitempty"`
+	DictionarySHA256 string `json:"dictionary_sha256,omitempty"`
+	Bytes            int64  `json:"bytes"`
+	Pages            []Page `json:"pages"`
+}
+
+// Source describes the original document.
+type Source struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+	Pages  int    `json:"pages"`
+}
+
+// Page is one published page: Bytes is the compressed file's size, SHA256
+// and PDFBytes describe the restored one-page PDF.
+type Page struct {
+	Number   int    `json:"number"`
+	Path     string `json:"path"`
+	Bytes    int64  `json:"bytes"`
+	SHA256   string `json:"sha256"`
+	PDFBytes int64  `json:"pdf_bytes"`
+}
+
+// Published file names, relative to <out>/<job>/.
+const (
+	File           = "manifest.json"
+	DictionaryFile = "dictionary.zdict"
+)
+
+// PagePath is where page n is published.
+func PagePath(n int) string { return fmt.Sprintf("pages/%06d.pdf.zst", n) }
+
+// Encode is the canonical encoding: indented, newline-terminated, stable.
+func Encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, pipeerr.Wrap(pipeerr.Internal, err, "encode manifest")
+	}
+	return buf.Bytes(), nil
+}
+
+// LoadSealed reads the sealed manifest at rel and checks it belongs to job.
+func LoadSealed(m *jobfs.Mount, job jobfs.Job, rel string) (Published, error) {
+	var p Published
+	if err := job.Owns(rel); err != nil {
+		return p, err
+	}
+	b, err := m.ReadFile(rel)
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil || p.Job != job.ID || len(p.Pages) != p.Source.Pages {
+		return p, pipeerr.New(pipeerr.Internal, "%s is not the sealed manifest of job %s", rel, job.ID)
+	}
+	return p, nil
+}

@@ -1,0 +1,6 @@
+// Package publish writes a job's output to a folder or a bucket.
+//
+// Invariant: a job's manifest is written only after every file it names
+// is in place, so a reader of <out>/<job>/ that finds a manifest finds all
+// its pages.
+package publish

@@ -1,0 +1,123 @@
+package publish
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+)
+
+// Target is an output location: a local folder or a bucket prefix.
+type Target struct {
+	bucket *blob.Bucket
+	prefix string
+	base   string
+}
+
+// Opener opens bucket URLs other than local folders (s3://...). Nil means
+// only local folders are accepted.
+type Opener func(ctx context.Context, bucketURL *url.URL) (*blob.Bucket, error)
+
+// Open opens out: a directory path, file:///dir, or (with open) a bucket
+// URL such as s3://bucket/prefix.
+func Open(ctx context.Context, out string, open Opener) (*Target, error) {
+	if out == "" {
+		return nil, pipeerr.New(pipeerr.BadRequest, "no output location given")
+	}
+	u, err := url.Parse(out)
+	if err == nil && u.Scheme != "" && u.Scheme != "file" && len(u.Scheme) > 1 {
+		if open == nil {
+			return nil, pipeerr.New(pipeerr.BadRequest, "output %s: only local folders are supported here", out)
+		}
+		b, err := open(ctx, u)
+		if err != nil {
+			return nil, pipeerr.Wrap(pipeerr.IO, err, "open output %s", out)
+		}
+		prefix := strings.Trim(u.Path, "/")
+		return &Target{bucket: b, prefix: prefix, base: u.Scheme + "://" + u.Host + "/" + prefix}, nil
+	}
+	dir := strings.TrimPrefix(out, "file://")
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, pipeerr.Wrap(pipeerr.BadRequest, err, "output %s", out)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
+	}
+	// Temp files next to the final ones: a rename across file systems would
+	// fail. No metadata sidecars: the folder holds exactly what is published.
+	b, err := fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
+	if err != nil {
+		return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
+	}
+	return &Target{bucket: b, base: dir}, nil
+}
+
+// Close releases the target.
+func (t *Target) Close() error { return t.bucket.Close() }
+
+func (t *Target) key(rel string) string { return path.Join(t.prefix, rel) }
+
+// URL is where rel is published, for people and for the run's result.
+func (t *Target) URL(rel string) string {
+	if strings.Contains(t.base, "://") {
+		return strings.TrimSuffix(t.base, "/") + "/" + rel
+	}
+	return filepath.Join(t.base, filepath.FromSlash(rel))
+}
+
+// Put writes one object; it appears whole or not at all.
+func (t *Target) Put(ctx context.Context, rel string, data []byte) error {
+	err := t.bucket.WriteAll(ctx, t.key(rel), data, &blob.WriterOptions{ContentType: contentType(rel)})
+	return classify(err, "publish", rel)
+}
+
+// Get reads one object; a missing one is reported with found=false.
+func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, err error) {
+	b, err := t.bucket.ReadAll(ctx, t.key(rel))
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, classify(err, "read", rel)
+	}
+	return b, true, nil
+}
+
+// Delete removes one object if present.
+func (t *Target) Delete(ctx context.Context, rel string) error {
+	err := t.bucket.Delete(ctx, t.key(rel))
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil
+	}
+	return classify(err, "delete", rel)
+}
+
+func classify(err error, op, rel string) error {
+	if err == nil {
+		return nil
+	}
+	switch gcerrors.Code(err) {
+	case gcerrors.PermissionDenied, gcerrors.InvalidArgument:
+		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s", op, rel)
+	}
+	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
+}
+
+func contentType(rel string) string {
+	switch {
+	case strings.HasSuffix(rel, ".json"):
+		return "application/json"
+	case strings.HasSuffix(rel, ".zst"):
+		return "application/zstd"
+	}
+	return "application/octet-stream"
+}

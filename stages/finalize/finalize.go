@@ -1,0 +1,189 @@
+package finalize
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/efspipe/efspipe/pkg/checkpoint"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/manifest"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/publish"
+)
+
+// In is the job and its sealed manifest, or, on the failure path, the job
+// and the error the state machine caught.
+type In struct {
+	Job     string   `json:"job"`
+	Sealed  string   `json:"sealed,omitempty"`
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// Failure is what an ASL Catch puts at its ResultPath.
+type Failure struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Out is the job's outcome: the contract of `efspipe run --json`.
+type Out struct {
+	Job      string `json:"job"`
+	Status   string `json:"status"`
+	Manifest string `json:"manifest,omitempty"`
+	Pages    int    `json:"pages,omitempty"`
+	Bytes    int64  `json:"bytes,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Cause    string `json:"cause,omitempty"`
+}
+
+// Stage is the finalize stage.
+type Stage struct {
+	Mount *jobfs.Mount
+	Out   *publish.Target
+	Log   *slog.Logger
+}
+
+// Handle publishes the job, or records its failure.
+func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
+	job, err := jobfs.NewJob(in.Job)
+	if err != nil {
+		return Out{}, err
+	}
+	if in.Failure != nil {
+		return s.fail(job, *in.Failure)
+	}
+	sealed, err := manifest.LoadSealed(s.Mount, job, in.Sealed)
+	if err != nil {
+		return Out{}, err
+	}
+	journal := checkpoint.Open(s.Mount, job)
+	if _, ok, _, err := journal.Verify(checkpoint.Sealed); err != nil {
+		return Out{}, err
+	} else if !ok {
+		return Out{}, pipeerr.New(pipeerr.Internal, "the sealed manifest of job %s does not verify; replay the job", job.ID)
+	}
+	sealedBytes, err := s.Mount.ReadFile(in.Sealed)
+	if err != nil {
+		return Out{}, err
+	}
+	out := Out{Job: job.ID, Status: jobspec.Succeeded, Manifest: s.Out.URL(path.Join(job.ID, manifest.File)), Pages: len(sealed.Pages), Bytes: sealed.Bytes}
+
+	// Already published (a retry, a redrive, a duplicate trigger): the
+	// manifest is written last, so finding it identical means all is there.
+	prev, found, err := s.Out.Get(ctx, path.Join(job.ID, manifest.File))
+	if err != nil {
+		return out, err
+	}
+	if !found || string(prev) != string(sealedBytes) {
+		if err := s.publish(ctx, job, journal, sealed, sealedBytes); err != nil {
+			return out, err
+		}
+	}
+	if err := journal.Commit(checkpoint.Record{Unit: checkpoint.Published, Path: in.Sealed, Bytes: int64(len(sealedBytes)), SHA256: checkpoint.Sum(sealedBytes)}); err != nil {
+		return out, err
+	}
+	if err := jobspec.SaveStatus(s.Mount, job, jobspec.Status{Job: job.ID, Status: jobspec.Succeeded, Manifest: out.Manifest, Pages: out.Pages, Bytes: out.Bytes}); err != nil {
+		return out, err
+	}
+	return out, s.clean(job)
+}
+
+// publish writes the dictionary and every page, then the manifest.
+func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, sealedBytes []byte) error {
+	if sealed.Dictionary != "" {
+		dict, err := s.Mount.ReadFile(job.Dictionary())
+		if err != nil {
+			return err
+		}
+		if checkpoint.Sum(dict) != sealed.DictionarySHA256 {
+			return pipeerr.New(pipeerr.Internal, "the dictionary differs from the sealed manifest; replay the job")
+		}
+		if err := s.Out.Put(ctx, path.Join(job.ID, sealed.Dictionary), dict); err != nil {
+			return err
+		}
+	}
+	plan, err := manifest.LoadPlan(s.Mount, job, job.SplitManifest())
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	// Object stores and NFS both reward many requests in flight.
+	g.SetLimit(16)
+	for i := range plan.Shards {
+		g.Go(func() error { return s.publishShard(gctx, job, journal, sealed, i) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return s.Out.Put(ctx, path.Join(job.ID, manifest.File), sealedBytes)
+}
+
+func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, i int) error {
+	rec, ok, reason, err := journal.Verify(checkpoint.Unit(checkpoint.Compress, i))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return pipeerr.New(pipeerr.Internal, "compressed shard %d does not verify (%s); replay the job", i, reason)
+	}
+	data, err := s.Mount.ReadFile(rec.Path)
+	if err != nil {
+		return err
+	}
+	for _, it := range rec.Items {
+		p := sealed.Pages[it.Page-1]
+		if p.Number != it.Page || p.Bytes != it.Len || p.SHA256 != it.PDFSHA256 {
+			return pipeerr.New(pipeerr.Internal, "page %d differs from the sealed manifest; replay the job", it.Page)
+		}
+		if err := s.Out.Put(ctx, path.Join(job.ID, p.Path), data[it.Offset:it.Offset+it.Len]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clean removes intermediates unless the job's settings keep them. The
+// source, settings, journal and sealed manifest stay: they are small next to
+// the split pages, and let status and replay explain the job later.
+func (s *Stage) clean(job jobfs.Job) error {
+	spec, err := jobspec.Load(s.Mount, job)
+	if err != nil || spec.Settings.Keep {
+		return err
+	}
+	for _, dir := range job.Intermediates() {
+		if err := s.Mount.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail records the job as failed with the caught error. Nothing was
+// published: publication happens only after the seal, which a failed job
+// never reaches.
+func (s *Stage) fail(job jobfs.Job, f Failure) (Out, error) {
+	st := jobspec.Status{Job: job.ID, Status: jobspec.Failed, Error: f.Error, Cause: CauseMessage(f.Cause)}
+	if err := jobspec.SaveStatus(s.Mount, job, st); err != nil {
+		return Out{}, err
+	}
+	return Out{Job: job.ID, Status: jobspec.Failed, Error: st.Error, Cause: st.Cause}, nil
+}
+
+// CauseMessage extracts the readable message from a Lambda error cause,
+// which Step Functions delivers as the JSON error payload
+// ({"errorMessage": ..., "errorType": ...}).
+func CauseMessage(cause string) string {
+	var p struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if strings.HasPrefix(strings.TrimSpace(cause), "{") && json.Unmarshal([]byte(cause), &p) == nil && p.ErrorMessage != "" {
+		return p.ErrorMessage
+	}
+	return cause
+}

@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+
+	"github.com/efspipe/efspipe/pkg/checkpoint"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/source"
+)
+
+// In is the execution input.
+type In struct {
+	Source  string `json:"source"`
+	Version string `json:"version,omitempty"`
+}
+
+// Out is the job: its ID and the source's path on the mount.
+type Out struct {
+	ID     string `json:"id"`
+	Dir    string `json:"dir"`
+	Source string `json:"source"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Stage is the ingest stage.
+type Stage struct {
+	Mount   *jobfs.Mount
+	Sources source.Opener
+	// Settings are this deployment's defaults (flags or environment); the
+	// mount's shared config and the built-in defaults fill the rest.
+	Settings jobspec.Settings
+	Log      *slog.Logger
+}
+
+// Handle copies the source onto the mount, unless a verified copy is there.
+func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
+	if in.Source == "" {
+		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has no "source"`)
+	}
+	settings, err := jobspec.Resolve(s.Mount, s.Settings)
+	if err != nil {
+		return Out{}, err
+	}
+	obj, err := s.Sources.Stat(ctx, in.Source, in.Version)
+	if err != nil {
+		return Out{}, err
+	}
+	job, err := jobfs.NewJob(obj.JobID)
+	if err != nil {
+		return Out{}, err
+	}
+	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size}
+	journal := checkpoint.Open(s.Mount, job)
+
+	spec, err := jobspec.Load(s.Mount, job)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A new job: its settings are fixed now, before any work.
+		spec = jobspec.Spec{Job: job.ID, Settings: settings, Source: jobspec.Source{
+			Name: obj.Name, URI: obj.URI, Version: obj.Version, Bytes: obj.Size, SHA256: obj.SHA256,
+		}}
+	} else if err != nil {
+		return Out{}, err
+	}
+	if obj.Size > spec.Settings.MaxBytes {
+		return out, pipeerr.New(pipeerr.TooLarge, "%s is %d bytes, over the limit of %d", obj.Name, obj.Size, spec.Settings.MaxBytes)
+	}
+	if rec, ok, _, err := journal.Verify(checkpoint.Ingest); err != nil {
+		return out, err
+	} else if ok && (obj.SHA256 == "" || rec.SHA256 == obj.SHA256) && s.Mount.Exists(job.Settings()) {
+		out.Bytes = rec.Bytes
+		return out, nil
+	}
+
+	sum, n, err := s.copy(ctx, obj, job, spec.Settings.MaxBytes)
+	if err != nil {
+		return out, err
+	}
+	if obj.SHA256 != "" && sum != obj.SHA256 {
+		return out, pipeerr.New(pipeerr.IO, "%s changed while it was being copied", obj.Name)
+	}
+	spec.Source.Bytes, spec.Source.SHA256 = n, sum
+	if !s.Mount.Exists(job.Settings()) {
+		if err := jobspec.Save(s.Mount, job, spec); err != nil {
+			return out, err
+		}
+	}
+	out.Bytes = n
+	return out, journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
+}
+
+// copy streams the source to the mount, hashing as it goes: nothing is
+// buffered whole, whatever the document's size.
+func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max int64) (string, int64, error) {
+	r, err := s.Sources.Open(ctx, obj)
+	if err != nil {
+		return "", 0, err
+	}
+	defer r.Close()
+	w, err := s.Mount.Create(job.Source())
+	if err != nil {
+		return "", 0, err
+	}
+	defer w.Abort()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, max+1))
+	if err != nil {
+		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "copy %s", obj.Name)
+	}
+	if n > max {
+		return "", 0, pipeerr.New(pipeerr.TooLarge, "%s is over the limit of %d bytes", obj.Name, max)
+	}
+	if obj.Size >= 0 && n != obj.Size {
+		return "", 0, pipeerr.New(pipeerr.IO, "%s: read %d bytes, expected %d", obj.Name, n, obj.Size)
+	}
+	if err := w.Commit(); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
