@@ -35,6 +35,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdRun(ctx, args[1:], stdout, stderr, true)
 	case "status":
 		err = cmdStatus(ctx, args[1:], stdout)
+	case "gc":
+		err = cmdGC(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -68,6 +70,7 @@ commands:
   run [FILE]     run the pipeline locally on FILE (default: the bundled sample)
   replay JOB     resume a job from its checkpoint on the mount
   status JOB     show what is done, verified and pending for a job
+  gc             remove intermediates of jobs idle longer than --older-than (72h)
 
 common flags (put them after the command):
   --mount DIR    the shared mount (default ./.efspipe, env EFSPIPE_MOUNT)

@@ -121,7 +121,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if err != nil {
 		return err
 	}
-	if !c.json {
+	if progress.on {
 		fmt.Fprintf(stderr, "job %s (%s)\n", job.ID, display)
 	}
 	res, err := p.Run(ctx, local.Input{Source: src, Password: password}, nil)

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/local"
+)
+
+func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("gc", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var c common
+	c.register(fl)
+	older := fl.Duration("older-than", 72*time.Hour, "collect jobs idle for longer than this")
+	whole := fl.Bool("all", false, "also remove the whole directory of succeeded jobs (source, journal)")
+	if err := fl.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fl.NArg() != 0 {
+		return usageError{"gc takes no arguments"}
+	}
+	m, err := jobfs.Open(c.mount)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	got, err := local.GC(m, *older, time.Now(), *whole)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		b, _ := json.Marshal(got)
+		fmt.Fprintln(stdout, string(b))
+		return nil
+	}
+	var total int64
+	for _, g := range got {
+		fmt.Fprintf(stdout, "%s (%s): removed %d bytes\n", g.Job, g.Status, g.Bytes)
+		total += g.Bytes
+	}
+	fmt.Fprintf(stdout, "%d jobs collected, %d bytes freed\n", len(got), total)
+	return nil
+}

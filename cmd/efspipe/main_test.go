@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/local"
+)
+
+// binary is efspipe built once for the tests that need a real process.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "efspipe-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "efspipe")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	Job, Status, Manifest, Error, Cause string
+	Pages                               int
+}
+
+func run(t *testing.T, args ...string) (result, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(t.Context(), args, &stdout, &stderr)
+	var r result
+	if strings.Contains(strings.Join(args, " "), "--json") && stdout.Len() > 0 {
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("--json output %q: %v", stdout.String(), err)
+		}
+	}
+	return r, stderr.String(), code
+}
+
+func writeDoc(t *testing.T, pages int) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(f, pdftest.Doc(pages, pdftest.DocOptions{FontBytes: 64 << 10}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestRunJSONContract(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 4)
+	r, stderr, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+	if code != 0 || r.Status != "SUCCEEDED" || r.Job == "" || r.Manifest != filepath.Join(out, r.Job, "manifest.json") {
+		t.Fatalf("exit %d, %+v, stderr %s", code, r, stderr)
+	}
+	pipetest.Verify(t, out, r.Job, true)
+	// The same file again is the same job, and free.
+	r2, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+	if code != 0 || r2.Job != r.Job || r2.Manifest != r.Manifest {
+		t.Fatalf("second run: exit %d, %+v", code, r2)
+	}
+}
+
+func TestBundledSample(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	r, stderr, code := run(t, "run", "--mount", mount, "--out", out, "--json")
+	if code != 0 || r.Status != "SUCCEEDED" || r.Pages != 12 {
+		t.Fatalf("exit %d, %+v, %s", code, r, stderr)
+	}
+	pipetest.Verify(t, out, r.Job, true)
+}
+
+func TestBadInputOneLine(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "notes.pdf")
+	os.WriteFile(src, []byte("just some text\n"), 0o644)
+	out := t.TempDir()
+	_, stderr, code := run(t, "run", "--mount", t.TempDir(), "--out", out, src)
+	if code != 1 || stderr != "efspipe: notes.pdf: not a PDF: file starts with \"just\"\n" && !strings.HasPrefix(stderr, "efspipe: notes.pdf: not a PDF") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("want one line, got %q", stderr)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Fatal("a failed job published something")
+	}
+	if _, _, code := run(t, "run", "--bogus"); code != 2 {
+		t.Fatalf("usage error exit %d", code)
+	}
+}
+
+// A second run of a job that is being processed says so and changes nothing.
+func TestConcurrentRunIsRefused(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 3)
+	var stdout bytes.Buffer
+	code := Main(t.Context(), []string{"run", "--mount", mount, "--out", out, "--json", src}, &stdout, &bytes.Buffer{})
+	if code != 0 {
+		t.Fatal("first run failed")
+	}
+	var r result
+	json.Unmarshal(stdout.Bytes(), &r)
+	m, _ := jobfs.Open(mount)
+	defer m.Close()
+	job, _ := jobfs.NewJob(r.Job)
+	unlock, err := m.Lock(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, stderr, code := run(t, "replay", "--mount", mount, "--out", out, r.Job)
+	if code != 1 || !strings.Contains(stderr, "is being processed") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Corrupt intermediates between runs: status reports them, replay redoes
+// exactly those units, and the output is byte-identical.
+func TestCorruptedIntermediateIsRedone(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 12)
+	r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", "--keep", "--shard-pages", "4", src)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	want := pipetest.Tree(t, out)
+	os.RemoveAll(filepath.Join(out, r.Job))
+	os.Remove(filepath.Join(mount, "jobs", r.Job, "status.json"))
+	for _, f := range []string{"split/shard-0001.pages", "zst/shard-0002.zst"} {
+		p := filepath.Join(mount, "jobs", r.Job, f)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0xff
+		os.WriteFile(p, b, 0o640)
+	}
+	var stdout bytes.Buffer
+	if Main(t.Context(), []string{"status", "--mount", mount, "--json", r.Job}, &stdout, &bytes.Buffer{}) != 0 {
+		t.Fatal("status failed")
+	}
+	var rep local.Report
+	json.Unmarshal(stdout.Bytes(), &rep)
+	invalid := map[string]int{}
+	for _, s := range rep.Stages {
+		invalid[s.Stage] = s.Invalid
+	}
+	if invalid["split"] != 1 || invalid["compress"] != 1 {
+		t.Fatalf("status: %+v", rep.Stages)
+	}
+	if _, stderr, code := run(t, "replay", "--mount", mount, "--out", out, "--json", r.Job); code != 0 {
+		t.Fatalf("replay: %s", stderr)
+	}
+	pipetest.SameTree(t, want, pipetest.Tree(t, out))
+}
+
+// TestKillAnywhere kills a real `efspipe run` with SIGKILL at many points —
+// after each checkpoint record appears: inside ingest, split (per shard),
+// the compress Map (per shard), checkpoint and finalize — then replays, and
+// requires the published tree to equal an uninterrupted run's, and never to
+// show a manifest naming a missing page in between.
+func TestKillAnywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills many processes")
+	}
+	src := writeDoc(t, 48)
+	args := []string{"--shard-pages", "4"}
+	cleanOut := t.TempDir()
+	r, stderr, code := run(t, append([]string{"run", "--mount", t.TempDir(), "--out", cleanOut, "--json"}, append(args, src)...)...)
+	if code != 0 {
+		t.Fatalf("clean run: %s", stderr)
+	}
+	want := pipetest.Tree(t, cleanOut)
+	// ingest + dictionary + plan + 12 split + 12 compress + sealed + published
+	const records = 3 + 12 + 12 + 2
+	killed := 0
+	for k := 0; k < records; k++ {
+		mount, out := t.TempDir(), t.TempDir()
+		cmd := exec.Command(binary, append([]string{"run", "--mount", mount, "--out", out}, append(args, src)...)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ckpt := filepath.Join(mount, "jobs", r.Job, "ckpt")
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		exited := false
+	poll:
+		for {
+			select {
+			case <-done:
+				exited = true
+				break poll
+			default:
+			}
+			if ents, _ := os.ReadDir(ckpt); countRecords(ents) > k {
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				break poll
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		if !exited {
+			killed++
+		}
+		// A reader never sees a manifest naming missing pages.
+		if _, err := os.Stat(filepath.Join(out, r.Job, "manifest.json")); err == nil {
+			pipetest.Verify(t, out, r.Job, false)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		var so, se bytes.Buffer
+		code := Main(ctx, []string{"replay", "--mount", mount, "--out", out, r.Job}, &so, &se)
+		cancel()
+		if code != 0 {
+			t.Fatalf("kill after %d records: replay exit %d: %s", k, code, se.String())
+		}
+		pipetest.SameTree(t, want, pipetest.Tree(t, out))
+	}
+	t.Logf("%d kill points, %d runs killed before finishing", records, killed)
+	if killed < records/2 {
+		t.Errorf("only %d of %d runs were killed mid-way; the test is not testing", killed, records)
+	}
+}
+
+func countRecords(ents []os.DirEntry) int {
+	n := 0
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".json") && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestGC(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 6)
+	r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", "--keep", src)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	split := filepath.Join(mount, "jobs", r.Job, "split")
+	if _, err := os.Stat(split); err != nil {
+		t.Fatal("--keep removed intermediates")
+	}
+	var so bytes.Buffer
+	Main(t.Context(), []string{"gc", "--mount", mount, "--older-than", "1h"}, &so, &bytes.Buffer{})
+	if _, err := os.Stat(split); err != nil {
+		t.Fatal("gc removed a fresh job's intermediates")
+	}
+	Main(t.Context(), []string{"gc", "--mount", mount, "--older-than", "0s"}, &so, &bytes.Buffer{})
+	if _, err := os.Stat(split); err == nil {
+		t.Fatalf("gc left intermediates: %s", so.String())
+	}
+	if _, err := os.Stat(filepath.Join(mount, "jobs", r.Job, "source.pdf")); err != nil {
+		t.Fatal("gc removed the source without --all")
+	}
+	pipetest.Verify(t, out, r.Job, false)
+}

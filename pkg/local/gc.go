@@ -1,0 +1,117 @@
+package local
+
+import (
+	"errors"
+	"io/fs"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+)
+
+// Collected is what GC removed from one job.
+type Collected struct {
+	Job     string   `json:"job"`
+	Status  string   `json:"status"`
+	Removed []string `json:"removed"`
+	Bytes   int64    `json:"bytes"`
+}
+
+// GC removes the intermediates (split pages, compressed shards) of every
+// job idle for longer than olderThan: finished jobs whose finalize kept
+// them, failed jobs, and abandoned runs that nobody replayed. With whole,
+// the directories of succeeded jobs go entirely. A job whose lock is held
+// is being processed and is left alone. The source of a failed or
+// unfinished job stays unless whole is set and it succeeded: a failure
+// never loses the input.
+func GC(m *jobfs.Mount, olderThan time.Duration, now time.Time, whole bool) ([]Collected, error) {
+	ents, err := m.ReadDir(jobfs.JobsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Collected
+	for _, e := range ents {
+		job, err := jobfs.NewJob(e.Name())
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		idle, err := lastActivity(m, job.Dir())
+		if err != nil {
+			return out, err
+		}
+		if now.Sub(idle) < olderThan {
+			continue
+		}
+		unlock, err := m.Lock(job)
+		if pipeerr.KindOf(err) == pipeerr.Busy {
+			continue
+		} else if err != nil {
+			return out, err
+		}
+		c := Collected{Job: job.ID, Status: "INCOMPLETE"}
+		if st, err := jobspec.LoadStatus(m, job); err == nil {
+			c.Status = st.Status
+		}
+		targets := job.Intermediates()
+		if whole && c.Status == jobspec.Succeeded {
+			targets = []string{job.Dir()}
+		}
+		for _, t := range targets {
+			if !m.Exists(t) {
+				continue
+			}
+			n, _ := du(m, t)
+			if err := m.RemoveAll(t); err != nil {
+				unlock()
+				return out, err
+			}
+			c.Removed, c.Bytes = append(c.Removed, t), c.Bytes+n
+		}
+		unlock()
+		if len(c.Removed) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// lastActivity is the newest modification time in a job directory (the
+// lock file excluded: taking a lock is not work).
+func lastActivity(m *jobfs.Mount, dir string) (time.Time, error) {
+	var newest time.Time
+	err := fs.WalkDir(m.Root().FS(), dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir+"/lock" {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.ModTime().After(newest) {
+			newest = fi.ModTime()
+		}
+		return nil
+	})
+	return newest, err
+}
+
+func du(m *jobfs.Mount, dir string) (int64, error) {
+	var n int64
+	err := fs.WalkDir(m.Root().FS(), dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi, err := d.Info(); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n, err
+}
