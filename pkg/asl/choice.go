@@ -23,7 +23,7 @@ var comparisonKind = map[string]string{
 	"StringLessThanEquals": "string", "StringGreaterThanEquals": "string", "StringMatches": "string",
 	"NumericEquals": "number", "NumericLessThan": "number", "NumericGreaterThan": "number",
 	"NumericLessThanEquals": "number", "NumericGreaterThanEquals": "number",
-	"BooleanEquals": "boolean",
+	"BooleanEquals":   "boolean",
 	"TimestampEquals": "timestamp", "TimestampLessThan": "timestamp", "TimestampGreaterThan": "timestamp",
 	"TimestampLessThanEquals": "timestamp", "TimestampGreaterThanEquals": "timestamp",
 	"IsNull": "test", "IsPresent": "test", "IsNumeric": "test", "IsString": "test",
@@ -38,10 +38,10 @@ func parseRule(raw any, top bool) (*rule, error) {
 	r := &rule{}
 	if n, ok := m["Next"]; ok {
 		if !top {
-			return nil, fmt.Errorf("Next is only allowed in a top-level choice rule")
+			return nil, fmt.Errorf("field Next is only allowed in a top-level choice rule")
 		}
 		if r.next, ok = n.(string); !ok || r.next == "" {
-			return nil, fmt.Errorf("Next must be a non-empty string")
+			return nil, fmt.Errorf("field Next must be a non-empty string")
 		}
 	} else if top {
 		return nil, fmt.Errorf("a top-level choice rule needs Next")
@@ -112,11 +112,11 @@ func parseRule(raw any, top bool) (*rule, error) {
 		}
 		p, err := parsePath(s)
 		if err != nil {
-			return nil, fmt.Errorf("Variable: %v", err)
+			return nil, fmt.Errorf("field Variable: %v", err)
 		}
 		r.varPath = p
 	} else if _, ok := m["Variable"]; ok {
-		return nil, fmt.Errorf("Variable is not allowed with And, Or or Not")
+		return nil, fmt.Errorf("field Variable is not allowed with And, Or or Not")
 	}
 	return r, nil
 }

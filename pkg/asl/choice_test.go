@@ -66,7 +66,7 @@ func TestChoiceRules(t *testing.T) {
 				"Yes": map[string]any{"Type": "Pass", "Result": true, "End": true},
 				"No":  map[string]any{"Type": "Pass", "Result": false, "End": true},
 			}})
-			out, err, _ := run(t, string(def), input, nil)
+			out, _, err := run(t, string(def), input, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,15 +77,15 @@ func TestChoiceRules(t *testing.T) {
 
 func TestChoiceErrors(t *testing.T) {
 	def := `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":1,"Next":"D"}]},"D":{"Type":"Succeed"}}}`
-	_, err, _ := run(t, def, `{"x":2}`, nil)
+	_, _, err := run(t, def, `{"x":2}`, nil)
 	if ee := execErr(t, err); ee.Name != ErrNoChoiceMatched {
 		t.Errorf("no match: got %v", ee)
 	}
-	_, err, _ = run(t, def, `{}`, nil)
+	_, _, err = run(t, def, `{}`, nil)
 	if ee := execErr(t, err); ee.Name != ErrRuntime {
 		t.Errorf("missing variable: got %v", ee)
 	}
-	out, err, _ := run(t, def, `{"x":1}`, nil)
+	out, _, err := run(t, def, `{"x":1}`, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,13 +52,13 @@ type state struct {
 	next      string
 	end       bool
 
-	inputPath, outputPath   *path
-	inputNull, outputNull   bool // InputPath/OutputPath: null
-	resultPath              *path
-	resultNull              bool // ResultPath: null
-	parameters, resultSel   *tmpl
-	result                  any
-	hasResult               bool
+	inputPath, outputPath *path
+	inputNull, outputNull bool // InputPath/OutputPath: null
+	resultPath            *path
+	resultNull            bool // ResultPath: null
+	parameters, resultSel *tmpl
+	result                any
+	hasResult             bool
 
 	// Task
 	resource     string
@@ -135,21 +135,21 @@ var (
 	// implement, so a definition using them fails loudly instead of running
 	// differently from the cloud.
 	unsupported = map[string]string{
-		"HeartbeatSeconds":                  "task heartbeats are not supported",
-		"HeartbeatSecondsPath":              "task heartbeats are not supported",
-		"Credentials":                       "cross-account task credentials are not supported",
-		"Assign":                            "variables (Assign) are not supported",
-		"Arguments":                         "Arguments belongs to the JSONata query language, which is not supported",
-		"Output":                            "Output belongs to the JSONata query language, which is not supported",
-		"ItemReader":                        "ItemReader (Distributed Map) is not supported",
-		"ItemBatcher":                       "ItemBatcher (Distributed Map) is not supported",
-		"ResultWriter":                      "ResultWriter (Distributed Map) is not supported",
-		"ToleratedFailurePercentage":        "tolerated failures (Distributed Map) are not supported",
-		"ToleratedFailurePercentagePath":    "tolerated failures (Distributed Map) are not supported",
-		"ToleratedFailureCount":             "tolerated failures (Distributed Map) are not supported",
-		"ToleratedFailureCountPath":         "tolerated failures (Distributed Map) are not supported",
-		"Label":                             "Label (Distributed Map) is not supported",
-		"Items":                             "Items belongs to the JSONata query language, which is not supported",
+		"HeartbeatSeconds":               "task heartbeats are not supported",
+		"HeartbeatSecondsPath":           "task heartbeats are not supported",
+		"Credentials":                    "cross-account task credentials are not supported",
+		"Assign":                         "variables (Assign) are not supported",
+		"Arguments":                      "Arguments belongs to the JSONata query language, which is not supported",
+		"Output":                         "Output belongs to the JSONata query language, which is not supported",
+		"ItemReader":                     "ItemReader (Distributed Map) is not supported",
+		"ItemBatcher":                    "ItemBatcher (Distributed Map) is not supported",
+		"ResultWriter":                   "ResultWriter (Distributed Map) is not supported",
+		"ToleratedFailurePercentage":     "tolerated failures (Distributed Map) are not supported",
+		"ToleratedFailurePercentagePath": "tolerated failures (Distributed Map) are not supported",
+		"ToleratedFailureCount":          "tolerated failures (Distributed Map) are not supported",
+		"ToleratedFailureCountPath":      "tolerated failures (Distributed Map) are not supported",
+		"Label":                          "Label (Distributed Map) is not supported",
+		"Items":                          "Items belongs to the JSONata query language, which is not supported",
 	}
 )
 
@@ -235,6 +235,9 @@ func (p *parser) scope(owner string, m map[string]any) (*scope, error) {
 		st, err := p.state(name, sm)
 		if err != nil {
 			return nil, err
+		}
+		if _, dup := p.m.states[name]; dup { // a nested state took the name
+			return nil, &DefinitionError{State: name, Msg: "duplicate state name (names must be unique in the whole machine)"}
 		}
 		sc.states[name] = st
 		p.m.states[name] = st

@@ -360,9 +360,6 @@ func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *
 		return nil, "", err
 	}
 	x.emitExited(ch, st, out)
-	if st.end {
-		next = ""
-	}
 	return out, next, nil
 }
 

@@ -203,24 +203,38 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// parseEpoch parses decimal epoch seconds exactly (no float rounding).
+// parseEpoch parses decimal epoch seconds exactly (no float rounding),
+// with or without an exponent.
 func parseEpoch(s string) (time.Time, error) {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
-	if strings.ContainsAny(s, "eE") {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return time.Time{}, err
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || e > 30 || e < -30 {
+			return time.Time{}, fmt.Errorf("bad exponent in %q", s)
 		}
-		s = strconv.FormatFloat(f, 'f', 9, 64)
+		s, exp = s[:i], e
 	}
-	secs, frac, _ := strings.Cut(s, ".")
+	intPart, frac, _ := strings.Cut(s, ".")
+	digits := intPart + frac
+	point := len(intPart) + exp
+	for point < 0 {
+		digits, point = "0"+digits, point+1
+	}
+	for point > len(digits) {
+		digits += "0"
+	}
+	secs, fracDigits := digits[:point], digits[point:]
+	if secs == "" {
+		secs = "0"
+	}
 	sec, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil {
 		return time.Time{}, err
 	}
-	frac = (frac + "000000000")[:9]
-	ns, err := strconv.ParseInt(frac, 10, 64)
+	fracDigits = (fracDigits + "000000000")[:9]
+	ns, err := strconv.ParseInt(fracDigits, 10, 64)
 	if err != nil {
 		return time.Time{}, err
 	}

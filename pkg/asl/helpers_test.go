@@ -96,10 +96,10 @@ func execErr(t testing.TB, err error) *ExecutionError {
 // echo returns its input.
 func echo(_ context.Context, _ string, in json.RawMessage) (json.RawMessage, error) { return in, nil }
 
-func run(t testing.TB, def, input string, invoke TaskFunc) (json.RawMessage, error, *recorder) {
+func run(t testing.TB, def, input string, invoke TaskFunc) (json.RawMessage, *recorder, error) {
 	t.Helper()
 	m := mustParse(t, def)
 	r := newRecorder()
 	out, err := m.Execute(context.Background(), json.RawMessage(input), r.options(invoke))
-	return out, err, r
+	return out, r, err
 }

@@ -43,7 +43,7 @@ func TestIntrinsics(t *testing.T) {
 		t.Run(tt.expr, func(t *testing.T) {
 			def, _ := json.Marshal(map[string]any{"StartAt": "P", "States": map[string]any{"P": map[string]any{
 				"Type": "Pass", "Parameters": map[string]any{"v.$": tt.expr}, "OutputPath": "$.v", "End": true}}})
-			out, err, _ := run(t, string(def), input, nil)
+			out, _, err := run(t, string(def), input, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestIntrinsics(t *testing.T) {
 
 func TestIntrinsicsRandom(t *testing.T) {
 	def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"u.$":"States.UUID()","r.$":"States.MathRandom(1, 10)","s1.$":"States.MathRandom(0, 1000000, 7)","s2.$":"States.MathRandom(0, 1000000, 7)"},"End":true}}}`
-	out, err, _ := run(t, def, `{}`, nil)
+	out, _, err := run(t, def, `{}`, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestIntrinsicFailures(t *testing.T) {
 		t.Run(expr, func(t *testing.T) {
 			def, _ := json.Marshal(map[string]any{"StartAt": "P", "States": map[string]any{"P": map[string]any{
 				"Type": "Pass", "Parameters": map[string]any{"v.$": expr}, "End": true}}})
-			_, err, _ := run(t, string(def), `{"obj":{"a":1},"arr":[1]}`, nil)
+			_, _, err := run(t, string(def), `{"obj":{"a":1},"arr":[1]}`, nil)
 			if ee := execErr(t, err); ee.Name != ErrRuntime || !strings.Contains(ee.Cause, "States.") && !strings.Contains(ee.Cause, "JSONPath") {
 				t.Errorf("got %v, want a States.Runtime error naming the function", ee)
 			}

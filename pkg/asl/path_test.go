@@ -80,7 +80,7 @@ func TestResultPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"r":true},` + tt.resultPath + `"End":true}}}`
-			out, err, _ := run(t, def, tt.input, nil)
+			out, _, err := run(t, def, tt.input, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestResultPath(t *testing.T) {
 	}
 	t.Run("not an object", func(t *testing.T) {
 		def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"ResultPath":"$.a.b","End":true}}}`
-		_, err, _ := run(t, def, `{"a":"s"}`, nil)
+		_, _, err := run(t, def, `{"a":"s"}`, nil)
 		if ee := execErr(t, err); ee.Name != ErrRuntime {
 			t.Errorf("error %q, want %s", ee.Name, ErrRuntime)
 		}
@@ -114,7 +114,7 @@ func TestInputOutputPaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			def := `{"StartAt":"P","States":{"P":{"Type":"Pass",` + tt.fields + `"End":true}}}`
-			out, err, _ := run(t, def, tt.input, nil)
+			out, _, err := run(t, def, tt.input, nil)
 			if tt.wantErr != "" {
 				if ee := execErr(t, err); ee.Name != tt.wantErr {
 					t.Errorf("error %q, want %q", ee.Name, tt.wantErr)

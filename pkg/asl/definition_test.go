@@ -1,0 +1,67 @@
+package asl
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	task := `"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f"`
+	tests := []struct {
+		name, def, state, field string
+	}{
+		{"not JSON", `{`, "", ""},
+		{"unknown top field", `{"StartAt":"A","States":{"A":{"Type":"Succeed"}},"Foo":1}`, "", "Foo"},
+		{"missing StartAt", `{"States":{"A":{"Type":"Succeed"}}}`, "", "StartAt"},
+		{"StartAt names nothing", `{"StartAt":"B","States":{"A":{"Type":"Succeed"}}}`, "", "StartAt"},
+		{"unknown type", `{"StartAt":"A","States":{"A":{"Type":"Sleep"}}}`, "A", "Type"},
+		{"typo field", `{"StartAt":"A","States":{"A":{"Type":"Pass","Resutl":1,"End":true}}}`, "A", "Resutl"},
+		{"Next names nothing", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}`, "A", "Next"},
+		{"Next and End", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A","End":true}}}`, "A", "End"},
+		{"neither Next nor End", `{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`, "A", "Next"},
+		{"unreachable", `{"StartAt":"A","States":{"A":{"Type":"Succeed"},"B":{"Type":"Succeed"}}}`, "B", ""},
+		{"Retry on Pass", `{"StartAt":"A","States":{"A":{"Type":"Pass","Retry":[],"End":true}}}`, "A", "Retry"},
+		{"Catch on Choice", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"A"}],"Catch":[]}}}`, "A", "Catch"},
+		{"States.ALL not last", `{"StartAt":"A","States":{"A":{` + task + `,"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}],"End":true}}}`, "A", "Retry[0]"},
+		{"States.ALL not alone", `{"StartAt":"A","States":{"A":{` + task + `,"Catch":[{"ErrorEquals":["States.ALL","X"],"Next":"A"}],"End":true}}}`, "A", "Catch[0]"},
+		{"bad BackoffRate", `{"StartAt":"A","States":{"A":{` + task + `,"Retry":[{"ErrorEquals":["X"],"BackoffRate":0.5}],"End":true}}}`, "A", "Retry[0]"},
+		{"HeartbeatSeconds", `{"StartAt":"A","States":{"A":{` + task + `,"HeartbeatSeconds":10,"End":true}}}`, "A", "HeartbeatSeconds"},
+		{"waitForTaskToken", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`, "A", "Resource"},
+		{"unsubstituted", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"${Fn}","End":true}}}`, "A", "Resource"},
+		{"lambda:invoke without FunctionName", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`, "A", "Parameters"},
+		{"JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, "", "QueryLanguage"},
+		{"JSONata state", `{"StartAt":"A","States":{"A":{"Type":"Succeed","QueryLanguage":"JSONata"}}}`, "A", "QueryLanguage"},
+		{"DISTRIBUTED", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemProcessor"},
+		{"ItemReader", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{},"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemReader"},
+		{"nested bad Next", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"M"}}},"End":true}}}`, "A", "Next"},
+		{"duplicate name", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"M","States":{"M":{"Type":"Succeed"}}},"End":true}}}`, "M", ""},
+		{"unknown intrinsic", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Nope()"},"End":true}}}`, "A", "Parameters"},
+		{"filter path", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.a[?(@.b)]","End":true}}}`, "A", "InputPath"},
+		{"indefinite ResultPath", `{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$.a[*]","End":true}}}`, "A", "ResultPath"},
+		{"non-string .$", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":1},"End":true}}}`, "A", "Parameters"},
+		{"choice rule without Next", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true}],"Default":"B"},"B":{"Type":"Succeed"}}}`, "A", "Choices[0]"},
+		{"choice bad operand", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":"1","Next":"B"}]},"B":{"Type":"Succeed"}}}`, "A", "Choices[0]"},
+		{"choice unknown operator", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","StringContains":"1","Next":"B"}]},"B":{"Type":"Succeed"}}}`, "A", "Choices[0]"},
+		{"Wait two fields", `{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":1,"SecondsPath":"$.s","End":true}}}`, "A", "Seconds"},
+		{"Wait bad timestamp", `{"StartAt":"A","States":{"A":{"Type":"Wait","Timestamp":"2024-01-01 00:00:00","End":true}}}`, "A", "Timestamp"},
+		{"Fail Error and ErrorPath", `{"StartAt":"A","States":{"A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}}}`, "A", "ErrorPath"},
+		{"Assign", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"x":1},"End":true}}}`, "A", "Assign"},
+		{"Parallel bad branch", `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}],"End":true}}}`, "P", "StartAt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.def))
+			var de *DefinitionError
+			if !errors.As(err, &de) {
+				t.Fatalf("Parse error %v (%T), want a *DefinitionError", err, err)
+			}
+			if de.State != tt.state || de.Field != tt.field {
+				t.Errorf("error names state %q field %q, want %q %q (%v)", de.State, de.Field, tt.state, tt.field, err)
+			}
+			if tt.state != "" && !strings.Contains(err.Error(), `"`+tt.state+`"`) {
+				t.Errorf("message %q does not name the state", err)
+			}
+		})
+	}
+}
