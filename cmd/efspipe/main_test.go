@@ -272,3 +272,56 @@ func TestGC(t *testing.T) {
 	}
 	pipetest.Verify(t, out, r.Job, false)
 }
+
+// A run that failed on a stage error is redriven by replay: the failed
+// state reruns, succeeded Map iterations are reused.
+func TestReplayRedrivesFailedExecution(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 8)
+	r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", "--keep", "--shard-pages", "2", src)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	want := pipetest.Tree(t, out)
+	// Make the recorded execution a failed one, as a crash inside finalize
+	// would leave it: drop the publication and the end of the history.
+	hist := filepath.Join(mount, "jobs", r.Job, "execution.json")
+	b, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []map[string]any
+	json.Unmarshal(b, &events)
+	cut := -1
+	for i, ev := range events {
+		if ev["type"] == "LambdaFunctionScheduled" {
+			if d, _ := ev["lambdaFunctionScheduledEventDetails"].(map[string]any); d != nil && strings.Contains(d["resource"].(string), "finalize") {
+				cut = i + 1
+			}
+		}
+	}
+	if cut < 0 {
+		t.Fatal("no finalize in the history")
+	}
+	events = append(events[:cut], map[string]any{
+		"type": "LambdaFunctionFailed", "id": float64(cut + 1), "previousEventId": float64(cut), "timestamp": 1.7e9,
+		"lambdaFunctionFailedEventDetails": map[string]any{"error": "Internal", "cause": "injected"},
+	}, map[string]any{
+		"type": "ExecutionFailed", "id": float64(cut + 2), "previousEventId": float64(cut + 1), "timestamp": 1.7e9,
+		"executionFailedEventDetails": map[string]any{"error": "Internal", "cause": "injected"},
+	})
+	b, _ = json.Marshal(events)
+	os.WriteFile(hist, b, 0o640)
+	os.RemoveAll(filepath.Join(out, r.Job))
+	os.Remove(filepath.Join(mount, "jobs", r.Job, "status.json"))
+
+	_, stderr, code := run(t, "replay", "--mount", mount, "--out", out, r.Job)
+	if code != 0 || !strings.Contains(stderr, "redrove") {
+		t.Fatalf("replay exit %d: %q", code, stderr)
+	}
+	pipetest.SameTree(t, want, pipetest.Tree(t, out))
+	b, _ = os.ReadFile(hist)
+	if !strings.Contains(string(b), "ExecutionRedriven") {
+		t.Fatal("the history does not record the redrive")
+	}
+}

@@ -124,10 +124,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if progress.on {
 		fmt.Fprintf(stderr, "job %s (%s)\n", job.ID, display)
 	}
-	res, err := p.Run(ctx, local.Input{Source: src, Password: password}, nil)
+	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Password: password}, replay, nil)
 	progress.Close()
 	if err != nil {
 		return err
+	}
+	if redriven && !c.json {
+		fmt.Fprintf(stderr, "redrove the failed execution of job %s from its failed state\n", job.ID)
 	}
 	if res.Job == "" {
 		res.Job = job.ID

@@ -67,7 +67,9 @@ func classify(err error, op, rel string) error {
 		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s: path escapes the mount", op, rel)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return &pipeerr.Error{Kind: pipeerr.IO, Msg: fmt.Sprintf("%s %s: missing", op, rel), Err: err}
+		// A missing file on the mount is a broken invariant (a record or a
+		// plan names it), not a hiccup worth retrying.
+		return &pipeerr.Error{Kind: pipeerr.Internal, Msg: fmt.Sprintf("%s %s: missing", op, rel), Err: err}
 	}
 	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
 }
