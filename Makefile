@@ -20,8 +20,10 @@ test: test-go test-infra
 test-go:
 	$(GO) test -race -count=1 ./...
 
-test-infra: build
-	cd infra && ./check.sh
+# The CDK app is a nested module: its tests and the offline synth, cfn-lint
+# and asl-validator checks run here (npm ci installs the pinned CDK CLI).
+test-infra:
+	cd infra && npm ci --no-audit --no-fund --loglevel=error && $(GO) test -count=1 ./... && ./check.sh
 
 ## lint: gofmt, go vet and staticcheck stay clean
 lint:
@@ -42,11 +44,11 @@ build:
 
 ## synth: synthesize the CDK stack offline
 synth: build
-	cd infra && npm ci --no-audit --no-fund && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk synth --no-notices -q
+	cd infra && npm ci --no-audit --no-fund --loglevel=error && ./check.sh
 
 ## deploy: deploy the stack to the AWS account of the current credentials
 deploy: build
-	cd infra && npm ci --no-audit --no-fund && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk deploy --no-notices
+	cd infra && npm ci --no-audit --no-fund --loglevel=error && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk deploy EfsPipe --no-notices
 
 ## bench: Go benchmarks of the hot paths
 bench:
