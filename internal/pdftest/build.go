@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
-	"strconv"
 )
 
 // builder assembles a PDF body from numbered objects and writes an exact
@@ -128,4 +127,3 @@ func pdfString(s string) string {
 	return buf.String()
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -2,7 +2,6 @@ package pdftest
 
 import (
 	"bytes"
-	"compress/zlib"
 	"fmt"
 	"strings"
 	"sync"
@@ -45,9 +44,9 @@ var corpus = sync.OnceValue(func() []Case {
 		{"not-a-pdf-zip", append([]byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), randomBytes(4, 64)...), pipeerr.NotPDF},
 		{"truncated-after-header", small[:15], pipeerr.Damaged},
 		{"truncated-mid-body", small[:len(small)/2], pipeerr.Damaged},
-		{"truncated-mid-xref", small[:xrefAt+40], ""}, // pdfcpu rebuilds the table
+		{"truncated-mid-xref", small[:xrefAt+40], ""},       // pdfcpu rebuilds the table
 		{"truncated-before-eof", small[:len(small)-12], ""}, // startxref survives
-		{"corrupt-startxref", corruptStartxref(small), ""}, // pdfcpu rescans
+		{"corrupt-startxref", corruptStartxref(small), ""},  // pdfcpu rescans
 		{"corrupt-xref", corruptXref(small, xrefAt), pipeerr.Damaged},
 		{"cyclic-page-tree", cyclicPageTree(), pipeerr.Damaged},
 		{"xref-prev-loop", xrefPrevLoop(), pipeerr.Damaged},
@@ -128,25 +127,6 @@ func zeroPages() []byte {
 	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
 	b.obj(root, "<</Type /Pages /Kids [] /Count 0>>")
 	return b.finish(catalog, "")
-}
-
-// flateBomb is a one-page file whose content stream is zeros deflated twice:
-// a few kilobytes that decode to BombDecodedBytes.
-func flateBomb() []byte {
-	var inner bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&inner, zlib.BestCompression)
-	zeros := make([]byte, 1<<20)
-	for range BombDecodedBytes / len(zeros) {
-		zw.Write(zeros)
-	}
-	zw.Close()
-	var outer bytes.Buffer
-	zw, _ = zlib.NewWriterLevel(&outer, zlib.BestCompression)
-	zw.Write(inner.Bytes())
-	zw.Close()
-	b := minimal("", "")
-	b.stream(4, " /Filter [/FlateDecode /FlateDecode]", outer.Bytes())
-	return b.finish(1, "")
 }
 
 // tinyPages is a file of n pages that share one empty content stream.

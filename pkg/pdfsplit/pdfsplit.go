@@ -200,6 +200,10 @@ func (d *Document) walkPageTree() error {
 		}
 		dict, ok := o.(types.Dict)
 		if !ok {
+			if o == nil {
+				// Missing, or dropped by pdfcpu's relaxed reader as unparsable.
+				return pipeerr.New(pipeerr.Damaged, "damaged: page tree object %d is missing or unreadable", nr)
+			}
 			return pipeerr.New(pipeerr.Damaged, "damaged: page tree object %d is not a dictionary", nr)
 		}
 		d.cut[nr] = true
