@@ -20,6 +20,9 @@ import (
 type In struct {
 	Source  string `json:"source"`
 	Version string `json:"version,omitempty"`
+	// Password opens a PDF that needs a user password. It is passed on to
+	// split through the state and never written to the mount.
+	Password string `json:"password,omitempty"`
 }
 
 // Out is the job: its ID and the source's path on the mount.
@@ -28,6 +31,9 @@ type Out struct {
 	Dir    string `json:"dir"`
 	Source string `json:"source"`
 	Bytes  int64  `json:"bytes"`
+	// Password is always present (empty when none was given), because the
+	// ASL's Parameters fail on a path that matches nothing.
+	Password string `json:"password"`
 }
 
 // Stage is the ingest stage.
@@ -57,7 +63,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if err != nil {
 		return Out{}, err
 	}
-	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size}
+	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size, Password: in.Password}
 	journal := checkpoint.Open(s.Mount, job)
 
 	spec, err := jobspec.Load(s.Mount, job)

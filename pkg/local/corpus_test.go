@@ -1,0 +1,73 @@
+package local_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/local"
+)
+
+// Every broken and hostile document goes through the whole state machine
+// and ends in a verified success or its expected error kind: nothing
+// published for a failure, the source kept, no panic (a recovered panic
+// would surface as Internal).
+func TestHostileCorpus(t *testing.T) {
+	counts := map[string]int{}
+	for _, c := range pdftest.Corpus() {
+		t.Run(c.Name, func(t *testing.T) {
+			e := newEnv(t, local.Config{})
+			res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data)}, nil)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if c.Want == "" {
+				counts["ok"]++
+				if res.Status != jobspec.Succeeded {
+					t.Fatalf("want success, got %s: %s", res.Error, res.Cause)
+				}
+				pipetest.Verify(t, e.out, res.Job, false)
+				return
+			}
+			counts[string(c.Want)]++
+			if res.Status != jobspec.Failed || res.Error != string(c.Want) {
+				t.Fatalf("got %s %s (%s), want %s", res.Status, res.Error, res.Cause, c.Want)
+			}
+			if strings.Contains(res.Cause, "\n") {
+				t.Errorf("cause is not one line: %q", res.Cause)
+			}
+			if ents, _ := os.ReadDir(e.out); len(ents) != 0 {
+				t.Fatal("a failed job published something")
+			}
+			if jobs, _ := e.mount.ReadDir("jobs"); len(jobs) == 1 {
+				job, _ := jobfs.NewJob(jobs[0].Name())
+				if !e.mount.Exists(job.Source()) {
+					t.Error("the source is gone after the failure")
+				}
+			}
+		})
+	}
+	t.Logf("corpus outcomes: %v", counts)
+}
+
+// A user-password PDF is refused without the password and processed with
+// it, given in the execution input.
+func TestEncryptedWithPassword(t *testing.T) {
+	for _, c := range pdftest.Corpus() {
+		if c.Want != "InvalidInput.Encrypted" {
+			continue
+		}
+		e := newEnv(t, local.Config{})
+		res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data), Password: pdftest.UserPassword}, nil)
+		if err != nil || res.Status != jobspec.Succeeded {
+			t.Fatalf("%s with the password: %+v %v", c.Name, res, err)
+		}
+		pipetest.Verify(t, e.out, res.Job, true)
+		return
+	}
+	t.Fatal("no encrypted case in the corpus")
+}
