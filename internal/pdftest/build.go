@@ -126,4 +126,3 @@ func pdfString(s string) string {
 	buf.WriteByte(')')
 	return buf.String()
 }
-
