@@ -156,3 +156,10 @@ func sum(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// Tool is the path of an installed tool, or "" (for optional
+// extra checks inside a test that runs anyway).
+func Tool(name string) string {
+	p, _ := exec.LookPath(name)
+	return p
+}

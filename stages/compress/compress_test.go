@@ -1,0 +1,82 @@
+package compress_test
+
+import (
+	"testing"
+
+	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/checkpoint"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/zpage"
+	"github.com/efspipe/efspipe/stages/compress"
+)
+
+func TestCompress(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{FontBytes: 64 << 10}), jobspec.Settings{ShardPages: 3}, "split")
+	c := &compress.Stage{Mount: m}
+	in := compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 1}
+	out, err := c.Handle(t.Context(), in)
+	if err != nil || out.Shard != 1 || out.Pages != 3 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	journal := checkpoint.Open(m, s.Job)
+	rec, ok, _, _ := journal.Verify(checkpoint.Unit(checkpoint.Compress, 1))
+	split, _, _ := journal.Get(checkpoint.Unit(checkpoint.Split, 1))
+	if !ok {
+		t.Fatal("no verified record")
+	}
+	dict, _ := m.ReadFile(s.Job.Dictionary())
+	dec, _ := zpage.NewDecoder(dict, 1<<30)
+	defer dec.Close()
+	frames, _ := m.ReadFile(rec.Path)
+	var in64, out64 int64
+	for k, it := range rec.Items {
+		page, err := dec.Decode(frames[it.Offset : it.Offset+it.Len])
+		if err != nil || checkpoint.Sum(page) != split.Items[k].PDFSHA256 {
+			t.Fatalf("page %d does not restore: %v", it.Page, err)
+		}
+		in64, out64 = in64+it.PDFBytes, out64+it.Len
+	}
+	t.Logf("shard of 3 pages: %d bytes → %d with the dictionary", in64, out64)
+	if out64*4 > in64 {
+		t.Errorf("the dictionary did not help: %d → %d", in64, out64)
+	}
+	// Verified work is skipped; damaged work is redone, to the same bytes.
+	before := pipetest.Stat(t, m, rec.Path)
+	if _, err := c.Handle(t.Context(), in); err != nil || !pipetest.Same(t, m, rec.Path, before) {
+		t.Fatalf("verified shard redone (%v)", err)
+	}
+	pipetest.Flip(t, m, rec.Path)
+	if _, err := c.Handle(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	if again, ok, _, _ := journal.Verify(checkpoint.Unit(checkpoint.Compress, 1)); !ok || again.SHA256 != rec.SHA256 {
+		t.Fatal("the redone shard differs from the first")
+	}
+}
+
+func TestCompressRefuses(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(2, pdftest.DocOptions{}), jobspec.Settings{}, "split")
+	c := &compress.Stage{Mount: m}
+	for _, tc := range []struct {
+		in   compress.In
+		want pipeerr.Kind
+	}{
+		{compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 5}, pipeerr.BadRequest},
+		{compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: -1}, pipeerr.BadRequest},
+		{compress.In{Job: s.Job.ID, Manifest: "jobs/" + s.Job.ID + "/../../x", Shard: 0}, pipeerr.BadRequest},
+		{compress.In{Job: "a/b", Manifest: s.Split.Manifest, Shard: 0}, pipeerr.BadRequest},
+	} {
+		if _, err := c.Handle(t.Context(), tc.in); pipeerr.KindOf(err) != tc.want {
+			t.Errorf("%+v: %v, want %s", tc.in, err, tc.want)
+		}
+	}
+	// A split shard that no longer verifies is not compressed into garbage.
+	pipetest.Flip(t, m, s.Job.SplitShard(0))
+	if _, err := c.Handle(t.Context(), compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 0}); pipeerr.KindOf(err) != pipeerr.Internal {
+		t.Errorf("damaged split shard: %v", err)
+	}
+}

@@ -1,0 +1,73 @@
+package finalize_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/stages/finalize"
+)
+
+func target(t *testing.T) (*publish.Target, string) {
+	dir := t.TempDir()
+	out, err := publish.Open(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	return out, dir
+}
+
+func TestFinalize(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(5, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2}, "checkpoint")
+	out, dir := target(t)
+	f := &finalize.Stage{Mount: m, Out: out}
+	res, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest})
+	if err != nil || res.Status != jobspec.Succeeded || res.Pages != 5 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	pipetest.Verify(t, dir, s.Job.ID, true)
+	sealed, _ := m.ReadFile(s.Job.Sealed())
+	published, _ := os.ReadFile(filepath.Join(dir, s.Job.ID, "manifest.json"))
+	if string(sealed) != string(published) {
+		t.Fatal("the published manifest differs from the sealed one")
+	}
+	for _, d := range s.Job.Intermediates() {
+		if m.Exists(d) {
+			t.Errorf("%s left behind", d)
+		}
+	}
+	st, err := jobspec.LoadStatus(m, s.Job)
+	if err != nil || st.Status != jobspec.Succeeded || st.Manifest != res.Manifest {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	// A retry after success is a no-op that reports the same outcome.
+	again, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest})
+	if err != nil || again != res {
+		t.Fatalf("retry: %+v %v", again, err)
+	}
+}
+
+func TestFinalizeFailurePublishesNothing(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(1, pdftest.DocOptions{}), jobspec.Settings{}, "ingest")
+	out, dir := target(t)
+	res, err := (&finalize.Stage{Mount: m, Out: out}).Handle(t.Context(), finalize.In{Job: s.Job.ID, Failure: &finalize.Failure{
+		Error: "InvalidInput.Damaged", Cause: `{"errorMessage":"damaged: xref table is broken","errorType":"InvalidInput.Damaged"}`,
+	}})
+	if err != nil || res.Status != jobspec.Failed || res.Cause != "damaged: xref table is broken" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatal("published on the failure path")
+	}
+	st, _ := jobspec.LoadStatus(m, s.Job)
+	if st.Status != jobspec.Failed || st.Error != "InvalidInput.Damaged" || !m.Exists(s.Job.Source()) {
+		t.Fatalf("status %+v", st)
+	}
+}
