@@ -5,7 +5,12 @@ OUT       ?= out
 FUNCTIONS := ingest split compress checkpoint finalize trigger
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all run test test-go test-infra lint build synth deploy bench clean
+.PHONY: all run test test-go test-infra lint build synth deploy bench fuzz clean
+
+# Fuzz targets: package:function. New crashers land in the package's
+# testdata/fuzz/ and are kept as regression seeds.
+FUZZTIME ?= 20s
+FUZZ := ./pkg/asl:FuzzParse ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput
 
 all: lint test
 
@@ -53,6 +58,13 @@ deploy: build
 ## bench: Go benchmarks of the hot paths
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: run every fuzz target for FUZZTIME (CI: 20s each)
+fuzz:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 clean:
 	rm -rf bin build $(MOUNT) $(OUT)

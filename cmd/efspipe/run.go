@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
@@ -35,6 +37,11 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
 	fs.BoolVar(&c.verbose, "v", false, "log every stage call (JSON, on stderr)")
+}
+
+func envInt(key string) int {
+	n, _ := strconv.Atoi(os.Getenv(key))
+	return n
 }
 
 func envOr(key, def string) string {
@@ -66,10 +73,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")
 	fl.BoolVar(&fresh, "fresh", false, "discard the job's checkpoint and start over")
 	fl.StringVar(&password, "password", "", "user password of an encrypted PDF")
+	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	settings.Level = zpage.Level(level)
+	if *memLimit > 0 {
+		debug.SetMemoryLimit(int64(*memLimit) << 20)
+	}
 
 	m, err := jobfs.Open(c.mount)
 	if err != nil {

@@ -50,12 +50,7 @@ type Pipeline struct {
 
 // New builds the stages and parses the embedded definition.
 func New(cfg Config) (*Pipeline, error) {
-	if cfg.Sources == nil {
-		cfg.Sources = source.Files{}
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg = cfg.withDefaults()
 	machine, err := asl.Parse(statemachine.Local())
 	if err != nil {
 		return nil, err
@@ -63,8 +58,19 @@ func New(cfg Config) (*Pipeline, error) {
 	return &Pipeline{cfg: cfg, machine: machine, functions: NewFunctions(Handlers(cfg), cfg.Hook)}, nil
 }
 
+func (cfg Config) withDefaults() Config {
+	if cfg.Sources == nil {
+		cfg.Sources = source.Files{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return cfg
+}
+
 // Handlers builds the five stages and wraps each as its Lambda main does.
 func Handlers(cfg Config) map[string]any {
+	cfg = cfg.withDefaults()
 	log := cfg.Log
 	return map[string]any{
 		"ingest":     stage.Handler("ingest", log, (&ingest.Stage{Mount: cfg.Mount, Sources: cfg.Sources, Settings: cfg.Settings, Log: log}).Handle),
