@@ -55,9 +55,11 @@ synth: build
 deploy: build
 	cd infra && npm ci --no-audit --no-fund --loglevel=error && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk deploy EfsPipe --no-notices
 
-## bench: Go benchmarks of the hot paths
+## bench: efspipe vs qpdf --split-pages + zstd -3 on real PDFs (Debian doc
+## packages, fetched into the ignored bench/corpus/), then the Go benchmarks
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bench/run.sh
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/zpage ./pkg/jobfs ./pkg/local ./pkg/pdfsplit ./pkg/asl
 
 ## fuzz: run every fuzz target for FUZZTIME (CI: 20s each)
 fuzz:
