@@ -19,8 +19,11 @@ type Settings struct {
 	// 64; raised automatically so a document never needs more than
 	// MaxShards shards.
 	ShardPages int `json:"shard_pages,omitempty"`
-	// Level is the zstd level. Default "better": it reaches 4 MiB back into
-	// the dictionary, where shared fonts live.
+	// Level is the zstd level. Default "default": measured on the Octave
+	// and R manuals it publishes 1.19-1.26x the source (better: 1.11-1.19x)
+	// in 15-20% less time, because the dictionary encoder's per-page reset
+	// is cheaper; "better" reaches 4 MiB back into the dictionary instead
+	// of 1 MiB, for documents with many large shared fonts.
 	Level zpage.Level `json:"level,omitempty"`
 	// DictionaryBytes caps the shared dictionary. Default: the level's reach.
 	DictionaryBytes int `json:"dictionary_bytes,omitempty"`
@@ -42,7 +45,7 @@ const MaxShards = 1000
 func Defaults() Settings {
 	return Settings{
 		ShardPages: 64,
-		Level:      zpage.Better,
+		Level:      zpage.Default,
 		MaxBytes:   2 << 30,
 		MaxPages:   100_000,
 	}
