@@ -72,6 +72,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")
 	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")
 	fl.BoolVar(&fresh, "fresh", false, "discard the job's checkpoint and start over")
+	splitWorkers := fl.Int("split-workers", 0, "split workers, each holding its own parse of the document (default: cores - 1, at most 4)")
 	fl.StringVar(&password, "password", "", "user password of an encrypted PDF")
 	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
 	if err := fl.Parse(args); err != nil {
@@ -128,7 +129,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if c.verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	p, err := local.New(local.Config{Mount: m, Out: out, Settings: settings, Progress: progress, Log: log})
+	p, err := local.New(local.Config{Mount: m, Out: out, Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,12 +26,16 @@ type Hook func(ctx context.Context, function string, input json.RawMessage) erro
 type Functions struct {
 	handlers map[string]lambda.Handler
 	hook     Hook
+	slots    chan struct{}
 }
 
 // NewFunctions binds stage names to handler functions (any signature
-// lambda.NewHandler accepts).
+// lambda.NewHandler accepts). At most GOMAXPROCS invocations run at once,
+// as reserved concurrency caps a function in the cloud: the Map's
+// MaxConcurrency is sized for Lambdas with a core each, and on one machine
+// more shards in flight than cores only hold more memory.
 func NewFunctions(handlers map[string]any, hook Hook) *Functions {
-	f := &Functions{handlers: map[string]lambda.Handler{}, hook: hook}
+	f := &Functions{handlers: map[string]lambda.Handler{}, hook: hook, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	for name, h := range handlers {
 		f.handlers[name] = lambda.NewHandler(h)
 	}
@@ -51,7 +56,13 @@ func (f *Functions) Invoke(ctx context.Context, resource string, input json.RawM
 			return nil, lambdaError(pipeerr.ForLambda(err))
 		}
 	}
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &asl.TaskError{Name: "States.Timeout", Cause: ctx.Err().Error()}
+	}
 	out, err := h.Invoke(ctx, input)
+	<-f.slots
 	if err != nil {
 		return nil, lambdaError(err)
 	}

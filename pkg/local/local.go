@@ -31,7 +31,7 @@ type Config struct {
 	// Settings are defaults for new jobs (flags); the mount's shared config
 	// and built-in defaults fill the rest.
 	Settings jobspec.Settings
-	// SplitWorkers is the split stage's parallelism. Default GOMAXPROCS, at most 4.
+	// SplitWorkers is the split stage's parallelism (split.Stage.Workers).
 	SplitWorkers int
 	Progress     stage.Progress
 	Log          *slog.Logger
