@@ -83,9 +83,11 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 
 	var todo []int
 	for i := range plan.Shards {
-		if _, ok, _, err := journal.Verify(checkpoint.Unit(checkpoint.Split, i)); err != nil {
+		ok, err := s.shardDone(journal, i)
+		if err != nil {
 			return out, err
-		} else if ok {
+		}
+		if ok {
 			first, last := plan.ShardRange(i)
 			stage.Add(s.Progress, stage.PagesSplit, last-first+1)
 			continue
@@ -96,6 +98,18 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return out, nil
 	}
 	return out, s.splitShards(ctx, job, journal, plan, todo, doc, opts)
+}
+
+// shardDone reports whether shard i needs no splitting: its split record
+// verifies, or its compressed output already does (then the split pages
+// are not needed any more, and hashing them again would be the most
+// expensive part of a replay: split pages are 30-50x the source).
+func (s *Stage) shardDone(journal *checkpoint.Journal, i int) (bool, error) {
+	if _, ok, _, err := journal.Verify(checkpoint.Unit(checkpoint.Compress, i)); err != nil || ok {
+		return ok, err
+	}
+	_, ok, _, err := journal.Verify(checkpoint.Unit(checkpoint.Split, i))
+	return ok, err
 }
 
 // plan returns the verified plan, or makes it (and the dictionary) from a
