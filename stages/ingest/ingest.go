@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -116,7 +117,13 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 	}
 	defer w.Abort()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, max+1))
+	// 1 MiB writes: on NFS every write is a round trip, and io.Copy's
+	// default 32 KiB would pay it 32 times per MiB.
+	bw := bufio.NewWriterSize(w, 1<<20)
+	n, err := io.Copy(io.MultiWriter(bw, h), io.LimitReader(r, max+1))
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
 		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "copy %s", obj.Name)
 	}

@@ -1,6 +1,7 @@
 package split
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"runtime"
@@ -71,19 +72,23 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	} else if !ok || in.Source != job.Source() {
 		return Out{}, pipeerr.New(pipeerr.Internal, "the source on the mount does not match its ingest record (%s); replay from ingest", reason)
 	}
-	opts := pdfsplit.Options{Password: in.Password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}}
-
-	plan, doc, err := s.plan(job, journal, spec, opts)
+	r := &run{
+		Stage: s, job: job, journal: journal, spec: spec,
+		src:  &source{m: s.Mount, path: job.Source()},
+		opts: pdfsplit.Options{Password: in.Password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}},
+	}
+	doc, err := r.makePlan()
 	if err != nil {
 		return Out{}, err
 	}
+	plan := r.plan
 	out := Out{Manifest: job.SplitManifest(), Pages: plan.Pages, Shards: plan.Shards, LastShard: plan.Shards - 1}
 	stage.Total(s.Progress, stage.PagesSplit, plan.Pages)
 	stage.Total(s.Progress, stage.PagesCompressed, plan.Pages)
 
 	var todo []int
 	for i := range plan.Shards {
-		ok, err := s.shardDone(journal, i)
+		ok, err := r.shardDone(i)
 		if err != nil {
 			return out, err
 		}
@@ -97,76 +102,102 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if len(todo) == 0 {
 		return out, nil
 	}
-	return out, s.splitShards(ctx, job, journal, plan, todo, doc, opts)
+	return out, r.splitShards(ctx, todo, doc)
+}
+
+// run is one call of Handle: the job, its journal and plan, and the source
+// read once and shared by every worker.
+type run struct {
+	*Stage
+	job     jobfs.Job
+	journal *checkpoint.Journal
+	spec    jobspec.Spec
+	plan    manifest.Plan
+	src     *source
+	opts    pdfsplit.Options
 }
 
 // shardDone reports whether shard i needs no splitting: its split record
 // verifies, or its compressed output already does (then the split pages
 // are not needed any more, and hashing them again would be the most
 // expensive part of a replay: split pages are 30-50x the source).
-func (s *Stage) shardDone(journal *checkpoint.Journal, i int) (bool, error) {
-	if _, ok, _, err := journal.Verify(checkpoint.Unit(checkpoint.Compress, i)); err != nil || ok {
+func (r *run) shardDone(i int) (bool, error) {
+	if _, ok, _, err := r.journal.Verify(checkpoint.Unit(checkpoint.Compress, i)); err != nil || ok {
 		return ok, err
 	}
-	_, ok, _, err := journal.Verify(checkpoint.Unit(checkpoint.Split, i))
+	_, ok, _, err := r.journal.Verify(checkpoint.Unit(checkpoint.Split, i))
 	return ok, err
 }
 
-// plan returns the verified plan, or makes it (and the dictionary) from a
-// parse of the document, which it then hands on so the first worker need not
+// makePlan loads the verified plan, or makes it (and the dictionary) from a
+// parse of the document, which it then returns so the first worker need not
 // parse again.
-func (s *Stage) plan(job jobfs.Job, journal *checkpoint.Journal, spec jobspec.Spec, opts pdfsplit.Options) (manifest.Plan, *pdfsplit.Document, error) {
-	_, planOK, _, err := journal.Verify(checkpoint.Plan)
-	if err != nil {
-		return manifest.Plan{}, nil, err
-	}
-	_, dictOK, _, err := journal.Verify(checkpoint.Dictionary)
-	if err != nil {
-		return manifest.Plan{}, nil, err
-	}
-	if planOK && dictOK {
-		plan, err := manifest.LoadPlan(s.Mount, job, job.SplitManifest())
-		return plan, nil, err
-	}
-	doc, err := s.open(job, opts)
-	if err != nil {
-		return manifest.Plan{}, nil, err
-	}
-	plan := manifest.NewPlan(job, doc.Pages(), spec.Settings.ShardPages, jobspec.MaxShards, spec.Settings.Level)
-	plan.Dictionary = job.Dictionary()
-	dict := doc.SharedResources(spec.Settings.DictionaryBytes)
-	if _, err := journal.WriteFile(checkpoint.Dictionary, job.Dictionary(), dict, nil); err != nil {
-		return plan, nil, err
-	}
-	b, err := manifest.Encode(plan)
-	if err != nil {
-		return plan, nil, err
-	}
-	if _, err := journal.WriteFile(checkpoint.Plan, job.SplitManifest(), b, nil); err != nil {
-		return plan, nil, err
-	}
-	return plan, doc, nil
-}
-
-func (s *Stage) open(job jobfs.Job, opts pdfsplit.Options) (*pdfsplit.Document, error) {
-	f, err := s.Mount.Open(job.Source())
+func (r *run) makePlan() (*pdfsplit.Document, error) {
+	_, planOK, _, err := r.journal.Verify(checkpoint.Plan)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	_, dictOK, _, err := r.journal.Verify(checkpoint.Dictionary)
 	if err != nil {
-		return nil, pipeerr.Wrap(pipeerr.IO, err, "stat %s", job.Source())
+		return nil, err
 	}
-	return pdfsplit.Open(f, fi.Size(), opts)
+	if planOK && dictOK {
+		r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
+		return nil, err
+	}
+	doc, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	settings := r.spec.Settings
+	r.plan = manifest.NewPlan(r.job, doc.Pages(), settings.ShardPages, jobspec.MaxShards, settings.Level)
+	r.plan.Dictionary = r.job.Dictionary()
+	dict := doc.SharedResources(settings.DictionaryBytes)
+	if _, err := r.journal.WriteFile(checkpoint.Dictionary, r.job.Dictionary(), dict, nil); err != nil {
+		return nil, err
+	}
+	b, err := manifest.Encode(r.plan)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.journal.WriteFile(checkpoint.Plan, r.job.SplitManifest(), b, nil); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// open parses the source. Its bytes are read from the mount once per call
+// of Handle, in one large read, and shared read-only by every worker's
+// parse: a parser's small seeks and reads would each be a network round
+// trip on EFS, and the bytes are a few percent of what a parse holds.
+func (r *run) open() (*pdfsplit.Document, error) {
+	data, err := r.src.bytes()
+	if err != nil {
+		return nil, err
+	}
+	return pdfsplit.Open(bytes.NewReader(data), int64(len(data)), r.opts)
+}
+
+// source is the job's source, read on first use.
+type source struct {
+	m    *jobfs.Mount
+	path string
+	once sync.Once
+	data []byte
+	err  error
+}
+
+func (src *source) bytes() ([]byte, error) {
+	src.once.Do(func() { src.data, src.err = src.m.ReadFile(src.path) })
+	return src.data, src.err
 }
 
 // splitShards runs workers over the shards to do. Each worker parses the
 // document once (the first reuses doc when the plan step parsed it) and
 // splits whole shards; a finished shard is durable and recorded before the
 // next begins, so a kill loses at most one shard per worker.
-func (s *Stage) splitShards(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, plan manifest.Plan, todo []int, doc *pdfsplit.Document, opts pdfsplit.Options) error {
-	workers := s.Workers
+func (r *run) splitShards(ctx context.Context, todo []int, doc *pdfsplit.Document) error {
+	workers := r.Workers
 	if workers <= 0 {
 		workers = max(1, min(runtime.GOMAXPROCS(0)-1, 4))
 	}
@@ -184,7 +215,7 @@ func (s *Stage) splitShards(ctx context.Context, job jobfs.Job, journal *checkpo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.worker(ctx, job, journal, plan, shards, mine, opts)
+			errs <- r.worker(ctx, shards, mine)
 		}()
 	}
 	var first error
@@ -208,7 +239,7 @@ feed:
 	return first
 }
 
-func (s *Stage) worker(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, plan manifest.Plan, shards <-chan int, doc *pdfsplit.Document, opts pdfsplit.Options) (err error) {
+func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Document) (err error) {
 	defer func() {
 		// pdfcpu is known to panic on some real files; the stage boundary
 		// only sees the worker's goroutine through this recover.
@@ -221,11 +252,11 @@ func (s *Stage) worker(ctx context.Context, job jobfs.Job, journal *checkpoint.J
 			return err
 		}
 		if doc == nil {
-			if doc, err = s.open(job, opts); err != nil {
+			if doc, err = r.open(); err != nil {
 				return err
 			}
 		}
-		if err := s.shard(job, journal, plan, doc, i); err != nil {
+		if err := r.shard(doc, i); err != nil {
 			return err
 		}
 	}
@@ -236,8 +267,8 @@ func (s *Stage) worker(ctx context.Context, job jobfs.Job, journal *checkpoint.J
 // the record's items: one durable write per shard instead of one per page,
 // which on EFS is the difference between paying write latency 64 times and
 // once.
-func (s *Stage) shard(job jobfs.Job, journal *checkpoint.Journal, plan manifest.Plan, doc *pdfsplit.Document, i int) error {
-	first, last := plan.ShardRange(i)
+func (r *run) shard(doc *pdfsplit.Document, i int) error {
+	first, last := r.plan.ShardRange(i)
 	var data []byte
 	items := make([]checkpoint.Item, 0, last-first+1)
 	for n := first; n <= last; n++ {
@@ -250,8 +281,8 @@ func (s *Stage) shard(job jobfs.Job, journal *checkpoint.Journal, plan manifest.
 			PDFBytes: int64(len(page)), PDFSHA256: checkpoint.Sum(page),
 		})
 		data = append(data, page...)
-		stage.Add(s.Progress, stage.PagesSplit, 1)
+		stage.Add(r.Progress, stage.PagesSplit, 1)
 	}
-	_, err := journal.WriteFile(checkpoint.Unit(checkpoint.Split, i), job.SplitShard(i), data, items)
+	_, err := r.journal.WriteFile(checkpoint.Unit(checkpoint.Split, i), r.job.SplitShard(i), data, items)
 	return err
 }
