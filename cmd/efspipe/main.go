@@ -32,9 +32,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr, false)
 	case "replay":
-		err = cmdRun(ctx, args[1:], stdout, stderr, true)
+		if cloudConfigured(args[1:]) {
+			err = cmdCloudReplay(ctx, args[1:], stdout, stderr)
+		} else {
+			err = cmdRun(ctx, args[1:], stdout, stderr, true)
+		}
 	case "status":
-		err = cmdStatus(ctx, args[1:], stdout)
+		if cloudConfigured(args[1:]) {
+			err = cmdCloudStatus(ctx, args[1:], stdout, stderr)
+		} else {
+			err = cmdStatus(ctx, args[1:], stdout)
+		}
+	case "start":
+		err = cmdStart(ctx, args[1:], stdout, stderr)
+	case "history":
+		err = cmdHistory(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, args[1:], stderr)
 	case "gc":
 		err = cmdGC(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -70,7 +84,14 @@ commands:
   run [FILE]     run the pipeline locally on FILE (default: the bundled sample)
   replay JOB     resume a job from its checkpoint on the mount
   status JOB     show what is done, verified and pending for a job
+  start FILE|s3://bucket/key
+                 start an execution on Step Functions (--state-machine-arn)
+  history JOB    the events of a job's latest Step Functions execution
+  serve          a local Step Functions endpoint (--addr, --inbox DIR) running the pipeline
   gc             remove intermediates of jobs idle longer than --older-than (72h)
+
+  With --state-machine-arn (or EFSPIPE_STATE_MACHINE_ARN), replay and status
+  use Step Functions (--endpoint-url, or AWS_ENDPOINT_URL, points anywhere).
 
 common flags (put them after the command):
   --mount DIR    the shared mount (default ./.efspipe, env EFSPIPE_MOUNT)

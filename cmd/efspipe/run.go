@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
@@ -89,12 +91,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	}
 	defer m.Close()
 
-	src, display, cleanup, err := resolveSource(m, fl.Args(), replay)
+	src, version, display, cleanup, err := resolveSource(m, fl.Args(), replay)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	obj, err := (source.Files{}).Stat(ctx, src, "")
+	sources := source.Any{Files: source.Files{}}
+	var opener publish.Opener
+	// Only a bucket source or output loads the AWS config chain: a local
+	// run works, and starts as fast, on a machine that has none.
+	if isS3(src) || isS3(c.out) {
+		s3c, err := source.NewS3Client(ctx, "")
+		if err != nil {
+			return err
+		}
+		sources.Buckets = source.Buckets{Client: s3c}
+		opener = publish.S3(s3c)
+	}
+	obj, err := sources.Stat(ctx, src, version)
 	if err != nil {
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
@@ -113,7 +127,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		}
 	}
 
-	out, err := publish.Open(ctx, c.out, nil)
+	out, err := publish.Open(ctx, c.out, opener)
 	if err != nil {
 		return err
 	}
@@ -129,14 +143,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if c.verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	p, err := local.New(local.Config{Mount: m, Out: out, Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
+	p, err := local.New(local.Config{Mount: m, Out: out, Sources: sources, Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
 	if err != nil {
 		return err
 	}
 	if progress.on {
 		fmt.Fprintf(stderr, "job %s (%s)\n", job.ID, display)
 	}
-	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Password: password}, replay, nil)
+	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Password: password}, replay, nil)
 	progress.Close()
 	if err != nil {
 		return err
@@ -150,42 +164,56 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	return report(stdout, stderr, c.json, display, res)
 }
 
-// resolveSource picks the file a command runs on: the argument, the bundled
-// sample, or (replay) the job's own copy on the mount, which is the source
-// the job was ingested from, byte for byte.
-func resolveSource(m *jobfs.Mount, args []string, replay bool) (path, display string, cleanup func(), err error) {
+// resolveSource picks what a command runs on: the argument (a file or
+// s3://bucket/key), the bundled sample, or (replay) the job's own source.
+// A job ingested from a file is replayed from its copy on the mount, byte
+// for byte the file it was ingested from; one ingested from a bucket is
+// replayed from the same object version, since its job ID names the
+// object, not the bytes.
+func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, display string, cleanup func(), err error) {
 	cleanup = func() {}
 	switch {
 	case len(args) > 1:
-		return "", "", cleanup, usageError{"one file at a time"}
+		return "", "", "", cleanup, usageError{"one file at a time"}
 	case replay:
 		if len(args) != 1 {
-			return "", "", cleanup, usageError{"replay needs a job ID"}
+			return "", "", "", cleanup, usageError{"replay needs a job ID"}
 		}
 		job, err := jobfs.NewJob(args[0])
 		if err != nil {
-			return "", "", cleanup, usageError{err.Error()}
+			return "", "", "", cleanup, usageError{err.Error()}
 		}
 		spec, err := jobspec.Load(m, job)
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", "", cleanup, fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
+			return "", "", "", cleanup, fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
 		} else if err != nil {
-			return "", "", cleanup, err
+			return "", "", "", cleanup, err
 		}
-		return filepath.Join(m.Dir(), job.Source()), spec.Source.Name, cleanup, nil
+		if isS3(spec.Source.URI) {
+			return spec.Source.URI, spec.Source.Version, spec.Source.Name, cleanup, nil
+		}
+		return filepath.Join(m.Dir(), job.Source()), "", spec.Source.Name, cleanup, nil
+	case len(args) == 1 && isS3(args[0]):
+		_, key, err := source.ParseS3URI(args[0])
+		if err != nil {
+			return "", "", "", cleanup, usageError{err.Error()}
+		}
+		return args[0], "", path.Base(key), cleanup, nil
 	case len(args) == 1:
-		return args[0], filepath.Base(args[0]), cleanup, nil
+		return args[0], "", filepath.Base(args[0]), cleanup, nil
 	}
 	f, err := os.CreateTemp("", "efspipe-sample-*.pdf")
 	if err != nil {
-		return "", "", cleanup, err
+		return "", "", "", cleanup, err
 	}
 	defer f.Close()
 	if _, err := f.Write(testdata.Sample); err != nil {
-		return "", "", cleanup, err
+		return "", "", "", cleanup, err
 	}
-	return f.Name(), "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
+	return f.Name(), "", "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
 }
+
+func isS3(uri string) bool { return strings.HasPrefix(uri, "s3://") }
 
 // discard removes a job's work but not its lock file, which this process
 // holds: removing it would let another run lock a new file at the same path.

@@ -24,7 +24,7 @@ type Hook func(ctx context.Context, function string, input json.RawMessage) erro
 // Functions invokes stage handlers by Lambda function name or ARN, as Step
 // Functions invokes Lambdas: JSON in, JSON out, errors named by type.
 type Functions struct {
-	handlers map[string]lambda.Handler
+	handlers map[string]any
 	hook     Hook
 	slots    chan struct{}
 }
@@ -35,11 +35,7 @@ type Functions struct {
 // MaxConcurrency is sized for Lambdas with a core each, and on one machine
 // more shards in flight than cores only hold more memory.
 func NewFunctions(handlers map[string]any, hook Hook) *Functions {
-	f := &Functions{handlers: map[string]lambda.Handler{}, hook: hook, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	for name, h := range handlers {
-		f.handlers[name] = lambda.NewHandler(h)
-	}
-	return f
+	return &Functions{handlers: handlers, hook: hook, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // Invoke is an asl.TaskFunc.
@@ -61,13 +57,17 @@ func (f *Functions) Invoke(ctx context.Context, resource string, input json.RawM
 	case <-ctx.Done():
 		return nil, &asl.TaskError{Name: "States.Timeout", Cause: ctx.Err().Error()}
 	}
-	out, err := h.Invoke(ctx, input)
+	// A handler per invocation: aws-lambda-go returns the output in a
+	// buffer it has already put back in the handler's pool (harmless in
+	// Lambda, one invocation at a time per process), so two concurrent
+	// invocations of one handler could write into each other's output
+	// before it is copied. Building one costs microseconds of reflection.
+	out, err := lambda.NewHandler(h).Invoke(ctx, input)
 	<-f.slots
 	if err != nil {
 		return nil, lambdaError(err)
 	}
-	// The handler may reuse its buffer on the next call (aws-lambda-go pools
-	// them); the engine keeps the output, so it gets its own copy.
+	// The engine keeps the output; the buffer goes back to the pool.
 	return append(json.RawMessage(nil), out...), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
@@ -102,6 +103,17 @@ const (
 	File           = "manifest.json"
 	DictionaryFile = "dictionary.zdict"
 )
+
+// ContentType is the media type a published file is stored with.
+func ContentType(rel string) string {
+	switch {
+	case strings.HasSuffix(rel, ".json"):
+		return "application/json"
+	case strings.HasSuffix(rel, ".zst"):
+		return "application/zstd"
+	}
+	return "application/octet-stream"
+}
 
 // PagePath is where page n is published.
 func PagePath(n int) string { return fmt.Sprintf("pages/%06d.pdf.zst", n) }

@@ -12,6 +12,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/gcerrors"
 
+	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
 
@@ -76,7 +77,7 @@ func (t *Target) URL(rel string) string {
 
 // Put writes one object; it appears whole or not at all.
 func (t *Target) Put(ctx context.Context, rel string, data []byte) error {
-	err := t.bucket.WriteAll(ctx, t.key(rel), data, &blob.WriterOptions{ContentType: contentType(rel)})
+	err := t.bucket.WriteAll(ctx, t.key(rel), data, &blob.WriterOptions{ContentType: manifest.ContentType(rel)})
 	return classify(err, "publish", rel)
 }
 
@@ -110,14 +111,4 @@ func classify(err error, op, rel string) error {
 		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s", op, rel)
 	}
 	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
-}
-
-func contentType(rel string) string {
-	switch {
-	case strings.HasSuffix(rel, ".json"):
-		return "application/json"
-	case strings.HasSuffix(rel, ".zst"):
-		return "application/zstd"
-	}
-	return "application/octet-stream"
 }

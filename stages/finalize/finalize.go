@@ -14,7 +14,6 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
-	"github.com/efspipe/efspipe/pkg/publish"
 )
 
 // In is the job and its sealed manifest, or, on the failure path, the job
@@ -42,10 +41,22 @@ type Out struct {
 	Cause    string `json:"cause,omitempty"`
 }
 
+// Output is where a job is published: publish.Target in the CLI (a folder,
+// or a bucket through gocloud), s3direct.Target in the Lambda, which must
+// not link gocloud to stay under the size budget.
+type Output interface {
+	// Put writes one object; it appears whole or not at all.
+	Put(ctx context.Context, rel string, data []byte) error
+	// Get reads one object; a missing one is found=false, not an error.
+	Get(ctx context.Context, rel string) (data []byte, found bool, err error)
+	// URL is where rel is published, for people and the job's result.
+	URL(rel string) string
+}
+
 // Stage is the finalize stage.
 type Stage struct {
 	Mount *jobfs.Mount
-	Out   *publish.Target
+	Out   Output
 	Log   *slog.Logger
 }
 

@@ -5,10 +5,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/efspipe/efspipe/internal/awstest"
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/publish/s3direct"
 	"github.com/efspipe/efspipe/stages/finalize"
 )
 
@@ -50,6 +55,31 @@ func TestFinalize(t *testing.T) {
 	again, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest})
 	if err != nil || again != res {
 		t.Fatalf("retry: %+v %v", again, err)
+	}
+}
+
+// TestFinalizeToS3 is the finalize Lambda's composition: s3direct, not
+// gocloud, against a real S3 protocol server.
+func TestFinalizeToS3(t *testing.T) {
+	c := awstest.S3(t, "out")
+	out, err := s3direct.Open(c, "s3://out/published")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(3, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2}, "checkpoint")
+	res, err := (&finalize.Stage{Mount: m, Out: out}).Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest})
+	if err != nil || res.Status != jobspec.Succeeded || res.Manifest != "s3://out/published/"+s.Job.ID+"/manifest.json" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	sealed, _ := m.ReadFile(s.Job.Sealed())
+	got, found, err := out.Get(t.Context(), s.Job.ID+"/manifest.json")
+	if err != nil || !found || string(got) != string(sealed) {
+		t.Fatalf("published manifest: found %v, %v", found, err)
+	}
+	list, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String("out"), Prefix: aws.String("published/" + s.Job.ID + "/pages/")})
+	if err != nil || len(list.Contents) != 3 {
+		t.Fatalf("%d pages published, want 3 (%v)", len(list.Contents), err)
 	}
 }
 

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/local"
+	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/sfnlocal"
+)
+
+// cmdServe runs the local Step Functions endpoint until ctx ends (SIGINT,
+// SIGTERM). Executions still running then are recorded as interrupted and
+// can be redriven by the next serve.
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var c common
+	c.register(fl)
+	addr := fl.String("addr", envOr("EFSPIPE_ADDR", "127.0.0.1:8083"), "listen on `HOST:PORT` (loopback unless you say otherwise: requests are not authenticated)")
+	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when done)")
+	if err := fl.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fl.NArg() != 0 {
+		return usageError{"serve takes no arguments"}
+	}
+	m, err := jobfs.Open(c.mount)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	out, err := publish.Open(ctx, c.out, nil)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if c.verbose {
+		log = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	p, err := local.New(local.Config{Mount: m, Out: out, Log: log})
+	if err != nil {
+		return err
+	}
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Log: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+		fmt.Fprintf(stderr, "efspipe serve: warning: %s is reachable from other machines, and requests are not authenticated\n", ln.Addr())
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stderr, "efspipe serve: Step Functions endpoint on %s\n  aws stepfunctions list-state-machines --endpoint-url %s\n  state machine: %s\n",
+		url, url, srv.MachineArn(sfnlocal.PipelineName))
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	var wg sync.WaitGroup
+	ictx, stopInbox := context.WithCancel(ctx)
+	defer stopInbox()
+	if *inbox != "" {
+		fmt.Fprintf(stderr, "  inbox: %s\n", *inbox)
+		wg.Go(func() {
+			ib := &sfnlocal.Inbox{Dir: *inbox, Server: srv, Log: log}
+			if err := ib.Run(ictx); err != nil {
+				log.Error("inbox stopped", "err", err)
+			}
+		})
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	stopInbox()
+	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(shut)
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, srv.Close())
+}

@@ -1,0 +1,696 @@
+package sfnlocal
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/asl"
+)
+
+// ---- state machines
+
+type machineListItem struct {
+	Arn     string `json:"stateMachineArn"`
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Created epoch  `json:"creationDate"`
+}
+
+type listMachinesIn struct {
+	MaxResults int    `json:"maxResults"`
+	NextToken  string `json:"nextToken"`
+}
+
+func (s *Server) listStateMachines(_ context.Context, in listMachinesIn) (any, error) {
+	s.mu.Lock()
+	var all []machineListItem
+	for _, m := range s.machines {
+		all = append(all, machineListItem{m.rec.Arn, m.rec.Name, m.rec.Type, epoch(m.rec.Created)})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(all, func(a, b machineListItem) int {
+		return cmp.Or(time.Time(a.Created).Compare(time.Time(b.Created)), strings.Compare(a.Name, b.Name))
+	})
+	page, next, err := paginate(all, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		StateMachines []machineListItem `json:"stateMachines"`
+		NextToken     string            `json:"nextToken,omitempty"`
+	}{page, next}, nil
+}
+
+type machineArnIn struct {
+	Arn string `json:"stateMachineArn"`
+}
+
+func (s *Server) machine(arn string) (*machine, error) {
+	if !strings.HasPrefix(arn, "arn:") || len(strings.Split(arn, ":")) != 7 || strings.Split(arn, ":")[5] != "stateMachine" {
+		return nil, errorf("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", arn)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.machines[arn]
+	if m == nil {
+		return nil, errorf("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
+	}
+	return m, nil
+}
+
+func (s *Server) describeStateMachine(_ context.Context, in machineArnIn) (any, error) {
+	m, err := s.machine(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	rec := m.rec
+	s.mu.Unlock()
+	return struct {
+		Arn        string `json:"stateMachineArn"`
+		Name       string `json:"name"`
+		Status     string `json:"status"`
+		Definition string `json:"definition"`
+		RoleArn    string `json:"roleArn"`
+		Type       string `json:"type"`
+		Created    epoch  `json:"creationDate"`
+		RevisionID string `json:"revisionId"`
+		Logging    any    `json:"loggingConfiguration"`
+		Tracing    any    `json:"tracingConfiguration"`
+	}{rec.Arn, rec.Name, "ACTIVE", rec.Definition, rec.RoleArn, rec.Type, epoch(rec.Created), rec.RevisionID,
+		map[string]any{"level": "OFF", "includeExecutionData": false}, map[string]any{"enabled": false}}, nil
+}
+
+type createMachineIn struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+	RoleArn    string `json:"roleArn"`
+	Type       string `json:"type"`
+}
+
+func (s *Server) createStateMachine(_ context.Context, in createMachineIn) (any, error) {
+	if err := checkName(in.Name); err != nil {
+		return nil, err
+	}
+	if in.Type == "" {
+		in.Type = "STANDARD"
+	}
+	if in.Type != "STANDARD" {
+		return nil, errorf("ValidationException", "the local endpoint runs STANDARD state machines only, not %q", in.Type)
+	}
+	am, err := parseDefinition(in.Definition)
+	if err != nil {
+		return nil, err
+	}
+	arn := s.MachineArn(in.Name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.machines[arn]; old != nil {
+		// AWS: the same request again is idempotent.
+		if old.rec.Definition == in.Definition && old.rec.RoleArn == in.RoleArn && !old.builtin {
+			return createOut{arn, epoch(old.rec.Created)}, nil
+		}
+		return nil, errorf("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
+	}
+	m := &machine{m: am, rec: machineRecord{Arn: arn, Name: in.Name, Definition: in.Definition, RoleArn: in.RoleArn,
+		Type: in.Type, Created: s.now(), RevisionID: revision(in.Definition, in.RoleArn)}}
+	if err := s.saveMachine(m); err != nil {
+		return nil, err
+	}
+	s.machines[arn] = m
+	return createOut{arn, epoch(m.rec.Created)}, nil
+}
+
+type createOut struct {
+	Arn     string `json:"stateMachineArn"`
+	Created epoch  `json:"creationDate"`
+}
+
+type updateMachineIn struct {
+	Arn        string  `json:"stateMachineArn"`
+	Definition *string `json:"definition"`
+	RoleArn    *string `json:"roleArn"`
+}
+
+func (s *Server) updateStateMachine(_ context.Context, in updateMachineIn) (any, error) {
+	m, err := s.machine(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	if m.builtin {
+		return nil, errorf("ValidationException", "%s is the embedded pipeline definition; create a state machine of your own to run an edited copy", PipelineName)
+	}
+	if in.Definition == nil && in.RoleArn == nil {
+		return nil, errorf("MissingRequiredParameter", "either the definition or the roleArn must be specified")
+	}
+	var am *asl.Machine
+	if in.Definition != nil {
+		if am, err = parseDefinition(*in.Definition); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := m.rec
+	if in.Definition != nil {
+		rec.Definition = *in.Definition
+	}
+	if in.RoleArn != nil {
+		rec.RoleArn = *in.RoleArn
+	}
+	rec.Updated, rec.RevisionID = s.now(), revision(rec.Definition, rec.RoleArn)
+	next := &machine{rec: rec, m: cmp.Or(am, m.m)}
+	if err := s.saveMachine(next); err != nil {
+		return nil, err
+	}
+	s.machines[rec.Arn] = next
+	return struct {
+		Updated    epoch  `json:"updateDate"`
+		RevisionID string `json:"revisionId"`
+	}{epoch(rec.Updated), rec.RevisionID}, nil
+}
+
+func (s *Server) deleteStateMachine(_ context.Context, in machineArnIn) (any, error) {
+	m, err := s.machine(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	if m.builtin {
+		return nil, errorf("ValidationException", "%s is the embedded pipeline definition and cannot be deleted", PipelineName)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// As in AWS, running executions go on to completion, and executions
+	// stay describable.
+	if err := s.removeMachine(m); err != nil {
+		return nil, err
+	}
+	delete(s.machines, in.Arn)
+	return struct{}{}, nil
+}
+
+// ---- executions
+
+type startIn struct {
+	Arn   string  `json:"stateMachineArn"`
+	Name  string  `json:"name"`
+	Input *string `json:"input"`
+}
+
+type startOut struct {
+	Arn   string `json:"executionArn"`
+	Start epoch  `json:"startDate"`
+}
+
+func (s *Server) startExecution(_ context.Context, in startIn) (any, error) {
+	input := "{}"
+	if in.Input != nil {
+		input = *in.Input
+	}
+	x, err := s.start(in.Arn, in.Name, input)
+	if err != nil {
+		return nil, err
+	}
+	return startOut{x.rec.Arn, epoch(x.rec.Start)}, nil
+}
+
+// maxPayload is Step Functions' limit on an input or output.
+const maxPayload = 256 << 10
+
+// Start starts an execution of the machine arn, as StartExecution does: an
+// empty name is a random UUID; the same name with the same input while that
+// execution runs is that execution; any other reuse of a name is
+// ExecutionAlreadyExists (an error whose Type method says so). It returns
+// the execution's ARN.
+func (s *Server) Start(arn, name, input string) (string, error) {
+	x, err := s.start(arn, name, input)
+	if err != nil {
+		return "", err
+	}
+	return x.rec.Arn, nil
+}
+
+// Wait waits for the execution arn to end and returns its status.
+func (s *Server) Wait(ctx context.Context, arn string) (string, error) {
+	x, err := s.execution(arn)
+	if err != nil {
+		return "", err
+	}
+	x.mu.Lock()
+	done := x.done
+	x.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return x.summary().status, nil
+}
+
+// ExecutionArn is the ARN of the execution name of the machine arn.
+func (s *Server) ExecutionArn(machineArn, name string) string {
+	return s.executionArn(machineArn[strings.LastIndex(machineArn, ":")+1:], name)
+}
+
+func (s *Server) start(arn, name, input string) (*execution, error) {
+	m, err := s.machine(arn)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = newUUID()
+	}
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	if len(input) > maxPayload {
+		return nil, errorf("InvalidExecutionInput", "the input is %d bytes, over the %d-byte limit", len(input), maxPayload)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(input)); err != nil {
+		return nil, errorf("InvalidExecutionInput", "Invalid State Machine Execution Input: '%v'", err)
+	}
+	xarn := s.executionArn(m.rec.Name, name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errorf("ServiceUnavailable", "the server is shutting down")
+	}
+	if x := s.execs[xarn]; x != nil {
+		x.mu.Lock()
+		running := x.running
+		x.mu.Unlock()
+		var old bytes.Buffer
+		_ = json.Compact(&old, []byte(x.rec.Input))
+		if running && old.String() == compact.String() && x.rec.MachineArn == arn {
+			return x, nil
+		}
+		return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", xarn)
+	}
+	x := &execution{m: m.m, rec: executionRecord{Arn: xarn, MachineArn: arn, Name: name, Input: input,
+		Start: s.now(), Definition: m.rec.Definition, RoleArn: cmp.Or(m.rec.RoleArn, s.roleArn())}}
+	if err := s.saveExecution(x); err != nil {
+		return nil, err
+	}
+	s.execs[xarn] = x
+	s.launch(x, false)
+	return x, nil
+}
+
+// launch runs x (or redrives it) in a goroutine. Called with s.mu held.
+func (s *Server) launch(x *execution, redrive bool) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	x.mu.Lock()
+	x.running, x.base, x.cancel, x.done, x.stopErr = true, len(x.events), cancel, make(chan struct{}), nil
+	history := append([]asl.Event(nil), x.events...)
+	x.mu.Unlock()
+	// Until ExecutionStarted is recorded, the clock is the startDate
+	// StartExecution returned: the event and $$.Execution.StartTime carry
+	// it, as in AWS.
+	var started atomic.Bool
+	started.Store(redrive)
+	now := func() time.Time {
+		if !started.Load() {
+			return x.rec.Start
+		}
+		return s.cfg.Now()
+	}
+	opts := asl.Options{
+		Invoke: s.cfg.Invoke,
+		Sleep:  s.cfg.Sleep,
+		Now:    now,
+		OnEvent: func(e asl.Event) {
+			s.record(x, e)
+			started.Store(true)
+		},
+		StateMachineArn: x.rec.MachineArn,
+		ExecutionName:   x.rec.Name,
+		RoleArn:         x.rec.RoleArn,
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		stopFlush := make(chan struct{})
+		go func() {
+			t := time.NewTicker(s.cfg.FlushInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopFlush:
+					return
+				case <-t.C:
+					if err := s.flush(x); err != nil {
+						s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
+					}
+				}
+			}
+		}()
+		var err error
+		if redrive {
+			_, err = x.m.Redrive(ctx, history, opts)
+		} else {
+			_, err = x.m.Execute(ctx, json.RawMessage(x.rec.Input), opts)
+		}
+		close(stopFlush)
+		var nr *asl.NotRedrivableError
+		if errors.As(err, &nr) {
+			s.cfg.Log.Warn("sfnlocal: redrive refused", "arn", x.rec.Arn, "reason", nr.Reason)
+		}
+		x.mu.Lock()
+		if !terminal(x.last()) {
+			// Only a failure before the engine started (an input it could
+			// not decode) ends here without a terminal event.
+			x.mu.Unlock()
+			s.interrupt(x)
+			x.mu.Lock()
+		}
+		x.running = false
+		x.mu.Unlock()
+		if err := s.flush(x); err != nil {
+			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
+		}
+		close(x.done)
+	}()
+}
+
+// record appends an event. An abort the user asked for carries the
+// StopExecution error and cause; one caused by Close is recorded as the
+// interruption it is, so the next server can redrive it.
+func (s *Server) record(x *execution, e asl.Event) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e.Type == "ExecutionAborted" {
+		if x.stopErr != nil {
+			e.ExecutionAbortedEventDetails = x.stopErr
+		} else if s.ctx.Err() != nil {
+			e.Type, e.ExecutionAbortedEventDetails = "ExecutionFailed", nil
+			e.ExecutionFailedEventDetails = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "interrupted by a restart"}
+		}
+	}
+	x.events = append(x.events, e)
+	x.dirty = true
+}
+
+type executionArnIn struct {
+	Arn string `json:"executionArn"`
+}
+
+func (s *Server) execution(arn string) (*execution, error) {
+	parts := strings.Split(arn, ":")
+	if !strings.HasPrefix(arn, "arn:") || len(parts) != 8 || parts[5] != "execution" {
+		return nil, errorf("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", arn)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := s.execs[arn]
+	if x == nil {
+		return nil, errorf("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
+	}
+	return x, nil
+}
+
+// summary is the execution as its history says it is.
+type summary struct {
+	status              string
+	stop, redrive       time.Time
+	redriveCount        int
+	output, error, caus string
+	hasOutput           bool
+}
+
+func (x *execution) summary() summary {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var sm summary
+	for _, e := range x.events {
+		if e.Type == "ExecutionRedriven" {
+			sm.redriveCount++
+			sm.redrive = e.Timestamp
+		}
+	}
+	last := x.last()
+	switch {
+	case x.running && !(terminal(last) && len(x.events) > x.base):
+		sm.status = "RUNNING"
+		return sm
+	case last.Type == "ExecutionSucceeded":
+		sm.status = "SUCCEEDED"
+		sm.output, sm.hasOutput = last.ExecutionSucceededEventDetails.Output, true
+	case last.Type == "ExecutionFailed":
+		sm.status = "FAILED"
+		sm.error, sm.caus = last.ExecutionFailedEventDetails.Error, last.ExecutionFailedEventDetails.Cause
+	case last.Type == "ExecutionTimedOut":
+		sm.status = "TIMED_OUT"
+		sm.error, sm.caus = last.ExecutionTimedOutEventDetails.Error, last.ExecutionTimedOutEventDetails.Cause
+	case last.Type == "ExecutionAborted":
+		sm.status = "ABORTED"
+		if d := last.ExecutionAbortedEventDetails; d != nil {
+			sm.error, sm.caus = d.Error, d.Cause
+		}
+	default:
+		sm.status = "RUNNING"
+		return sm
+	}
+	sm.stop = last.Timestamp
+	return sm
+}
+
+type describeOut struct {
+	Arn                 string          `json:"executionArn"`
+	MachineArn          string          `json:"stateMachineArn"`
+	Name                string          `json:"name"`
+	Status              string          `json:"status"`
+	Start               epoch           `json:"startDate"`
+	Stop                *epoch          `json:"stopDate,omitempty"`
+	Input               string          `json:"input"`
+	InputDetails        map[string]bool `json:"inputDetails"`
+	Output              *string         `json:"output,omitempty"`
+	OutputDetails       map[string]bool `json:"outputDetails,omitempty"`
+	Error               string          `json:"error,omitempty"`
+	Cause               string          `json:"cause,omitempty"`
+	RedriveCount        int             `json:"redriveCount"`
+	RedriveDate         *epoch          `json:"redriveDate,omitempty"`
+	RedriveStatus       string          `json:"redriveStatus"`
+	RedriveStatusReason string          `json:"redriveStatusReason,omitempty"`
+}
+
+func (s *Server) describeExecution(_ context.Context, in executionArnIn) (any, error) {
+	x, err := s.execution(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	return s.describe(x), nil
+}
+
+func (s *Server) describe(x *execution) describeOut {
+	sm := x.summary()
+	out := describeOut{Arn: x.rec.Arn, MachineArn: x.rec.MachineArn, Name: x.rec.Name, Status: sm.status,
+		Start: epoch(x.rec.Start), Stop: ptr(sm.stop), Input: x.rec.Input, InputDetails: map[string]bool{"included": true},
+		Error: sm.error, Cause: sm.caus, RedriveCount: sm.redriveCount, RedriveDate: ptr(sm.redrive)}
+	if sm.hasOutput {
+		out.Output, out.OutputDetails = &sm.output, map[string]bool{"included": true}
+	}
+	switch sm.status {
+	case "FAILED", "TIMED_OUT", "ABORTED":
+		out.RedriveStatus = "REDRIVABLE"
+	default:
+		out.RedriveStatus = "NOT_REDRIVABLE"
+		out.RedriveStatusReason = "Execution is " + sm.status + " and cannot be redriven"
+	}
+	return out
+}
+
+type listExecutionsIn struct {
+	Arn          string `json:"stateMachineArn"`
+	StatusFilter string `json:"statusFilter"`
+	MaxResults   int    `json:"maxResults"`
+	NextToken    string `json:"nextToken"`
+}
+
+type executionListItem struct {
+	Arn          string `json:"executionArn"`
+	MachineArn   string `json:"stateMachineArn"`
+	Name         string `json:"name"`
+	Status       string `json:"status"`
+	Start        epoch  `json:"startDate"`
+	Stop         *epoch `json:"stopDate,omitempty"`
+	RedriveCount int    `json:"redriveCount"`
+	RedriveDate  *epoch `json:"redriveDate,omitempty"`
+}
+
+func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, error) {
+	if _, err := s.machine(in.Arn); err != nil {
+		return nil, err
+	}
+	switch in.StatusFilter {
+	case "", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE":
+	default:
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint", in.StatusFilter)
+	}
+	s.mu.Lock()
+	var xs []*execution
+	for _, x := range s.execs {
+		if x.rec.MachineArn == in.Arn {
+			xs = append(xs, x)
+		}
+	}
+	s.mu.Unlock()
+	var all []executionListItem
+	for _, x := range xs {
+		sm := x.summary()
+		if in.StatusFilter != "" && in.StatusFilter != sm.status {
+			continue
+		}
+		all = append(all, executionListItem{x.rec.Arn, x.rec.MachineArn, x.rec.Name, sm.status, epoch(x.rec.Start),
+			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive)})
+	}
+	// Newest first, as AWS lists them.
+	slices.SortFunc(all, func(a, b executionListItem) int {
+		return cmp.Or(time.Time(b.Start).Compare(time.Time(a.Start)), strings.Compare(a.Name, b.Name))
+	})
+	page, next, err := paginate(all, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Executions []executionListItem `json:"executions"`
+		NextToken  string              `json:"nextToken,omitempty"`
+	}{page, next}, nil
+}
+
+type historyIn struct {
+	Arn          string `json:"executionArn"`
+	MaxResults   int    `json:"maxResults"`
+	ReverseOrder bool   `json:"reverseOrder"`
+	NextToken    string `json:"nextToken"`
+}
+
+func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, error) {
+	x, err := s.execution(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	events := append([]asl.Event(nil), x.events...)
+	x.mu.Unlock()
+	if in.ReverseOrder {
+		slices.Reverse(events)
+	}
+	page, next, err := paginate(events, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = []asl.Event{}
+	}
+	return struct {
+		Events    []asl.Event `json:"events"`
+		NextToken string      `json:"nextToken,omitempty"`
+	}{page, next}, nil
+}
+
+type stopIn struct {
+	Arn   string `json:"executionArn"`
+	Error string `json:"error"`
+	Cause string `json:"cause"`
+}
+
+func (s *Server) stopExecution(ctx context.Context, in stopIn) (any, error) {
+	x, err := s.execution(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	running, done := x.running, x.done
+	if running {
+		x.stopErr = &asl.ErrorDetails{Error: in.Error, Cause: in.Cause}
+		x.cancel()
+	}
+	x.mu.Unlock()
+	if running {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	sm := x.summary()
+	if sm.status == "RUNNING" || sm.stop.IsZero() {
+		sm.stop = s.now()
+	}
+	return struct {
+		Stop epoch `json:"stopDate"`
+	}{epoch(sm.stop)}, nil
+}
+
+func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, error) {
+	x, err := s.execution(in.Arn)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errorf("ServiceUnavailable", "the server is shutting down")
+	}
+	sm := x.summary()
+	switch sm.status {
+	case "FAILED", "TIMED_OUT", "ABORTED":
+	default:
+		return nil, errorf("ExecutionNotRedrivable", "Execution is %s and cannot be redriven", sm.status)
+	}
+	now := s.now()
+	s.launch(x, true)
+	return struct {
+		Redrive epoch `json:"redriveDate"`
+	}{epoch(now)}, nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// ---- paging
+
+// paginate cuts a page from all. The token is the offset of the next page:
+// lists only grow at the end (histories) or are re-sorted on each call, as
+// AWS's tokens are only valid for the same request.
+func paginate[T any](all []T, max int, token string) ([]T, string, error) {
+	if max < 0 || max > 1000 {
+		return nil, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
+	}
+	if max == 0 {
+		max = 100
+	}
+	off := 0
+	if token != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(token, "efspipe-"))
+		if err != nil || n < 0 || n > len(all) || !strings.HasPrefix(token, "efspipe-") {
+			return nil, "", errorf("InvalidToken", "Invalid Token: '%s'", token)
+		}
+		off = n
+	}
+	end := min(off+max, len(all))
+	next := ""
+	if end < len(all) {
+		next = "efspipe-" + strconv.Itoa(end)
+	}
+	return all[off:end], next, nil
+}

@@ -1,0 +1,238 @@
+package sfnlocal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/asl"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/statemachine"
+)
+
+// PipelineName is the name of the built-in machine: the embedded pipeline.
+const PipelineName = "efspipe"
+
+// Config configures a Server. Zero values are defaults where documented.
+type Config struct {
+	// Mount keeps machines, executions and histories under sfn/. Required.
+	Mount *jobfs.Mount
+	// Invoke runs Task states: efspipe's stage functions by Lambda name or
+	// ARN (local.Pipeline.Functions().Invoke). Required.
+	Invoke asl.TaskFunc
+	// Pipeline is the built-in machine's definition. Default:
+	// statemachine.Local().
+	Pipeline []byte
+	// Region and Account make the ARNs. Default: us-east-1, 000000000000
+	// (the dummy account of local AWS emulators).
+	Region, Account string
+	// Sleep replaces the engine's waits (tests). Default: real timers.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now stamps events and dates. Default: time.Now.
+	Now func() time.Time
+	// FlushInterval bounds how stale a running execution's history on the
+	// mount may be. Default: 1s.
+	FlushInterval time.Duration
+	Log           *slog.Logger
+}
+
+// Server is the endpoint. It is an http.Handler; Close stops it.
+type Server struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	machines map[string]*machine   // by ARN
+	execs    map[string]*execution // by ARN
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// New loads what an earlier server left on the mount and registers the
+// pipeline's machine.
+func New(cfg Config) (*Server, error) {
+	if cfg.Mount == nil || cfg.Invoke == nil {
+		return nil, errors.New("sfnlocal: Mount and Invoke are required")
+	}
+	if cfg.Pipeline == nil {
+		cfg.Pipeline = statemachine.Local()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Account == "" {
+		cfg.Account = "000000000000"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops every running execution and waits for it. Each is recorded as
+// interrupted (FAILED, States.Runtime), as a crash would leave it after a
+// restart, so it can be redriven by the next server.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// MachineArn is the ARN of the machine called name.
+func (s *Server) MachineArn(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.cfg.Region, s.cfg.Account, name)
+}
+
+func (s *Server) executionArn(machine, name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", s.cfg.Region, s.cfg.Account, machine, name)
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// apiError is an error in the AWS JSON 1.0 shape.
+type apiError struct {
+	Type    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+// ErrorType returns the API error name of err ("ExecutionAlreadyExists",
+// ...), or "" for any other error.
+func ErrorType(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Type
+	}
+	return ""
+}
+
+func errorf(typ, format string, args ...any) *apiError {
+	return &apiError{Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+type action func(s *Server, ctx context.Context, body []byte) (any, error)
+
+var actions = map[string]action{
+	"ListStateMachines":    call((*Server).listStateMachines),
+	"DescribeStateMachine": call((*Server).describeStateMachine),
+	"CreateStateMachine":   call((*Server).createStateMachine),
+	"UpdateStateMachine":   call((*Server).updateStateMachine),
+	"DeleteStateMachine":   call((*Server).deleteStateMachine),
+	"StartExecution":       call((*Server).startExecution),
+	"DescribeExecution":    call((*Server).describeExecution),
+	"ListExecutions":       call((*Server).listExecutions),
+	"GetExecutionHistory":  call((*Server).getExecutionHistory),
+	"StopExecution":        call((*Server).stopExecution),
+	"RedriveExecution":     call((*Server).redriveExecution),
+}
+
+func call[In, Out any](f func(*Server, context.Context, In) (Out, error)) action {
+	return func(s *Server, ctx context.Context, body []byte) (any, error) {
+		var in In
+		if len(strings.TrimSpace(string(body))) > 0 {
+			if err := json.Unmarshal(body, &in); err != nil {
+				return nil, errorf("SerializationException", "%v", err)
+			}
+		}
+		return f(s, ctx, in)
+	}
+}
+
+// maxBody is above the API's largest request (a 1 MiB definition, a 256 KiB
+// input) with room for the JSON around it.
+const maxBody = 4 << 20
+
+// ServeHTTP answers one API call. The SigV4 signature is not checked: the
+// endpoint is local and any credentials will do.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("x-amzn-RequestId", fmt.Sprintf("%d", time.Now().UnixNano()))
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, errorf("UnknownOperationException", "Step Functions takes POST requests"))
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, "AWSStepFunctions.")
+	act := actions[name]
+	if !ok || act == nil {
+		writeError(w, http.StatusBadRequest, errorf("UnknownOperationException", "unknown operation %q", target))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errorf("SerializationException", "%v", err))
+		return
+	}
+	if len(body) > maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, errorf("ValidationException", "request body over %d bytes", maxBody))
+		return
+	}
+	out, err := act(s, r.Context(), body)
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			s.cfg.Log.Error("sfnlocal", "action", name, "err", err)
+			writeError(w, http.StatusInternalServerError, errorf("InternalFailure", "%v", err))
+			return
+		}
+		writeError(w, http.StatusBadRequest, ae)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, errorf("InternalFailure", "%v", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, status int, e *apiError) {
+	b, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{e.Type, e.Message})
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-ErrorType", e.Type)
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// epoch is a timestamp as the API sends it: seconds since the epoch with
+// milliseconds.
+type epoch time.Time
+
+func (e epoch) MarshalJSON() ([]byte, error) {
+	ms := time.Time(e).UnixMilli()
+	return fmt.Appendf(nil, "%d.%03d", ms/1000, ms%1000), nil
+}
+
+func ptr(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}

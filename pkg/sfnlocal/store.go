@@ -1,0 +1,266 @@
+package sfnlocal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/asl"
+)
+
+// The layout under the mount root. Names are hashed: a state machine or
+// execution name may be "..", and no user text becomes a path.
+const (
+	machinesDir   = "sfn/machines"
+	executionsDir = "sfn/executions"
+)
+
+func key(arn string) string {
+	h := sha256.Sum256([]byte(arn))
+	return hex.EncodeToString(h[:16])
+}
+
+// machineRecord is a state machine as kept on the mount.
+type machineRecord struct {
+	Arn        string    `json:"stateMachineArn"`
+	Name       string    `json:"name"`
+	Definition string    `json:"definition"`
+	RoleArn    string    `json:"roleArn"`
+	Type       string    `json:"type"`
+	Created    time.Time `json:"creationDate"`
+	Updated    time.Time `json:"updateDate,omitzero"`
+	RevisionID string    `json:"revisionId"`
+}
+
+type machine struct {
+	rec     machineRecord
+	m       *asl.Machine
+	builtin bool
+}
+
+// executionRecord is what StartExecution fixed: the name, the input and the
+// definition the execution runs (and redrives) with, whatever updates the
+// machine gets later, as in AWS.
+type executionRecord struct {
+	Arn        string    `json:"executionArn"`
+	MachineArn string    `json:"stateMachineArn"`
+	Name       string    `json:"name"`
+	Input      string    `json:"input"`
+	Start      time.Time `json:"startDate"`
+	Definition string    `json:"definition"`
+	RoleArn    string    `json:"roleArn"`
+}
+
+type execution struct {
+	rec executionRecord
+	m   *asl.Machine
+
+	mu      sync.Mutex
+	events  []asl.Event
+	running bool
+	base    int // len(events) when the current run began
+	cancel  func()
+	done    chan struct{}
+	stopErr *asl.ErrorDetails // StopExecution's error and cause
+	dirty   bool
+
+	flushMu sync.Mutex // orders history writes
+}
+
+func (x *execution) dir() string { return path.Join(executionsDir, key(x.rec.Arn)) }
+
+func (s *Server) saveMachine(m *machine) error {
+	b, err := json.MarshalIndent(m.rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Mount.MkdirAll(machinesDir); err != nil {
+		return err
+	}
+	return s.cfg.Mount.WriteFile(path.Join(machinesDir, key(m.rec.Arn)+".json"), b)
+}
+
+func (s *Server) removeMachine(m *machine) error {
+	return s.cfg.Mount.RemoveAll(path.Join(machinesDir, key(m.rec.Arn)+".json"))
+}
+
+func (s *Server) saveExecution(x *execution) error {
+	b, err := json.MarshalIndent(x.rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Mount.MkdirAll(x.dir()); err != nil {
+		return err
+	}
+	return s.cfg.Mount.WriteFile(path.Join(x.dir(), "execution.json"), b)
+}
+
+// flush writes the execution's history if it changed since the last write.
+func (s *Server) flush(x *execution) error {
+	x.flushMu.Lock()
+	defer x.flushMu.Unlock()
+	x.mu.Lock()
+	if !x.dirty {
+		x.mu.Unlock()
+		return nil
+	}
+	events := append([]asl.Event(nil), x.events...)
+	x.dirty = false
+	x.mu.Unlock()
+	b, err := json.Marshal(events)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Mount.WriteFile(path.Join(x.dir(), "history.json"), b); err != nil {
+		x.mu.Lock()
+		x.dirty = true
+		x.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// load reads the mount. An execution whose history does not end in a
+// terminal event was running when its server died: it is closed as FAILED
+// (States.Runtime, "interrupted by a restart") and so becomes redrivable.
+// Resuming it automatically was the alternative; failing it instead leaves
+// the decision to the user, as AWS does for anything it cannot finish, and
+// a redrive then reruns only the states that did not finish.
+func (s *Server) load() error {
+	m := s.cfg.Mount
+	ents, err := m.ReadDir(machinesDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".json") {
+			continue // a write a crash left half-done
+		}
+		b, err := m.ReadFile(path.Join(machinesDir, e.Name()))
+		if err != nil {
+			return err
+		}
+		var rec machineRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return fmt.Errorf("sfnlocal: %s: %w", e.Name(), err)
+		}
+		am, err := asl.Parse([]byte(rec.Definition))
+		if err != nil {
+			s.cfg.Log.Warn("sfnlocal: state machine no longer parses; skipped", "name", rec.Name, "err", err)
+			continue
+		}
+		s.machines[rec.Arn] = &machine{rec: rec, m: am, builtin: rec.Name == PipelineName}
+	}
+	if err := s.ensurePipeline(); err != nil {
+		return err
+	}
+
+	ents, err = m.ReadDir(executionsDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := path.Join(executionsDir, e.Name())
+		b, err := m.ReadFile(path.Join(dir, "execution.json"))
+		if err != nil {
+			s.cfg.Log.Warn("sfnlocal: unreadable execution; skipped", "dir", dir, "err", err)
+			continue
+		}
+		x := &execution{}
+		if err := json.Unmarshal(b, &x.rec); err != nil {
+			return fmt.Errorf("sfnlocal: %s: %w", dir, err)
+		}
+		if x.m, err = asl.Parse([]byte(x.rec.Definition)); err != nil {
+			s.cfg.Log.Warn("sfnlocal: execution's definition no longer parses; skipped", "arn", x.rec.Arn, "err", err)
+			continue
+		}
+		if b, err := m.ReadFile(path.Join(dir, "history.json")); err == nil {
+			if err := json.Unmarshal(b, &x.events); err != nil {
+				return fmt.Errorf("sfnlocal: %s history: %w", dir, err)
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if !terminal(x.last()) {
+			s.interrupt(x)
+			if err := s.flush(x); err != nil {
+				return err
+			}
+		}
+		s.execs[x.rec.Arn] = x
+	}
+	return nil
+}
+
+// interrupt closes the history of an execution nothing runs any more.
+func (s *Server) interrupt(x *execution) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(x.events) == 0 {
+		x.events = append(x.events, asl.Event{Timestamp: x.rec.Start, Type: "ExecutionStarted", ID: 1,
+			ExecutionStartedEventDetails: &asl.ExecutionStartedEventDetails{Input: x.rec.Input, InputDetails: &asl.DataDetails{}, RoleArn: x.rec.RoleArn}})
+	}
+	last := x.events[len(x.events)-1]
+	x.events = append(x.events, asl.Event{Timestamp: s.now(), Type: "ExecutionFailed", ID: last.ID + 1, PreviousEventID: last.ID,
+		ExecutionFailedEventDetails: &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "interrupted by a restart"}})
+	x.dirty = true
+}
+
+// ensurePipeline registers the built-in machine, refreshing its definition
+// when the embedded one changed.
+func (s *Server) ensurePipeline() error {
+	arn := s.MachineArn(PipelineName)
+	am, err := asl.Parse(s.cfg.Pipeline)
+	if err != nil {
+		return fmt.Errorf("sfnlocal: the pipeline definition: %w", err)
+	}
+	def := string(s.cfg.Pipeline)
+	mc := s.machines[arn]
+	switch {
+	case mc == nil:
+		mc = &machine{rec: machineRecord{Arn: arn, Name: PipelineName, Definition: def, RoleArn: s.roleArn(),
+			Type: "STANDARD", Created: s.now(), RevisionID: revision(def, s.roleArn())}}
+	case mc.rec.Definition != def:
+		mc.rec.Definition, mc.rec.Updated, mc.rec.RevisionID = def, s.now(), revision(def, mc.rec.RoleArn)
+	default:
+		mc.m, mc.builtin = am, true
+		return nil
+	}
+	mc.m, mc.builtin = am, true
+	s.machines[arn] = mc
+	return s.saveMachine(mc)
+}
+
+func (s *Server) roleArn() string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/efspipe-local", s.cfg.Account)
+}
+
+func revision(def, role string) string {
+	h := sha256.Sum256([]byte(def + "\x00" + role))
+	return hex.EncodeToString(h[:16])
+}
+
+func (x *execution) last() asl.Event {
+	if len(x.events) == 0 {
+		return asl.Event{}
+	}
+	return x.events[len(x.events)-1]
+}
+
+func terminal(e asl.Event) bool {
+	switch e.Type {
+	case "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,18 @@
+// Command compress is the compress stage as a Lambda function (provided.al2023).
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/efspipe/efspipe/pkg/lambdaenv"
+	"github.com/efspipe/efspipe/pkg/stage"
+	"github.com/efspipe/efspipe/stages/compress"
+)
+
+func main() {
+	env := lambdaenv.Main(os.Getenv, 0)
+	s := &compress.Stage{Mount: env.Mount, Log: env.Log}
+	lambda.StartHandlerFunc(stage.Handler("compress", env.Log, s.Handle))
+}
