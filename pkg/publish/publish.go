@@ -93,6 +93,18 @@ func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, 
 	return b, true, nil
 }
 
+// Size reports a published object's size; a missing one is found=false.
+func (t *Target) Size(ctx context.Context, rel string) (n int64, found bool, err error) {
+	a, err := t.bucket.Attributes(ctx, t.key(rel))
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, classify(err, "stat", rel)
+	}
+	return a.Size, true, nil
+}
+
 // Delete removes one object if present.
 func (t *Target) Delete(ctx context.Context, rel string) error {
 	err := t.bucket.Delete(ctx, t.key(rel))

@@ -49,6 +49,9 @@ type Output interface {
 	Put(ctx context.Context, rel string, data []byte) error
 	// Get reads one object; a missing one is found=false, not an error.
 	Get(ctx context.Context, rel string) (data []byte, found bool, err error)
+	// Size reports an object's size (a HEAD, not a download); a missing one
+	// is found=false.
+	Size(ctx context.Context, rel string) (n int64, found bool, err error)
 	// URL is where rel is published, for people and the job's result.
 	URL(rel string) string
 }
@@ -124,8 +127,9 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	// Object stores and NFS both reward many requests in flight.
-	g.SetLimit(16)
+	// Object stores and NFS both reward many requests in flight: up to 4
+	// shards at once, 8 pages each.
+	g.SetLimit(4)
 	for i := range plan.Shards {
 		g.Go(func() error { return s.publishShard(gctx, job, journal, sealed, i) })
 	}
@@ -135,6 +139,10 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 	return s.Out.Put(ctx, path.Join(job.ID, manifest.File), sealedBytes)
 }
 
+// publishShard puts shard i's pages, unless a publication record says an
+// earlier attempt did and every page is still there with its size: a
+// replay after a kill inside finalize then costs a HEAD per page, not a PUT.
+// Pages are put concurrently; one record per shard once all are in.
 func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, i int) error {
 	rec, ok, reason, err := journal.Verify(checkpoint.Unit(checkpoint.Compress, i))
 	if err != nil {
@@ -143,20 +151,49 @@ func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkp
 	if !ok {
 		return pipeerr.New(pipeerr.Internal, "compressed shard %d does not verify (%s); replay the job", i, reason)
 	}
+	for _, it := range rec.Items {
+		if p := sealed.Pages[it.Page-1]; p.Number != it.Page || p.Bytes != it.Len || p.SHA256 != it.PDFSHA256 {
+			return pipeerr.New(pipeerr.Internal, "page %d differs from the sealed manifest; replay the job", it.Page)
+		}
+	}
+	unit := checkpoint.Unit(checkpoint.Published, i)
+	if done, ok, err := journal.Get(unit); err != nil {
+		return err
+	} else if ok && done.SHA256 == rec.SHA256 {
+		present, err := s.present(ctx, job, sealed, rec.Items)
+		if err != nil || present {
+			return err
+		}
+	}
 	data, err := s.Mount.ReadFile(rec.Path)
 	if err != nil {
 		return err
 	}
+	if int64(len(data)) != rec.Bytes || checkpoint.Sum(data) != rec.SHA256 {
+		return pipeerr.New(pipeerr.IO, "compressed shard %d changed while it was read", i)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
 	for _, it := range rec.Items {
-		p := sealed.Pages[it.Page-1]
-		if p.Number != it.Page || p.Bytes != it.Len || p.SHA256 != it.PDFSHA256 {
-			return pipeerr.New(pipeerr.Internal, "page %d differs from the sealed manifest; replay the job", it.Page)
-		}
-		if err := s.Out.Put(ctx, path.Join(job.ID, p.Path), data[it.Offset:it.Offset+it.Len]); err != nil {
-			return err
+		g.Go(func() error {
+			return s.Out.Put(gctx, path.Join(job.ID, sealed.Pages[it.Page-1].Path), data[it.Offset:it.Offset+it.Len])
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return journal.Commit(checkpoint.Record{Unit: unit, Path: rec.Path, Bytes: rec.Bytes, SHA256: rec.SHA256})
+}
+
+// present reports whether every page of items is published with its size.
+func (s *Stage) present(ctx context.Context, job jobfs.Job, sealed manifest.Published, items []checkpoint.Item) (bool, error) {
+	for _, it := range items {
+		n, found, err := s.Out.Size(ctx, path.Join(job.ID, sealed.Pages[it.Page-1].Path))
+		if err != nil || !found || n != it.Len {
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // clean removes intermediates unless the job's settings keep them. The

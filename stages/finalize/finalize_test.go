@@ -101,3 +101,29 @@ func TestFinalizeFailurePublishesNothing(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// A finalize cut short after some shards were published resumes: shards
+// whose pages are all still there are not put again; a shard missing a page
+// is put again; the manifest comes last.
+func TestFinalizeResumes(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
+	out, dir := target(t)
+	f := &finalize.Stage{Mount: m, Out: out}
+	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	// As if killed before the manifest: it is gone, one page of shard 2 too.
+	jobDir := filepath.Join(dir, s.Job.ID)
+	os.Remove(filepath.Join(jobDir, "manifest.json"))
+	os.Remove(filepath.Join(jobDir, "pages", "000006.pdf.zst"))
+	os.Remove(filepath.Join(m.Dir(), s.Job.Status()))
+	kept, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst"))
+	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	pipetest.Verify(t, dir, s.Job.ID, false)
+	if now, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst")); !os.SameFile(kept, now) {
+		t.Error("a shard whose pages were all published was put again")
+	}
+}

@@ -14,6 +14,7 @@ import (
 type Target interface {
 	Put(ctx context.Context, rel string, data []byte) error
 	Get(ctx context.Context, rel string) (data []byte, found bool, err error)
+	Size(ctx context.Context, rel string) (n int64, found bool, err error)
 	URL(rel string) string
 }
 
@@ -50,6 +51,12 @@ func Run(t *testing.T, tgt Target, urlBase string, contentType func(rel string) 
 		if err != nil || !found || string(got) != want {
 			t.Errorf("Get %s = %q, found %v, %v; want %q", rel, got, found, err, want)
 		}
+		if n, found, err := tgt.Size(ctx, rel); err != nil || !found || n != int64(len(want)) {
+			t.Errorf("Size %s = %d, found %v, %v; want %d", rel, n, found, err, len(want))
+		}
+	}
+	if _, found, err := tgt.Size(ctx, "job/missing"); found || err != nil {
+		t.Errorf("Size of a missing object: found %v, %v", found, err)
 	}
 	if contentType == nil {
 		return

@@ -77,6 +77,18 @@ func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, 
 	return data, true, nil
 }
 
+// Size reports a published object's size; a missing one is found=false.
+func (t *Target) Size(ctx context.Context, rel string) (n int64, found bool, err error) {
+	out, err := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.key(rel))})
+	if err != nil {
+		if notFound(err) {
+			return 0, false, nil
+		}
+		return 0, false, classify(err, "stat", t.URL(rel))
+	}
+	return aws.ToInt64(out.ContentLength), true, nil
+}
+
 func apiCode(err error) (code string, status int) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
