@@ -10,7 +10,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # Fuzz targets: package:function. New crashers land in the package's
 # testdata/fuzz/ and are kept as regression seeds.
 FUZZTIME ?= 20s
-FUZZ := ./pkg/asl:FuzzParse ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput
+FUZZ := ./pkg/asl:FuzzParse ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput ./stages/trigger:FuzzObjects
 
 all: lint test
 
@@ -61,11 +61,20 @@ bench:
 	bench/run.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/zpage ./pkg/jobfs ./pkg/local ./pkg/pdfsplit ./pkg/asl
 
-## fuzz: run every fuzz target for FUZZTIME (CI: 20s each)
+## fuzz: run every fuzz target for FUZZTIME (CI: 20s each). New inputs are
+## not minimized (-fuzzminimizetime 1x): the go command fails a run whose
+## -fuzztime ends during a minimization with a bare "context deadline
+## exceeded" and no crasher; that case alone is reported and tolerated.
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x $$pkg 2>&1); rc=$$?; \
+		echo "$$out" | grep -v '^fuzz: elapsed' | tail -5; \
+		if [ $$rc -ne 0 ]; then \
+			if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+				echo "fuzz $$fn: stopped at the deadline inside the go command, no failing input (tolerated)"; \
+			else exit 1; fi; \
+		fi; \
 	done
 
 clean:
