@@ -1,12 +1,14 @@
 package local_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
@@ -21,9 +23,21 @@ func TestHostileCorpus(t *testing.T) {
 	for _, c := range pdftest.Corpus() {
 		t.Run(c.Name, func(t *testing.T) {
 			e := newEnv(t, local.Config{})
-			res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data)}, nil)
+			largest := 0
+			res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data)}, func(ev asl.Event) {
+				b, _ := json.Marshal(ev)
+				largest = max(largest, len(b))
+			})
 			if err != nil {
 				t.Fatalf("run: %v", err)
+			}
+			// Paths and counters only: the state is a few hundred bytes
+			// whatever the page count (many-tiny-pages has 5,000 pages).
+			if largest > 8<<10 {
+				t.Errorf("an event of %d bytes", largest)
+			}
+			if res.Pages >= 1000 {
+				t.Logf("%d pages: largest history event %d bytes", res.Pages, largest)
 			}
 			if c.Want == "" {
 				counts["ok"]++
