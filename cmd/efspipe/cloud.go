@@ -178,22 +178,27 @@ func jobArg(fl *flag.FlagSet) (jobfs.Job, error) {
 	return job, nil
 }
 
+// openJob parses a job command's flags and finds the job's latest
+// execution: what history, replay and status all start with.
+func openJob(ctx context.Context, name string, args []string, stderr io.Writer) (c *cloud, job jobfs.Job, client *sfn.Client, d *sfn.DescribeExecutionOutput, replays int, err error) {
+	c = &cloud{}
+	fl, err := c.parse(name, args, stderr, nil)
+	if err != nil {
+		return
+	}
+	if job, err = jobArg(fl); err != nil {
+		return
+	}
+	if client, err = c.client(ctx); err != nil {
+		return
+	}
+	d, replays, err = c.latest(ctx, client, job.ID)
+	return
+}
+
 // cmdHistory prints the events of a job's latest execution.
 func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c cloud
-	fl, err := c.parse("history", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	job, err := jobArg(fl)
-	if err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	d, _, err := c.latest(ctx, client, job.ID)
+	c, _, client, d, _, err := openJob(ctx, "history", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -250,20 +255,7 @@ func eventDetail(e types.HistoryEvent) string {
 // same input under the next replay name. The stages skip whatever their
 // checkpoints verify either way.
 func cmdCloudReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c cloud
-	fl, err := c.parse("replay", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	job, err := jobArg(fl)
-	if err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	d, n, err := c.latest(ctx, client, job.ID)
+	c, job, client, d, n, err := openJob(ctx, "replay", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -321,20 +313,7 @@ type cloudStatus struct {
 // cmdCloudStatus shows a job's latest execution and, when the mount is
 // reachable from here, what its checkpoints say.
 func cmdCloudStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c cloud
-	fl, err := c.parse("status", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	job, err := jobArg(fl)
-	if err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	d, n, err := c.latest(ctx, client, job.ID)
+	c, job, _, d, n, err := openJob(ctx, "status", args, stderr)
 	if err != nil {
 		return err
 	}

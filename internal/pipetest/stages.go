@@ -8,6 +8,7 @@ import (
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/stages/checkpoint"
 	"github.com/efspipe/efspipe/stages/compress"
@@ -109,4 +110,17 @@ func Stat(t testing.TB, m *jobfs.Mount, rel string) fs.FileInfo {
 		t.Fatal(err)
 	}
 	return fi
+}
+
+// Out opens a publication target on a fresh temp dir and returns it with
+// the dir.
+func Out(t testing.TB) (*publish.Target, string) {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := publish.Open(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	return out, dir
 }

@@ -28,17 +28,8 @@ type env struct {
 
 func newEnv(t *testing.T, cfg local.Config) *env {
 	t.Helper()
-	m, err := jobfs.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	outDir := t.TempDir()
-	out, err := publish.Open(t.Context(), outDir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
+	m := pipetest.Mount(t)
+	out, outDir := pipetest.Out(t)
 	cfg.Mount, cfg.Out = m, out
 	if cfg.Sleep == nil {
 		cfg.Sleep = func(context.Context, time.Duration) error { return nil }

@@ -2,10 +2,13 @@ package publish
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -104,6 +107,34 @@ func (t *Target) Size(ctx context.Context, rel string) (n int64, found bool, err
 	}
 	return a.Size, true, nil
 }
+
+// Sweep removes what a killed writer left under rel in a local folder:
+// fileblob writes "<name>.<hex>.tmp" next to the final file and renames it,
+// so a process killed mid-write leaves the temp file behind. Buckets need
+// nothing (a PUT is atomic), so Sweep is a no-op for them. Finalize sweeps
+// before it writes the manifest: the folder then holds exactly what the
+// manifest names.
+func (t *Target) Sweep(ctx context.Context, rel string) error {
+	if strings.Contains(t.base, "://") {
+		return nil
+	}
+	root := filepath.Join(t.base, filepath.FromSlash(rel))
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && tempName.MatchString(d.Name()) {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	return classify(err, "sweep", rel)
+}
+
+var tempName = regexp.MustCompile(`\.[0-9a-f]+\.tmp$`)
 
 // Delete removes one object if present.
 func (t *Target) Delete(ctx context.Context, rel string) error {

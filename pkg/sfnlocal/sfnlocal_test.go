@@ -22,7 +22,6 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
-	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
 )
 
@@ -45,12 +44,7 @@ func newEnv(t *testing.T, mountDir string, hook local.Hook) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	outDir := t.TempDir()
-	out, err := publish.Open(t.Context(), outDir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
+	out, outDir := pipetest.Out(t)
 	p, err := local.New(local.Config{Mount: m, Out: out, Hook: hook, Settings: jobspec.Settings{ShardPages: 2},
 		Sleep: func(context.Context, time.Duration) error { return nil }})
 	if err != nil {

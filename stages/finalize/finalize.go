@@ -136,6 +136,13 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if sw, ok := s.Out.(interface {
+		Sweep(ctx context.Context, rel string) error
+	}); ok {
+		if err := sw.Sweep(ctx, job.ID); err != nil {
+			return err
+		}
+	}
 	return s.Out.Put(ctx, path.Join(job.ID, manifest.File), sealedBytes)
 }
 

@@ -12,25 +12,14 @@ import (
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/jobspec"
-	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/publish/s3direct"
 	"github.com/efspipe/efspipe/stages/finalize"
 )
 
-func target(t *testing.T) (*publish.Target, string) {
-	dir := t.TempDir()
-	out, err := publish.Open(t.Context(), dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
-	return out, dir
-}
-
 func TestFinalize(t *testing.T) {
 	m := pipetest.Mount(t)
 	s := pipetest.Run(t, m, pdftest.Doc(5, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2}, "checkpoint")
-	out, dir := target(t)
+	out, dir := pipetest.Out(t)
 	f := &finalize.Stage{Mount: m, Out: out}
 	res, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest})
 	if err != nil || res.Status != jobspec.Succeeded || res.Pages != 5 {
@@ -86,7 +75,7 @@ func TestFinalizeToS3(t *testing.T) {
 func TestFinalizeFailurePublishesNothing(t *testing.T) {
 	m := pipetest.Mount(t)
 	s := pipetest.Run(t, m, pdftest.Doc(1, pdftest.DocOptions{}), jobspec.Settings{}, "ingest")
-	out, dir := target(t)
+	out, dir := pipetest.Out(t)
 	res, err := (&finalize.Stage{Mount: m, Out: out}).Handle(t.Context(), finalize.In{Job: s.Job.ID, Failure: &finalize.Failure{
 		Error: "InvalidInput.Damaged", Cause: `{"errorMessage":"damaged: xref table is broken","errorType":"InvalidInput.Damaged"}`,
 	}})
@@ -108,7 +97,7 @@ func TestFinalizeFailurePublishesNothing(t *testing.T) {
 func TestFinalizeResumes(t *testing.T) {
 	m := pipetest.Mount(t)
 	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
-	out, dir := target(t)
+	out, dir := pipetest.Out(t)
 	f := &finalize.Stage{Mount: m, Out: out}
 	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
 		t.Fatal(err)
@@ -117,12 +106,17 @@ func TestFinalizeResumes(t *testing.T) {
 	jobDir := filepath.Join(dir, s.Job.ID)
 	os.Remove(filepath.Join(jobDir, "manifest.json"))
 	os.Remove(filepath.Join(jobDir, "pages", "000006.pdf.zst"))
+	// What fileblob leaves when its writer is killed mid-page.
+	os.WriteFile(filepath.Join(jobDir, "pages", "000006.pdf.zst.18ec0b8a6c8b3192.tmp"), []byte("half"), 0o644)
 	os.Remove(filepath.Join(m.Dir(), s.Job.Status()))
 	kept, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst"))
 	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
 		t.Fatal(err)
 	}
 	pipetest.Verify(t, dir, s.Job.ID, false)
+	if _, err := os.Stat(filepath.Join(jobDir, "pages", "000006.pdf.zst.18ec0b8a6c8b3192.tmp")); err == nil {
+		t.Error("a killed writer's temp file is still in the output")
+	}
 	if now, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst")); !os.SameFile(kept, now) {
 		t.Error("a shard whose pages were all published was put again")
 	}
