@@ -64,16 +64,12 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if err := stage.CheckTime(ctx, 0); err != nil {
 		return out, err
 	}
-	split, ok, reason, err := journal.Verify(checkpoint.Unit(checkpoint.Split, in.Shard))
+	split, data, ok, reason, err := journal.ReadVerified(checkpoint.Unit(checkpoint.Split, in.Shard))
 	if err != nil {
 		return out, err
 	}
 	if !ok {
 		return out, pipeerr.New(pipeerr.Internal, "split shard %d does not verify (%s); replay the job to redo it", in.Shard, reason)
-	}
-	data, err := s.Mount.ReadFile(split.Path)
-	if err != nil {
-		return out, err
 	}
 	enc, release, err := s.encoder(journal, plan)
 	if err != nil {

@@ -151,12 +151,12 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 // replay after a kill inside finalize then costs a HEAD per page, not a PUT.
 // Pages are put concurrently; one record per shard once all are in.
 func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, i int) error {
-	rec, ok, reason, err := journal.Verify(checkpoint.Unit(checkpoint.Compress, i))
+	rec, ok, err := journal.Get(checkpoint.Unit(checkpoint.Compress, i))
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return pipeerr.New(pipeerr.Internal, "compressed shard %d does not verify (%s); replay the job", i, reason)
+		return pipeerr.New(pipeerr.Internal, "compressed shard %d has no record; replay the job", i)
 	}
 	for _, it := range rec.Items {
 		if p := sealed.Pages[it.Page-1]; p.Number != it.Page || p.Bytes != it.Len || p.SHA256 != it.PDFSHA256 {
@@ -172,12 +172,12 @@ func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkp
 			return err
 		}
 	}
-	data, err := s.Mount.ReadFile(rec.Path)
+	_, data, ok, reason, err := journal.ReadVerified(checkpoint.Unit(checkpoint.Compress, i))
 	if err != nil {
 		return err
 	}
-	if int64(len(data)) != rec.Bytes || checkpoint.Sum(data) != rec.SHA256 {
-		return pipeerr.New(pipeerr.IO, "compressed shard %d changed while it was read", i)
+	if !ok {
+		return pipeerr.New(pipeerr.Internal, "compressed shard %d does not verify (%s); replay the job", i, reason)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
