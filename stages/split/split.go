@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/checkpoint"
@@ -72,8 +74,10 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	} else if !ok || in.Source != job.Source() {
 		return Out{}, pipeerr.New(pipeerr.Internal, "the source on the mount does not match its ingest record (%s); replay from ingest", reason)
 	}
+	writes := &errgroup.Group{}
+	writes.SetLimit(2)
 	r := &run{
-		Stage: s, job: job, journal: journal, spec: spec,
+		Stage: s, job: job, journal: journal, spec: spec, writes: writes,
 		src:  &source{m: s.Mount, path: job.Source()},
 		opts: pdfsplit.Options{Password: in.Password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}},
 	}
@@ -115,6 +119,10 @@ type run struct {
 	plan    manifest.Plan
 	src     *source
 	opts    pdfsplit.Options
+	// writes holds the durable writes of finished shards, so the next
+	// shard is split while the last one's round trips (create, write,
+	// fsync, rename, record) are paid: on EFS that is ~10 waits per shard.
+	writes *errgroup.Group
 }
 
 // shardDone reports whether shard i needs no splitting: its split record
@@ -194,8 +202,9 @@ func (src *source) bytes() ([]byte, error) {
 
 // splitShards runs workers over the shards to do. Each worker parses the
 // document once (the first reuses doc when the plan step parsed it) and
-// splits whole shards; a finished shard is durable and recorded before the
-// next begins, so a kill loses at most one shard per worker.
+// splits whole shards; a shard is recorded only after it is durable, and
+// at most two finished shards wait to be written, so a kill loses at most
+// those and the one each worker is splitting.
 func (r *run) splitShards(ctx context.Context, todo []int, doc *pdfsplit.Document) error {
 	workers := r.Workers
 	if workers <= 0 {
@@ -235,6 +244,9 @@ feed:
 		if first == nil {
 			first = err
 		}
+	}
+	if err := r.writes.Wait(); first == nil {
+		first = err
 	}
 	return first
 }
@@ -283,6 +295,11 @@ func (r *run) shard(doc *pdfsplit.Document, i int) error {
 		data = append(data, page...)
 		stage.Add(r.Progress, stage.PagesSplit, 1)
 	}
-	_, err := r.journal.WriteFile(checkpoint.Unit(checkpoint.Split, i), r.job.SplitShard(i), data, items)
-	return err
+	// Durable, then recorded, in the background; at most two shards wait
+	// to be written, so memory stays bounded.
+	r.writes.Go(func() error {
+		_, err := r.journal.WriteFile(checkpoint.Unit(checkpoint.Split, i), r.job.SplitShard(i), data, items)
+		return err
+	})
+	return nil
 }
