@@ -98,26 +98,28 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 }
 
 // encoder returns the encoder of the plan's dictionary, building it when the
-// job changed. The dictionary is verified against its record first: a
-// damaged dictionary would make every page unrestorable.
+// job changed. A new dictionary is read once and checked against its record
+// (a damaged dictionary would make every page unrestorable); the encoder of
+// the same record is reused without reading the file again, since it holds
+// the verified bytes already.
 func (s *Stage) encoder(journal *checkpoint.Journal, plan manifest.Plan) (*zpage.Encoder, func(), error) {
-	rec, ok, reason, err := journal.Verify(checkpoint.Dictionary)
+	rec, ok, err := journal.Get(checkpoint.Dictionary)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !ok {
-		return nil, nil, pipeerr.New(pipeerr.Internal, "the dictionary does not verify (%s); replay the job to redo it", reason)
+		return nil, nil, pipeerr.New(pipeerr.Internal, "the dictionary has no record; replay the job to redo it")
 	}
 	key := rec.SHA256 + "/" + string(plan.Level)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur == nil || s.cur.key != key {
-		dict, err := s.Mount.ReadFile(rec.Path)
+		_, dict, ok, reason, err := journal.ReadVerified(checkpoint.Dictionary)
 		if err != nil {
 			return nil, nil, err
 		}
-		if checkpoint.Sum(dict) != rec.SHA256 {
-			return nil, nil, pipeerr.New(pipeerr.IO, "the dictionary changed while it was read")
+		if !ok {
+			return nil, nil, pipeerr.New(pipeerr.Internal, "the dictionary does not verify (%s); replay the job to redo it", reason)
 		}
 		enc, err := zpage.NewEncoder(dict, plan.Level)
 		if err != nil {
