@@ -346,13 +346,7 @@ func cmdCloudStatus(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "error      %s: %s\n", st.Error, st.Cause)
 	}
 	if r := st.Checkpoint; r != nil {
-		for _, s := range r.Stages {
-			line := fmt.Sprintf("  %-10s %d/%d verified", s.Stage, s.Done, s.Units)
-			if s.Invalid > 0 {
-				line += fmt.Sprintf(", %d no longer verify (will be redone)", s.Invalid)
-			}
-			fmt.Fprintln(stdout, line)
-		}
+		printStages(stdout, r.Stages)
 		fmt.Fprintf(stdout, "replay     %s\n", r.Next)
 	} else {
 		fmt.Fprintf(stdout, "checkpoint %s\n", st.Mount)

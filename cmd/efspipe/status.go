@@ -46,13 +46,18 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	if r.Pages > 0 {
 		fmt.Fprintf(stdout, "pages   %d in %d shards\n", r.Pages, r.Shards)
 	}
-	for _, s := range r.Stages {
+	printStages(stdout, r.Stages)
+	fmt.Fprintf(stdout, "replay  %s\n", r.Next)
+	return nil
+}
+
+// printStages prints each stage's verified units, one line a stage.
+func printStages(w io.Writer, stages []local.StageProgress) {
+	for _, s := range stages {
 		line := fmt.Sprintf("  %-10s %d/%d verified", s.Stage, s.Done, s.Units)
 		if s.Invalid > 0 {
 			line += fmt.Sprintf(", %d no longer verify (will be redone)", s.Invalid)
 		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(stdout, "replay  %s\n", r.Next)
-	return nil
 }
