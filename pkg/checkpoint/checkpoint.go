@@ -101,13 +101,20 @@ func (jn *Journal) Verify(unit string) (rec Record, ok bool, reason string, err 
 	if err != nil {
 		return rec, false, "", pipeerr.Wrap(pipeerr.IO, err, "verify %s", rec.Path)
 	}
+	reason = mismatch(rec, n, hex.EncodeToString(h.Sum(nil)))
+	return rec, reason == "", reason, nil
+}
+
+// mismatch says how a file of n bytes with SHA-256 sum differs from rec,
+// or "" when it matches.
+func mismatch(rec Record, n int64, sum string) string {
 	switch {
 	case n != rec.Bytes:
-		return rec, false, fmt.Sprintf("size %d, recorded %d", n, rec.Bytes), nil
-	case hex.EncodeToString(h.Sum(nil)) != rec.SHA256:
-		return rec, false, "checksum differs from the record", nil
+		return fmt.Sprintf("size %d, recorded %d", n, rec.Bytes)
+	case sum != rec.SHA256:
+		return "checksum differs from the record"
 	}
-	return rec, true, "", nil
+	return ""
 }
 
 // ReadVerified is Verify for a file the caller is about to read whole: it
@@ -118,19 +125,24 @@ func (jn *Journal) ReadVerified(unit string) (rec Record, data []byte, ok bool, 
 	if err != nil || !ok {
 		return rec, nil, false, "no record", err
 	}
+	data, ok, reason = jn.Read(rec)
+	return rec, data, ok, reason, nil
+}
+
+// Read reads the file rec names and checks it against rec, for a caller
+// that already holds the record.
+func (jn *Journal) Read(rec Record) (data []byte, ok bool, reason string) {
 	if err := jn.job.Owns(rec.Path); err != nil {
-		return rec, nil, false, "record names a path outside the job", nil
+		return nil, false, "record names a path outside the job"
 	}
-	data, err = jn.m.ReadFile(rec.Path)
-	switch {
-	case err != nil:
-		return rec, nil, false, "file missing", nil
-	case int64(len(data)) != rec.Bytes:
-		return rec, nil, false, fmt.Sprintf("size %d, recorded %d", len(data), rec.Bytes), nil
-	case Sum(data) != rec.SHA256:
-		return rec, nil, false, "checksum differs from the record", nil
+	data, err := jn.m.ReadFile(rec.Path)
+	if err != nil {
+		return nil, false, "file missing"
 	}
-	return rec, data, true, "", nil
+	if reason := mismatch(rec, int64(len(data)), Sum(data)); reason != "" {
+		return nil, false, reason
+	}
+	return data, true, ""
 }
 
 // Commit records rec. The file it names must already be durable.

@@ -114,10 +114,7 @@ func (s *Stage) encoder(journal *checkpoint.Journal, plan manifest.Plan) (*zpage
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur == nil || s.cur.key != key {
-		_, dict, ok, reason, err := journal.ReadVerified(checkpoint.Dictionary)
-		if err != nil {
-			return nil, nil, err
-		}
+		dict, ok, reason := journal.Read(rec)
 		if !ok {
 			return nil, nil, pipeerr.New(pipeerr.Internal, "the dictionary does not verify (%s); replay the job to redo it", reason)
 		}

@@ -172,10 +172,7 @@ func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkp
 			return err
 		}
 	}
-	_, data, ok, reason, err := journal.ReadVerified(checkpoint.Unit(checkpoint.Compress, i))
-	if err != nil {
-		return err
-	}
+	data, ok, reason := journal.Read(rec)
 	if !ok {
 		return pipeerr.New(pipeerr.Internal, "compressed shard %d does not verify (%s); replay the job", i, reason)
 	}
