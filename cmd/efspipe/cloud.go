@@ -104,7 +104,7 @@ func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	src := fl.Arg(0)
 	var opener source.Opener = source.Files{}
-	if strings.HasPrefix(src, "s3://") {
+	if source.IsS3(src) {
 		s3c, err := source.NewS3Client(ctx, "")
 		if err != nil {
 			return err

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
@@ -100,7 +99,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	var opener publish.Opener
 	// Only a bucket source or output loads the AWS config chain: a local
 	// run works, and starts as fast, on a machine that has none.
-	if isS3(src) || isS3(c.out) {
+	if source.IsS3(src) || source.IsS3(c.out) {
 		s3c, err := source.NewS3Client(ctx, "")
 		if err != nil {
 			return err
@@ -143,7 +142,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if c.verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	p, err := local.New(local.Config{Mount: m, Out: out, Sources: sources, Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
+	p, err := local.New(local.Config{Mount: m, Out: out, Sources: source.Remember(sources, src, version, obj), Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
 	if err != nil {
 		return err
 	}
@@ -189,11 +188,11 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 		} else if err != nil {
 			return "", "", "", cleanup, err
 		}
-		if isS3(spec.Source.URI) {
+		if source.IsS3(spec.Source.URI) {
 			return spec.Source.URI, spec.Source.Version, spec.Source.Name, cleanup, nil
 		}
 		return filepath.Join(m.Dir(), job.Source()), "", spec.Source.Name, cleanup, nil
-	case len(args) == 1 && isS3(args[0]):
+	case len(args) == 1 && source.IsS3(args[0]):
 		_, key, err := source.ParseS3URI(args[0])
 		if err != nil {
 			return "", "", "", cleanup, usageError{err.Error()}
@@ -212,8 +211,6 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 	}
 	return f.Name(), "", "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
 }
-
-func isS3(uri string) bool { return strings.HasPrefix(uri, "s3://") }
 
 // discard removes a job's work but not its lock file, which this process
 // holds: removing it would let another run lock a new file at the same path.

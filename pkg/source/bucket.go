@@ -53,6 +53,9 @@ type Buckets struct {
 	MaxBytes int64
 }
 
+// IsS3 reports whether uri names an S3 object or prefix (s3://...).
+func IsS3(uri string) bool { return strings.HasPrefix(uri, "s3://") }
+
 // ParseS3URI splits s3://bucket/key. The key is taken literally, as the
 // AWS CLI does: it is not URL-decoded.
 func ParseS3URI(uri string) (bucket, key string, err error) {
@@ -233,7 +236,7 @@ type Any struct {
 }
 
 func (a Any) pick(uri string) (Opener, error) {
-	if strings.HasPrefix(uri, "s3://") {
+	if IsS3(uri) {
 		if a.Buckets == nil {
 			return nil, pipeerr.New(pipeerr.BadRequest, "source %s: s3:// sources are not enabled here", uri)
 		}
