@@ -52,6 +52,9 @@ type Output interface {
 	// Size reports an object's size (a HEAD, not a download); a missing one
 	// is found=false.
 	Size(ctx context.Context, rel string) (n int64, found bool, err error)
+	// Sweep removes what a killed writer left under rel (temp files in a
+	// folder; nothing in a bucket, where a PUT is atomic).
+	Sweep(ctx context.Context, rel string) error
 	// URL is where rel is published, for people and the job's result.
 	URL(rel string) string
 }
@@ -136,12 +139,8 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if sw, ok := s.Out.(interface {
-		Sweep(ctx context.Context, rel string) error
-	}); ok {
-		if err := sw.Sweep(ctx, job.ID); err != nil {
-			return err
-		}
+	if err := s.Out.Sweep(ctx, job.ID); err != nil {
+		return err
 	}
 	return s.Out.Put(ctx, path.Join(job.ID, manifest.File), sealedBytes)
 }

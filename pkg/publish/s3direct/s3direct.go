@@ -47,6 +47,10 @@ func (t *Target) URL(rel string) string {
 	return "s3://" + t.bucket + "/" + t.key(rel)
 }
 
+// Sweep has nothing to remove: a PUT is atomic, so a killed writer leaves
+// no partial object behind.
+func (t *Target) Sweep(ctx context.Context, rel string) error { return nil }
+
 // Put writes one object.
 func (t *Target) Put(ctx context.Context, rel string, data []byte) error {
 	_, err := t.client.PutObject(ctx, &s3.PutObjectInput{
