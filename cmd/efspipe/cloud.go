@@ -19,7 +19,6 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
-	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/stages/trigger"
 )
 
@@ -103,15 +102,11 @@ func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	src := fl.Arg(0)
-	var opener source.Opener = source.Files{}
-	if source.IsS3(src) {
-		s3c, err := source.NewS3Client(ctx, "")
-		if err != nil {
-			return err
-		}
-		opener = source.Buckets{Client: s3c}
+	sources, _, err := openSources(ctx, src)
+	if err != nil {
+		return err
 	}
-	obj, err := opener.Stat(ctx, src, version)
+	obj, err := sources.Stat(ctx, src, version)
 	if err != nil {
 		return jobFailed{src, pipeerr.Reason(err)}
 	}

@@ -13,7 +13,10 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
@@ -95,16 +98,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return err
 	}
 	defer cleanup()
-	sources := source.Any{Files: source.Files{}}
+	sources, s3c, err := openSources(ctx, src, c.out)
+	if err != nil {
+		return err
+	}
 	var opener publish.Opener
-	// Only a bucket source or output loads the AWS config chain: a local
-	// run works, and starts as fast, on a machine that has none.
-	if source.IsS3(src) || source.IsS3(c.out) {
-		s3c, err := source.NewS3Client(ctx, "")
-		if err != nil {
-			return err
-		}
-		sources.Buckets = source.Buckets{Client: s3c}
+	if s3c != nil {
 		opener = publish.S3(s3c)
 	}
 	obj, err := sources.Stat(ctx, src, version)
@@ -161,6 +160,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		res.Job = job.ID
 	}
 	return report(stdout, stderr, c.json, display, res)
+}
+
+// openSources opens local files, and S3 objects when any of uris is an
+// s3:// URI: only then is the AWS config chain loaded, so a local run works,
+// and starts as fast, on a machine that has none. The S3 client is nil
+// when none was needed.
+func openSources(ctx context.Context, uris ...string) (source.Any, *s3.Client, error) {
+	sources := source.Any{Files: source.Files{}}
+	if !slices.ContainsFunc(uris, source.IsS3) {
+		return sources, nil, nil
+	}
+	s3c, err := source.NewS3Client(ctx, "")
+	if err != nil {
+		return sources, nil, err
+	}
+	sources.Buckets = source.Buckets{Client: s3c}
+	return sources, s3c, nil
 }
 
 // resolveSource picks what a command runs on: the argument (a file or
