@@ -3,8 +3,6 @@ package local
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"path"
 	"strings"
 	"sync"
@@ -73,7 +71,8 @@ func (p *Pipeline) RunJob(ctx context.Context, job jobfs.Job, in Input, redrive 
 // permanent), and only if the history is intact.
 func (p *Pipeline) redrivable(job jobfs.Job) []asl.Event {
 	b, err := p.cfg.Mount.ReadFile(historyFile(job))
-	if errors.Is(err, fs.ErrNotExist) || err != nil {
+	if err != nil {
+		// Missing or unreadable: resume from the checkpoint instead.
 		return nil
 	}
 	var events []asl.Event

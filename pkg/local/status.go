@@ -53,12 +53,13 @@ func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 	count := func(stage string, units []string) StageProgress {
 		sp := StageProgress{Stage: stage, Units: len(units)}
 		for _, u := range units {
-			_, present, _ := journal.Get(u)
-			_, ok, _, _ := journal.Verify(u)
+			// Verify returns the record it found even when the file no
+			// longer matches it; no record at all leaves rec empty.
+			rec, ok, _, _ := journal.Verify(u)
 			switch {
 			case ok:
 				sp.Done++
-			case present:
+			case rec.Unit != "":
 				sp.Invalid++
 			}
 		}
