@@ -69,7 +69,10 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return Out{}, err
 	}
 	journal := checkpoint.Open(s.Mount, job)
-	if _, ok, reason, err := journal.Verify(checkpoint.Ingest); err != nil {
+	// Verifying the source reads it whole; the bytes read are the ones the
+	// workers parse, so the source is fetched from the mount once.
+	_, src, ok, reason, err := journal.ReadVerified(checkpoint.Ingest)
+	if err != nil {
 		return Out{}, err
 	} else if !ok || in.Source != job.Source() {
 		return Out{}, pipeerr.New(pipeerr.Internal, "the source on the mount does not match its ingest record (%s); replay from ingest", reason)
@@ -78,7 +81,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	writes.SetLimit(2)
 	r := &run{
 		Stage: s, job: job, journal: journal, spec: spec, writes: writes,
-		src:  &source{m: s.Mount, path: job.Source()},
+		src:  src,
 		opts: pdfsplit.Options{Password: in.Password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}},
 	}
 	doc, err := r.makePlan()
@@ -117,7 +120,7 @@ type run struct {
 	journal *checkpoint.Journal
 	spec    jobspec.Spec
 	plan    manifest.Plan
-	src     *source
+	src     []byte
 	opts    pdfsplit.Options
 	// writes holds the durable writes of finished shards, so the next
 	// shard is split while the last one's round trips (create, write,
@@ -174,30 +177,12 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 	return doc, nil
 }
 
-// open parses the source. Its bytes are read from the mount once per call
-// of Handle, in one large read, and shared read-only by every worker's
-// parse: a parser's small seeks and reads would each be a network round
-// trip on EFS, and the bytes are a few percent of what a parse holds.
+// open parses the source from the bytes Handle read and verified: one large
+// read, shared read-only by every worker's parse, where a parser's small
+// seeks and reads would each be a network round trip on EFS (the bytes are
+// a few percent of what a parse holds).
 func (r *run) open() (*pdfsplit.Document, error) {
-	data, err := r.src.bytes()
-	if err != nil {
-		return nil, err
-	}
-	return pdfsplit.Open(bytes.NewReader(data), int64(len(data)), r.opts)
-}
-
-// source is the job's source, read on first use.
-type source struct {
-	m    *jobfs.Mount
-	path string
-	once sync.Once
-	data []byte
-	err  error
-}
-
-func (src *source) bytes() ([]byte, error) {
-	src.once.Do(func() { src.data, src.err = src.m.ReadFile(src.path) })
-	return src.data, src.err
+	return pdfsplit.Open(bytes.NewReader(r.src), int64(len(r.src)), r.opts)
 }
 
 // splitShards runs workers over the shards to do. Each worker parses the
