@@ -16,6 +16,9 @@ type DocOptions struct {
 	// Image adds a shared 64×64 RGB image XObject (12 KiB of incompressible
 	// samples) drawn on every page. Default false.
 	Image bool
+	// HomeLink gives every page one shared link annotation to page 1: an
+	// object every page reaches that refers to a page. Default false.
+	HomeLink bool
 }
 
 const defaultFontBytes = 16 << 10
@@ -62,13 +65,23 @@ func Doc(pages int, opt DocOptions) []byte {
 		}
 	}
 	kids := make(map[int][]string)
+	annots, firstPage := "", 0
+	if opt.HomeLink {
+		link := b.alloc()
+		firstPage = b.next // page 1 is the loop's first allocation
+		b.obj(link, fmt.Sprintf("<</Type /Annot /Subtype /Link /Rect [0 0 72 72] /Border [0 0 0] /Dest [%d 0 R /Fit]>>", firstPage))
+		annots = fmt.Sprintf(" /Annots [%d 0 R]", link)
+	}
 	for i := 1; i <= pages; i++ {
 		parent := parents[(i-1)/pagesPerNode%len(parents)]
 		if len(parents) == 1 {
 			parent = root
 		}
 		page, content := b.alloc(), b.alloc()
-		b.obj(page, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources %s /Contents %d 0 R>>", parent, resources, content))
+		if i == 1 && firstPage != 0 && page != firstPage {
+			panic("pdftest.Doc: page 1 is not the object the link points at")
+		}
+		b.obj(page, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources %s /Contents %d 0 R%s>>", parent, resources, content, annots))
 		b.stream(content, "", pageContent(i, pages, img != 0))
 		kids[parent] = append(kids[parent], fmt.Sprintf("%d 0 R", page))
 	}

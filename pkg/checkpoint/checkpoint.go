@@ -25,6 +25,8 @@ const (
 	Sealed     = "sealed"
 	Published  = "published"
 	Dictionary = "dictionary"
+	// Objects is the shared-object table the split pages' recipes refer to.
+	Objects = "objects"
 )
 
 // Unit names a per-shard unit.
@@ -41,13 +43,16 @@ type Record struct {
 }
 
 // Item is one page inside a shard file: Offset and Len locate its bytes in
-// the file; PDFSHA256 and PDFBytes describe the one-page PDF it restores to.
+// the file (a recipe in a split shard, a zstd frame in a compressed one);
+// PDFBytes and PDFSHA256 describe the one-page PDF it restores to. Split
+// leaves PDFSHA256 empty: the page exists whole first in compress, which
+// hashes it there once.
 type Item struct {
 	Page      int    `json:"page"`
 	Offset    int64  `json:"offset"`
 	Len       int64  `json:"len"`
 	PDFBytes  int64  `json:"pdf_bytes"`
-	PDFSHA256 string `json:"pdf_sha256"`
+	PDFSHA256 string `json:"pdf_sha256,omitempty"`
 }
 
 // Journal is the set of records of one job.

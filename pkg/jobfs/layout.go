@@ -59,6 +59,7 @@ func (j Job) Settings() string      { return path.Join(j.Dir(), "job.json") }
 func (j Job) Source() string        { return path.Join(j.Dir(), "source.pdf") }
 func (j Job) SplitManifest() string { return path.Join(j.Dir(), "split", "manifest.json") }
 func (j Job) Dictionary() string    { return path.Join(j.Dir(), "split", "dictionary.zdict") }
+func (j Job) Objects() string       { return path.Join(j.Dir(), "split", "objects.bin") }
 func (j Job) SplitShard(i int) string {
 	return path.Join(j.Dir(), "split", fmt.Sprintf("shard-%04d.pages", i))
 }

@@ -69,7 +69,7 @@ func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 	plan, err := manifest.LoadPlan(m, job, job.SplitManifest())
 	if err == nil {
 		r.Pages, r.Shards = plan.Pages, plan.Shards
-		split := []string{checkpoint.Plan, checkpoint.Dictionary}
+		split := []string{checkpoint.Plan, checkpoint.Dictionary, checkpoint.Objects}
 		var comp []string
 		for i := range plan.Shards {
 			split = append(split, checkpoint.Unit(checkpoint.Split, i))

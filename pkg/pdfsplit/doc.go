@@ -10,6 +10,9 @@
 // parsed objects: the page dictionary with its inherited attributes, and every
 // object it reaches, under its original object number, stream data copied as
 // stored. Because shared objects keep their numbers, a font or image shared by
-// many pages is the same byte sequence in every one-page PDF, which is what
-// SharedResources returns for use as a zstd dictionary.
+// many pages is the same byte sequence in every one-page PDF. Objects holds
+// each such sequence once; a page's recipe (AppendRecipe) is the page with
+// them left out, a few kilobytes where the page is often a megabyte, and
+// Objects.Assemble puts them back. Objects.Dictionary (SharedResources)
+// picks from them the content of a zstd dictionary.
 package pdfsplit

@@ -33,9 +33,11 @@ type Document struct {
 	// both lie above every object number of the source.
 	catalogNr, pagesNr int
 
-	// Computed by the first SharedResources call.
-	shared []sharedObj
-	reach  *reachAll
+	// objects is the shared-object table: computed by the first Objects
+	// or page call, or adopted with UseObjects.
+	objects *Objects
+	// scratch is reused for each page's literal bytes.
+	scratch []byte
 }
 
 // page is one leaf of the page tree, with the attributes it inherits.
@@ -276,10 +278,32 @@ func (d *Document) Pages() int { return len(d.pages) }
 
 // Page returns page n (1-based) as a standalone one-page PDF. The bytes depend
 // only on the input, the options and n.
-func (d *Document) Page(n int) (b []byte, err error) {
+func (d *Document) Page(n int) ([]byte, error) {
+	recipe, _, err := d.AppendRecipe(nil, n)
+	if err != nil {
+		return nil, err
+	}
+	return d.objects.Assemble(nil, recipe)
+}
+
+// AppendRecipe appends to dst page n (1-based) as a recipe: its bytes with
+// the shared objects left out, which Objects.Assemble puts back. size is
+// the assembled page's length. A recipe is a few kilobytes where the page
+// is often a megabyte of fonts copied from the source.
+func (d *Document) AppendRecipe(dst []byte, n int) (recipe []byte, size int, err error) {
 	defer catch(&err, pipeerr.Internal, fmt.Sprintf("internal error: splitting page %d panicked", n))
 	if n < 1 || n > len(d.pages) {
-		return nil, pipeerr.New(pipeerr.Internal, "pdfsplit: page %d out of range 1..%d", n, len(d.pages))
+		return nil, 0, pipeerr.New(pipeerr.Internal, "pdfsplit: page %d out of range 1..%d", n, len(d.pages))
 	}
-	return d.writePage(&d.pages[n-1])
+	return d.appendRecipe(dst, &d.pages[n-1])
+}
+
+// SharedResources returns Objects().Dictionary(max), or nil when the table
+// cannot be built (then every page call reports why).
+func (d *Document) SharedResources(max int) []byte {
+	o, err := d.Objects()
+	if err != nil {
+		return nil
+	}
+	return o.Dictionary(max)
 }

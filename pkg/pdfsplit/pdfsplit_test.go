@@ -2,6 +2,7 @@ package pdfsplit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -393,4 +394,93 @@ func BenchmarkOpen(b *testing.B) {
 	for b.Loop() {
 		open(b, data, Options{})
 	}
+}
+
+// TestRecipes: a recipe assembles to the page; the shared objects are left
+// out of it; a second parse adopting the table, or the table read back from
+// its encoding, gives the same recipes.
+func TestRecipes(t *testing.T) {
+	data := pdftest.Doc(20, pdftest.DocOptions{FontBytes: 32 << 10, Image: true})
+	a, b := open(t, data, Options{}), open(t, data, Options{})
+	table, err := a.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeObjects(table.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.UseObjects(back)
+	if table.Len() < 3 || table.Size() < 44<<10 {
+		t.Fatalf("table of %d objects, %d bytes: the font and image are missing", table.Len(), table.Size())
+	}
+	for n := 1; n <= a.Pages(); n++ {
+		ra, size, err := a.AppendRecipe(nil, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _, err := b.AppendRecipe(nil, n)
+		if err != nil || !bytes.Equal(ra, rb) {
+			t.Fatalf("page %d: the adopted table gives another recipe (%v)", n, err)
+		}
+		page, err := back.Assemble(nil, ra)
+		if err != nil || len(page) != size {
+			t.Fatalf("page %d: %d bytes, want %d (%v)", n, len(page), size, err)
+		}
+		if want, _ := a.Page(n); !bytes.Equal(page, want) {
+			t.Fatalf("page %d: the assembled recipe is not the page", n)
+		}
+		if len(ra)*10 > size {
+			t.Errorf("page %d: recipe of %d bytes for a %d-byte page", n, len(ra), size)
+		}
+	}
+}
+
+// TestObjectsReferringToPagesStayInPages: an object every page shares but
+// that points at a page is written differently in that page (a reference)
+// and in the others (null), so it is never taken into the table.
+func TestObjectsReferringToPagesStayInPages(t *testing.T) {
+	d := open(t, pdftest.Doc(3, pdftest.DocOptions{HomeLink: true}), Options{})
+	pages := splitAll(t, d)
+	if !bytes.Contains(pages[0], []byte(" 0 R /Fit]")) {
+		t.Error("page 1 lost its link to itself")
+	}
+	for i, p := range pages[1:] {
+		if !bytes.Contains(p, []byte("/Dest [null /Fit]")) {
+			t.Errorf("page %d: the link to page 1 is not null", i+2)
+		}
+	}
+	pdftest.NeedQPDF(t)
+	for i, p := range pages {
+		pdftest.QPDFCheck(t, fmt.Sprintf("page %d", i+1), p)
+	}
+}
+
+// FuzzAssemble: no recipe or table bytes make decoding or assembling panic,
+// and whatever assembles has the size its recipe declares.
+func FuzzAssemble(f *testing.F) {
+	d := open(f, pdftest.Doc(3, pdftest.DocOptions{FontBytes: 1024}), Options{})
+	table, err := d.Objects()
+	if err != nil {
+		f.Fatal(err)
+	}
+	recipe, _, err := d.AppendRecipe(nil, 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(table.Encode(), recipe)
+	f.Fuzz(func(t *testing.T, tb, recipe []byte) {
+		o, err := DecodeObjects(tb)
+		if err != nil {
+			return
+		}
+		page, err := o.Assemble(nil, recipe)
+		if err != nil {
+			return
+		}
+		size, _ := binary.Uvarint(recipe)
+		if uint64(len(page)) != size {
+			t.Fatalf("assembled %d bytes, the recipe declares %d", len(page), size)
+		}
+	})
 }

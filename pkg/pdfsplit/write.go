@@ -110,26 +110,32 @@ func (d *Document) pageDict(p *page) types.Dict {
 	return out
 }
 
-// writePage serializes page p with the objects it reaches.
-func (d *Document) writePage(p *page) ([]byte, error) {
+// appendRecipe appends the recipe of page p to dst: the page serialized
+// with the objects of the shared table left out, and where they go.
+func (d *Document) appendRecipe(dst []byte, p *page) ([]byte, int, error) {
+	table, err := d.Objects()
+	if err != nil {
+		return nil, 0, err
+	}
 	pd := d.pageDict(p)
 	objs, err := d.closure(pd, p.nr)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	objs = append(objs, object{p.nr, pd})
 	slices.SortFunc(objs, func(a, b object) int { return a.nr - b.nr })
 
 	present := make(map[int]bool, len(objs))
-	estimate := 1024
 	for _, o := range objs {
 		present[o.nr] = true
-		estimate += 128
-		if sd, ok := o.obj.(types.StreamDict); ok {
-			estimate += len(sd.Raw) + 64*len(sd.Dict)
-		}
 	}
-	w := serializer{d: d, self: p.nr, present: present, buf: make([]byte, 0, estimate)}
+	w := serializer{d: d, self: p.nr, present: present, buf: d.scratch[:0]}
+	defer func() { d.scratch = w.buf[:0] }()
+	// shared counts the table's bytes left out so far: every offset in the
+	// page is the literal length plus them.
+	var refs []recipeRef
+	shared := 0
+	pos := func() int { return len(w.buf) + shared }
 	w.buf = append(w.buf, "%PDF-"...)
 	w.buf = append(w.buf, d.version...)
 	w.buf = append(w.buf, "\n%\xe2\xe3\xcf\xd3\n"...)
@@ -137,28 +143,39 @@ func (d *Document) writePage(p *page) ([]byte, error) {
 	offsets := make([]int, 0, len(objs)+2)
 	nrs := make([]int, 0, len(objs)+2)
 	for _, o := range objs {
-		nrs, offsets = append(nrs, o.nr), append(offsets, len(w.buf))
+		nrs, offsets = append(nrs, o.nr), append(offsets, pos())
+		if i, ok := table.index[o.nr]; ok && o.nr != p.nr {
+			refs = append(refs, recipeRef{at: len(w.buf), obj: i})
+			shared += table.offs[i+1] - table.offs[i]
+			continue
+		}
 		if err := w.indirect(o.nr, o.obj); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	nrs, offsets = append(nrs, d.catalogNr), append(offsets, len(w.buf))
+	nrs, offsets = append(nrs, d.catalogNr), append(offsets, pos())
 	w.buf = strconv.AppendInt(w.buf, int64(d.catalogNr), 10)
 	w.buf = append(w.buf, " 0 obj\n<</Type /Catalog /Pages "...)
 	w.buf = strconv.AppendInt(w.buf, int64(d.pagesNr), 10)
 	w.buf = append(w.buf, " 0 R>>\nendobj\n"...)
-	nrs, offsets = append(nrs, d.pagesNr), append(offsets, len(w.buf))
+	nrs, offsets = append(nrs, d.pagesNr), append(offsets, pos())
 	w.buf = strconv.AppendInt(w.buf, int64(d.pagesNr), 10)
 	w.buf = append(w.buf, " 0 obj\n<</Type /Pages /Kids ["...)
 	w.buf = strconv.AppendInt(w.buf, int64(p.nr), 10)
 	w.buf = append(w.buf, " 0 R] /Count 1>>\nendobj\n"...)
 
-	// The file identifier is a digest of the body: stable across runs, and
-	// different for different pages.
-	sum := sha256.Sum256(w.buf)
-	id := hex.EncodeToString(sum[:16])
+	// The file identifier is a digest of what makes up the body: the
+	// shared table (itself a digest), where its objects go, and the
+	// page's own bytes. Stable across runs, different for different pages,
+	// and it hashes a few kilobytes where the whole body is often a
+	// megabyte of fonts.
+	h := sha256.New()
+	h.Write(table.sum[:])
+	h.Write(appendRecipe(nil, 0, refs, nil))
+	h.Write(w.buf)
+	id := hex.EncodeToString(h.Sum(nil)[:16])
 
-	xrefAt := len(w.buf)
+	xrefAt := pos()
 	w.buf = append(w.buf, "xref\n0 1\n0000000000 65535 f \n"...)
 	for i := 0; i < len(nrs); {
 		j := i + 1
@@ -186,7 +203,8 @@ func (d *Document) writePage(p *page) ([]byte, error) {
 	w.buf = append(w.buf, ">]>>\nstartxref\n"...)
 	w.buf = strconv.AppendInt(w.buf, int64(xrefAt), 10)
 	w.buf = append(w.buf, "\n%%EOF\n"...)
-	return w.buf, nil
+	size := pos()
+	return appendRecipe(dst, size, refs, w.buf), size, nil
 }
 
 // appendPadded appends off as 10 decimal digits (xref entry offset).

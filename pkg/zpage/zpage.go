@@ -130,8 +130,11 @@ func NewDecoder(dict []byte, maxPage uint64) (*Decoder, error) {
 }
 
 // Decode restores one frame.
-func (d *Decoder) Decode(frame []byte) ([]byte, error) {
-	b, err := d.dec.DecodeAll(frame, nil)
+func (d *Decoder) Decode(frame []byte) ([]byte, error) { return d.DecodeTo(nil, frame) }
+
+// DecodeTo restores one frame, appending it to dst.
+func (d *Decoder) DecodeTo(dst, frame []byte) ([]byte, error) {
+	b, err := d.dec.DecodeAll(frame, dst)
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.Damaged, err, "restore page")
 	}

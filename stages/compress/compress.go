@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/manifest"
+	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/stage"
 	"github.com/efspipe/efspipe/pkg/zpage"
@@ -27,7 +29,7 @@ type Out struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// Stage is the compress stage. It keeps the last job's encoder: a warm
+// Stage is the compress stage. It keeps the last job's tools: a warm
 // Lambda, or the local engine's Map, runs many shards of one job in a row,
 // and building an encoder indexes the whole dictionary.
 type Stage struct {
@@ -36,7 +38,7 @@ type Stage struct {
 	Log      *slog.Logger
 
 	mu  sync.Mutex
-	cur *cachedEncoder
+	cur *cachedTools
 }
 
 // Handle compresses one shard, unless its record verifies.
@@ -71,21 +73,32 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if !ok {
 		return out, pipeerr.New(pipeerr.Internal, "split shard %d does not verify (%s); replay the job to redo it", in.Shard, reason)
 	}
-	enc, release, err := s.encoder(journal, plan)
+	tools, release, err := s.tools(journal, plan)
 	if err != nil {
 		return out, err
 	}
 	defer release()
 
-	var frames []byte
+	var frames, page, check []byte
 	items := make([]checkpoint.Item, 0, len(split.Items))
 	for _, it := range split.Items {
-		page := data[it.Offset : it.Offset+it.Len]
+		if page, err = tools.objects.Assemble(page[:0], data[it.Offset:it.Offset+it.Len]); err != nil {
+			return out, err
+		}
+		if int64(len(page)) != it.PDFBytes {
+			return out, pipeerr.New(pipeerr.Internal, "page %d assembles to %d bytes, split made %d", it.Page, len(page), it.PDFBytes)
+		}
 		off := len(frames)
-		frames = enc.Encode(frames, page)
+		frames = tools.enc.Encode(frames, page)
+		// Each frame is restored and compared before it is recorded: the
+		// page exists whole only here, so this is where a frame that does
+		// not restore to it can be caught, at the cost of one decode.
+		if check, err = tools.dec.DecodeTo(check[:0], frames[off:]); err != nil || !bytes.Equal(check, page) {
+			return out, pipeerr.New(pipeerr.Internal, "page %d does not restore from its frame", it.Page)
+		}
 		items = append(items, checkpoint.Item{
 			Page: it.Page, Offset: int64(off), Len: int64(len(frames) - off),
-			PDFBytes: it.PDFBytes, PDFSHA256: it.PDFSHA256,
+			PDFBytes: it.PDFBytes, PDFSHA256: checkpoint.Sum(page),
 		})
 		stage.Add(s.Progress, stage.PagesCompressed, 1)
 	}
@@ -97,28 +110,36 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	return out, nil
 }
 
-// encoder returns the encoder of the plan's dictionary, building it when the
-// job changed. A new dictionary is read once and checked against its record
-// (a damaged dictionary would make every page unrestorable); the encoder of
-// the same record is reused without reading the file again, since it holds
-// the verified bytes already.
-func (s *Stage) encoder(journal *checkpoint.Journal, plan manifest.Plan) (*zpage.Encoder, func(), error) {
-	rec, ok, err := journal.Get(checkpoint.Dictionary)
-	if err != nil {
-		return nil, nil, err
+// jobTools are what compressing a job's shards needs: its shared-object
+// table, and an encoder and decoder of its dictionary.
+type jobTools struct {
+	objects *pdfsplit.Objects
+	enc     *zpage.Encoder
+	dec     *zpage.Decoder
+}
+
+// tools returns the job's tools, building them when the job changed. The
+// table and the dictionary are read once and checked against their records
+// (a damaged dictionary would make every page unrestorable); the tools of
+// the same records are reused without reading the files again, since they
+// hold the verified bytes already.
+func (s *Stage) tools(journal *checkpoint.Journal, plan manifest.Plan) (*jobTools, func(), error) {
+	var recs [2]checkpoint.Record
+	for i, u := range []string{checkpoint.Dictionary, checkpoint.Objects} {
+		rec, ok, err := journal.Get(u)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, pipeerr.New(pipeerr.Internal, "the %s has no record; replay the job to redo it", u)
+		}
+		recs[i] = rec
 	}
-	if !ok {
-		return nil, nil, pipeerr.New(pipeerr.Internal, "the dictionary has no record; replay the job to redo it")
-	}
-	key := rec.SHA256 + "/" + string(plan.Level)
+	key := recs[0].SHA256 + "/" + recs[1].SHA256 + "/" + string(plan.Level)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur == nil || s.cur.key != key {
-		dict, ok, reason := journal.Read(rec)
-		if !ok {
-			return nil, nil, pipeerr.New(pipeerr.Internal, "the dictionary does not verify (%s); replay the job to redo it", reason)
-		}
-		enc, err := zpage.NewEncoder(dict, plan.Level)
+		t, err := s.build(journal, recs, plan.Level)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -126,11 +147,11 @@ func (s *Stage) encoder(journal *checkpoint.Journal, plan manifest.Plan) (*zpage
 			s.cur.stale = true
 			s.cur.closeIfUnused()
 		}
-		s.cur = &cachedEncoder{key: key, enc: enc}
+		s.cur = &cachedTools{key: key, tools: t}
 	}
 	c := s.cur
 	c.users++
-	return c.enc, func() {
+	return &c.tools, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		c.users--
@@ -138,17 +159,45 @@ func (s *Stage) encoder(journal *checkpoint.Journal, plan manifest.Plan) (*zpage
 	}, nil
 }
 
-// cachedEncoder is an encoder with its users counted, so one replaced by a
-// new job's is closed only when its last shard is done.
-type cachedEncoder struct {
+func (s *Stage) build(journal *checkpoint.Journal, recs [2]checkpoint.Record, level zpage.Level) (jobTools, error) {
+	var files [2][]byte
+	for i, rec := range recs {
+		b, ok, reason := journal.Read(rec)
+		if !ok {
+			return jobTools{}, pipeerr.New(pipeerr.Internal, "the %s does not verify (%s); replay the job to redo it", rec.Unit, reason)
+		}
+		files[i] = b
+	}
+	objects, err := pdfsplit.DecodeObjects(files[1])
+	if err != nil {
+		return jobTools{}, err
+	}
+	enc, err := zpage.NewEncoder(files[0], level)
+	if err != nil {
+		return jobTools{}, err
+	}
+	// The decoder checks frames made here, of pages already in memory:
+	// its bound is not a defence against hostile frames.
+	dec, err := zpage.NewDecoder(files[0], 1<<40)
+	if err != nil {
+		enc.Close()
+		return jobTools{}, err
+	}
+	return jobTools{objects: objects, enc: enc, dec: dec}, nil
+}
+
+// cachedTools are a job's tools with their users counted, so those replaced
+// by a new job's are closed only when their last shard is done.
+type cachedTools struct {
 	key   string
-	enc   *zpage.Encoder
+	tools jobTools
 	users int
 	stale bool
 }
 
-func (c *cachedEncoder) closeIfUnused() {
+func (c *cachedTools) closeIfUnused() {
 	if c.stale && c.users == 0 {
-		c.enc.Close()
+		c.tools.enc.Close()
+		c.tools.dec.Close()
 	}
 }

@@ -1,12 +1,14 @@
 package compress_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/zpage"
 	"github.com/efspipe/efspipe/stages/compress"
@@ -31,10 +33,16 @@ func TestCompress(t *testing.T) {
 	dec, _ := zpage.NewDecoder(dict, 1<<30)
 	defer dec.Close()
 	frames, _ := m.ReadFile(rec.Path)
+	src, _ := m.ReadFile(s.Job.Source())
+	doc, err := pdfsplit.Open(bytes.NewReader(src), int64(len(src)), pdfsplit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var in64, out64 int64
 	for k, it := range rec.Items {
 		page, err := dec.Decode(frames[it.Offset : it.Offset+it.Len])
-		if err != nil || checkpoint.Sum(page) != split.Items[k].PDFSHA256 {
+		want, _ := doc.Page(it.Page)
+		if err != nil || !bytes.Equal(page, want) || checkpoint.Sum(page) != it.PDFSHA256 || it.PDFBytes != split.Items[k].PDFBytes {
 			t.Fatalf("page %d does not restore: %v", it.Page, err)
 		}
 		in64, out64 = in64+it.PDFBytes, out64+it.Len

@@ -1,8 +1,11 @@
 // Package compress is the third stage, run once per shard by the state
-// machine's Map: it turns a shard's one-page PDFs into standalone zstd
-// frames that share the job's dictionary.
+// machine's Map: it assembles each one-page PDF of a shard from its recipe
+// and the job's shared-object table, and compresses it into a standalone
+// zstd frame that shares the job's dictionary.
 //
 // Invariant: a compressed shard is recorded only once durable, each of its
-// frames restores to exactly the page the split record describes, and the
-// same shard, dictionary and level always give the same bytes.
+// frames was restored and compared with the page it was made from, which
+// has the size the split record describes and the checksum the compressed
+// record lists; the same shard, table, dictionary and level always give the
+// same bytes.
 package compress

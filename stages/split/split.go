@@ -122,6 +122,8 @@ type run struct {
 	plan    manifest.Plan
 	src     []byte
 	opts    pdfsplit.Options
+	// objects is the shared-object table every worker's parse uses.
+	objects *pdfsplit.Objects
 	// writes holds the durable writes of finished shards, so the next
 	// shard is split while the last one's round trips (create, write,
 	// fsync, rename, record) are paid: on EFS that is ~10 waits per shard.
@@ -129,9 +131,8 @@ type run struct {
 }
 
 // shardDone reports whether shard i needs no splitting: its split record
-// verifies, or its compressed output already does (then the split pages
-// are not needed any more, and hashing them again would be the most
-// expensive part of a replay: split pages are 30-50x the source).
+// verifies, or its compressed output already does (then the split shard is
+// not needed any more, and neither hashing nor parsing to redo it is).
 func (r *run) shardDone(i int) (bool, error) {
 	if _, ok, _, err := r.journal.Verify(checkpoint.Unit(checkpoint.Compress, i)); err != nil || ok {
 		return ok, err
@@ -140,30 +141,45 @@ func (r *run) shardDone(i int) (bool, error) {
 	return ok, err
 }
 
-// makePlan loads the verified plan, or makes it (and the dictionary) from a
-// parse of the document, which it then returns so the first worker need not
-// parse again.
+// makePlan loads the verified plan and shared-object table, or makes them
+// (and the dictionary) from a parse of the document, which it then returns
+// so the first worker need not parse again.
 func (r *run) makePlan() (*pdfsplit.Document, error) {
-	_, planOK, _, err := r.journal.Verify(checkpoint.Plan)
-	if err != nil {
-		return nil, err
+	done := true
+	for _, u := range []string{checkpoint.Plan, checkpoint.Dictionary} {
+		_, ok, _, err := r.journal.Verify(u)
+		if err != nil {
+			return nil, err
+		}
+		done = done && ok
 	}
-	_, dictOK, _, err := r.journal.Verify(checkpoint.Dictionary)
-	if err != nil {
-		return nil, err
-	}
-	if planOK && dictOK {
-		r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
-		return nil, err
+	if done {
+		_, b, ok, _, err := r.journal.ReadVerified(checkpoint.Objects)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if r.objects, err = pdfsplit.DecodeObjects(b); err != nil {
+				return nil, err
+			}
+			r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
+			return nil, err
+		}
 	}
 	doc, err := r.open()
 	if err != nil {
 		return nil, err
 	}
+	if r.objects, err = doc.Objects(); err != nil {
+		return nil, err
+	}
 	settings := r.spec.Settings
 	r.plan = manifest.NewPlan(r.job, doc.Pages(), settings.ShardPages, jobspec.MaxShards, settings.Level)
 	r.plan.Dictionary = r.job.Dictionary()
-	dict := doc.SharedResources(settings.DictionaryBytes)
+	if _, err := r.journal.WriteFile(checkpoint.Objects, r.job.Objects(), r.objects.Encode(), nil); err != nil {
+		return nil, err
+	}
+	dict := r.objects.Dictionary(settings.DictionaryBytes)
 	if _, err := r.journal.WriteFile(checkpoint.Dictionary, r.job.Dictionary(), dict, nil); err != nil {
 		return nil, err
 	}
@@ -180,9 +196,14 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 // open parses the source from the bytes Handle read and verified: one large
 // read, shared read-only by every worker's parse, where a parser's small
 // seeks and reads would each be a network round trip on EFS (the bytes are
-// a few percent of what a parse holds).
+// a few percent of what a parse holds). Once the table exists, a new parse
+// adopts it instead of walking every page again.
 func (r *run) open() (*pdfsplit.Document, error) {
-	return pdfsplit.Open(bytes.NewReader(r.src), int64(len(r.src)), r.opts)
+	doc, err := pdfsplit.Open(bytes.NewReader(r.src), int64(len(r.src)), r.opts)
+	if err == nil && r.objects != nil {
+		doc.UseObjects(r.objects)
+	}
+	return doc, err
 }
 
 // splitShards runs workers over the shards to do. Each worker parses the
@@ -260,24 +281,25 @@ func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Docum
 	return nil
 }
 
-// shard writes shard i as one file of concatenated one-page PDFs, located by
-// the record's items: one durable write per shard instead of one per page,
-// which on EFS is the difference between paying write latency 64 times and
-// once.
+// shard writes shard i as one file of page recipes, located by the
+// record's items: one durable write per shard instead of one per page, which
+// on EFS is the difference between paying write latency 64 times and once.
+// Recipes leave out the shared objects, so the file is about the source's
+// size over the shard count, not 25-70x that as whole one-page PDFs are.
 func (r *run) shard(doc *pdfsplit.Document, i int) error {
 	first, last := r.plan.ShardRange(i)
 	var data []byte
 	items := make([]checkpoint.Item, 0, last-first+1)
 	for n := first; n <= last; n++ {
-		page, err := doc.Page(n)
-		if err != nil {
+		off := len(data)
+		var size int
+		var err error
+		if data, size, err = doc.AppendRecipe(data, n); err != nil {
 			return err
 		}
 		items = append(items, checkpoint.Item{
-			Page: n, Offset: int64(len(data)), Len: int64(len(page)),
-			PDFBytes: int64(len(page)), PDFSHA256: checkpoint.Sum(page),
+			Page: n, Offset: int64(off), Len: int64(len(data) - off), PDFBytes: int64(size),
 		})
-		data = append(data, page...)
 		stage.Add(r.Progress, stage.PagesSplit, 1)
 	}
 	// Durable, then recorded, in the background; at most two shards wait

@@ -1,6 +1,7 @@
 package split_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
@@ -8,13 +9,14 @@ import (
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/manifest"
+	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/stages/split"
 )
 
 func TestSplit(t *testing.T) {
 	m := pipetest.Mount(t)
-	s := pipetest.Run(t, m, pdftest.Doc(10, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 4}, "split")
+	s := pipetest.Run(t, m, pdftest.Doc(10, pdftest.DocOptions{FontBytes: 16 << 10}), jobspec.Settings{ShardPages: 4}, "split")
 	if s.Split.Pages != 10 || s.Split.Shards != 3 || s.Split.LastShard != 2 || s.Split.Manifest != s.Job.SplitManifest() {
 		t.Fatalf("out %+v", s.Split)
 	}
@@ -23,6 +25,21 @@ func TestSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	journal := checkpoint.Open(m, s.Job)
+	_, table, ok, reason, err := journal.ReadVerified(checkpoint.Objects)
+	if !ok || err != nil {
+		t.Fatalf("objects: %s %v", reason, err)
+	}
+	objects, err := pdfsplit.DecodeObjects(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each recipe assembles to the page a fresh split of the source makes.
+	src, _ := m.ReadFile(s.Job.Source())
+	doc, err := pdfsplit.Open(bytes.NewReader(src), int64(len(src)), pdfsplit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recipes, pages int64
 	qpdf := ""
 	for i := range plan.Shards {
 		rec, ok, reason, err := journal.Verify(checkpoint.Unit(checkpoint.Split, i))
@@ -35,10 +52,14 @@ func TestSplit(t *testing.T) {
 		}
 		data, _ := m.ReadFile(rec.Path)
 		for _, it := range rec.Items {
-			page := data[it.Offset : it.Offset+it.Len]
-			if checkpoint.Sum(page) != it.PDFSHA256 {
-				t.Fatalf("page %d checksum", it.Page)
+			page, err := objects.Assemble(nil, data[it.Offset:it.Offset+it.Len])
+			if err != nil || int64(len(page)) != it.PDFBytes {
+				t.Fatalf("page %d: %d bytes, recorded %d (%v)", it.Page, len(page), it.PDFBytes, err)
 			}
+			if want, _ := doc.Page(it.Page); !bytes.Equal(page, want) {
+				t.Fatalf("page %d assembles to other bytes than Page makes", it.Page)
+			}
+			recipes, pages = recipes+it.Len, pages+it.PDFBytes
 			if i == 0 && it.Page == 1 {
 				qpdf = pipetest.Tool("qpdf")
 				if qpdf != "" {
@@ -46,6 +67,10 @@ func TestSplit(t *testing.T) {
 				}
 			}
 		}
+	}
+	// The recipes leave the shared font out of every page.
+	if recipes*4 > pages {
+		t.Errorf("recipes are %d bytes for %d bytes of pages", recipes, pages)
 	}
 	// A second call redoes only what no longer verifies.
 	keep := pipetest.Stat(t, m, s.Job.SplitShard(0))
