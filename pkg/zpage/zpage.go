@@ -91,14 +91,18 @@ func NewEncoder(dict []byte, level Level) (*Encoder, error) {
 
 func windowFor(n int) int {
 	w := zstd.MinWindowSize
-	for w < n && w < zstd.MaxWindowSize {
+	for w < n+lookahead && w < zstd.MaxWindowSize {
 		w <<= 1
-	}
-	if w < 8<<20 {
-		w = 8 << 20
 	}
 	return w
 }
+
+// lookahead is how much of a page the window holds beside the dictionary.
+// Each encoder keeps a window of history, so the window is most of its
+// memory (it was a fixed 8 MiB: 16 MiB on two cores, more than qpdf needs
+// for a whole small document); no level finds matches more than a few MiB
+// back (see Reach), so a larger window buys no bytes.
+const lookahead = 1 << 20
 
 // Encode appends the frame of page to dst.
 func (e *Encoder) Encode(dst, page []byte) []byte { return e.enc.EncodeAll(page, dst) }

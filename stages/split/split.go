@@ -166,7 +166,7 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 			return nil, err
 		}
 	}
-	doc, err := r.open()
+	doc, err := r.open(r.src)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +198,8 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 // seeks and reads would each be a network round trip on EFS (the bytes are
 // a few percent of what a parse holds). Once the table exists, a new parse
 // adopts it instead of walking every page again.
-func (r *run) open() (*pdfsplit.Document, error) {
-	doc, err := pdfsplit.Open(bytes.NewReader(r.src), int64(len(r.src)), r.opts)
+func (r *run) open(src []byte) (*pdfsplit.Document, error) {
+	doc, err := pdfsplit.Open(bytes.NewReader(src), int64(len(src)), r.opts)
 	if err == nil && r.objects != nil {
 		doc.UseObjects(r.objects)
 	}
@@ -222,17 +222,23 @@ func (r *run) splitShards(ctx context.Context, todo []int, doc *pdfsplit.Documen
 	shards := make(chan int)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
+	// Each worker that still has to parse holds the source until it has:
+	// then nothing does, and its memory (the source's size, beside a parse
+	// of four to six times that) goes before the shards are split.
+	src := r.src
+	r.src = nil
 	for w := range workers {
-		mine := doc
-		if w > 0 {
-			mine = nil
+		mine, own := doc, []byte(nil)
+		if w > 0 || doc == nil {
+			mine, own = nil, src
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- r.worker(ctx, shards, mine)
+			errs <- r.worker(ctx, shards, mine, own)
 		}()
 	}
+	src = nil
 	var first error
 feed:
 	for _, i := range todo {
@@ -257,7 +263,8 @@ feed:
 	return first
 }
 
-func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Document) (err error) {
+// worker splits shards with doc, or with its own parse of src.
+func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Document, src []byte) (err error) {
 	defer func() {
 		// pdfcpu is known to panic on some real files; the stage boundary
 		// only sees the worker's goroutine through this recover.
@@ -270,9 +277,10 @@ func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Docum
 			return err
 		}
 		if doc == nil {
-			if doc, err = r.open(); err != nil {
+			if doc, err = r.open(src); err != nil {
 				return err
 			}
+			src = nil
 		}
 		if err := r.shard(doc, i); err != nil {
 			return err
