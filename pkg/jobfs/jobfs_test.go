@@ -119,3 +119,48 @@ func FuzzCheckPath(f *testing.F) {
 		}
 	})
 }
+
+// TestDirectoryReplacedUnderneath: the mount holds directory handles, and
+// another process (gc, a --fresh run elsewhere) may remove and recreate a
+// directory; reads and writes then reach the new directory, not the
+// removed one the handle points at.
+func TestDirectoryReplacedUnderneath(t *testing.T) {
+	m, _ := open(t)
+	if err := m.WriteFile("jobs/a/ckpt/x.json", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := m.ReadFile("jobs/a/ckpt/x.json"); err != nil || string(b) != "old" {
+		t.Fatalf("%q %v", b, err)
+	}
+	// Removed behind the mount's back, then written again: through the
+	// same mount, and by "another process" (plain os calls).
+	ckpt := filepath.Join(m.Dir(), "jobs", "a", "ckpt")
+	if err := os.RemoveAll(filepath.Join(m.Dir(), "jobs", "a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteFile("jobs/a/ckpt/y.json", []byte("new")); err != nil {
+		t.Fatalf("write after the directory was removed: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(ckpt, "y.json")); err != nil || string(b) != "new" {
+		t.Fatalf("the write went elsewhere: %q %v", b, err)
+	}
+	os.RemoveAll(ckpt)
+	os.MkdirAll(ckpt, 0o750)
+	os.WriteFile(filepath.Join(ckpt, "z.json"), []byte("theirs"), 0o640)
+	if b, err := m.ReadFile("jobs/a/ckpt/z.json"); err != nil || string(b) != "theirs" {
+		t.Fatalf("read after the directory was recreated: %q %v", b, err)
+	}
+	if _, err := m.ReadFile("jobs/a/ckpt/missing.json"); pipeerr.KindOf(err) != pipeerr.Internal {
+		t.Fatalf("a missing file: %v", err)
+	}
+	// Removed through the mount: its handles go with it.
+	if err := m.RemoveAll("jobs/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteFile("jobs/a/ckpt/x.json", []byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(ckpt, "x.json")); err != nil || string(b) != "again" {
+		t.Fatalf("%q %v", b, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
@@ -21,7 +22,23 @@ import (
 type Mount struct {
 	dir  string
 	root *os.Root
+
+	// dirs holds open handles of the directories files were last used in.
+	// Going through the root, every operation on jobs/<job>/ckpt/x.json
+	// opens jobs, jobs/<job> and jobs/<job>/ckpt first: on EFS each is a
+	// round trip, and they were two thirds of a run's waiting. Through a
+	// held directory handle an operation is one openat, renameat or
+	// fstatat. A handle whose directory was removed (by us: dropped at
+	// once; by another process: found stale on the first miss) is
+	// reopened.
+	mu   sync.Mutex
+	dirs map[string]*os.Root
 }
+
+// maxDirs bounds the directory handles held: past it they are all dropped
+// (os.Root closes an unreferenced handle when it is collected), so a
+// long-lived process working through many jobs holds a few dozen at most.
+const maxDirs = 64
 
 // Open opens the mount at dir, creating the directory if it is missing.
 func Open(dir string) (*Mount, error) {
@@ -32,7 +49,75 @@ func Open(dir string) (*Mount, error) {
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.IO, err, "mount %s", dir)
 	}
-	return &Mount{dir: dir, root: root}, nil
+	return &Mount{dir: dir, root: root, dirs: map[string]*os.Root{}}, nil
+}
+
+// in runs op on rel's directory handle and base name. On a miss (ENOENT,
+// ESTALE) it checks that the handle's directory still exists, and if not,
+// drops it and runs op once more on a fresh handle: what a deleted and
+// recreated directory needs, for one stat more on a genuine miss.
+func (m *Mount) in(rel string, op func(dir *os.Root, name string) error) error {
+	dirRel, name := path.Split(rel)
+	dirRel = strings.TrimSuffix(dirRel, "/")
+	if dirRel == "" {
+		return op(m.root, name)
+	}
+	dir, cached, err := m.openDir(dirRel)
+	if err != nil {
+		return err
+	}
+	err = op(dir, name)
+	if !cached || !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)) || m.dirAlive(dir) {
+		return err
+	}
+	m.forget(dirRel)
+	if dir, _, err = m.openDir(dirRel); err != nil {
+		return err
+	}
+	return op(dir, name)
+}
+
+// openDir returns a handle of directory rel; cached says it was held
+// already (and so may be stale).
+func (m *Mount) openDir(rel string) (dir *os.Root, cached bool, err error) {
+	m.mu.Lock()
+	dir = m.dirs[rel]
+	m.mu.Unlock()
+	if dir != nil {
+		return dir, true, nil
+	}
+	if dir, err = m.root.OpenRoot(rel); err != nil {
+		return nil, false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.dirs) >= maxDirs {
+		clear(m.dirs)
+	}
+	m.dirs[rel] = dir
+	return dir, false, nil
+}
+
+// dirAlive reports whether dir's directory still has a name: a removed
+// directory keeps working as a handle, with no links.
+func (m *Mount) dirAlive(dir *os.Root) bool {
+	fi, err := dir.Stat(".")
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || st.Nlink > 0
+}
+
+// forget drops the handles of rel and every directory below it.
+func (m *Mount) forget(rel string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for d := range m.dirs {
+		if d == rel || strings.HasPrefix(d, rel+"/") {
+			delete(m.dirs, d)
+		}
+	}
 }
 
 // Close releases the mount.
@@ -79,7 +164,11 @@ func (m *Mount) ReadFile(rel string) ([]byte, error) {
 	if err := CheckPath(rel); err != nil {
 		return nil, err
 	}
-	b, err := m.root.ReadFile(rel)
+	var b []byte
+	err := m.in(rel, func(dir *os.Root, name string) (err error) {
+		b, err = dir.ReadFile(name)
+		return err
+	})
 	return b, classify(err, "read", rel)
 }
 
@@ -88,7 +177,11 @@ func (m *Mount) Open(rel string) (*os.File, error) {
 	if err := CheckPath(rel); err != nil {
 		return nil, err
 	}
-	f, err := m.root.Open(rel)
+	var f *os.File
+	err := m.in(rel, func(dir *os.Root, name string) (err error) {
+		f, err = dir.Open(name)
+		return err
+	})
 	return f, classify(err, "open", rel)
 }
 
@@ -97,7 +190,11 @@ func (m *Mount) Stat(rel string) (fs.FileInfo, error) {
 	if err := CheckPath(rel); err != nil {
 		return nil, err
 	}
-	fi, err := m.root.Lstat(rel)
+	var fi fs.FileInfo
+	err := m.in(rel, func(dir *os.Root, name string) (err error) {
+		fi, err = dir.Lstat(name)
+		return err
+	})
 	return fi, classify(err, "stat", rel)
 }
 
@@ -120,6 +217,7 @@ func (m *Mount) RemoveAll(rel string) error {
 	if err := CheckPath(rel); err != nil {
 		return err
 	}
+	m.forget(rel)
 	return classify(m.root.RemoveAll(rel), "remove", rel)
 }
 
@@ -134,12 +232,18 @@ func (m *Mount) ReadDir(rel string) ([]fs.DirEntry, error) {
 
 // SyncDir makes the directory's entries (renames, creations) durable.
 func (m *Mount) SyncDir(rel string) error {
-	f, err := m.root.Open(rel)
-	if err != nil {
-		return classify(err, "sync", rel)
+	if err := CheckPath(rel); err != nil {
+		return err
 	}
-	defer f.Close()
-	return classify(f.Sync(), "sync", rel)
+	err := m.in(rel+"/.", func(dir *os.Root, name string) error {
+		f, err := dir.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+	return classify(err, "sync", rel)
 }
 
 // WriteFile writes data to rel atomically and durably.
@@ -162,27 +266,42 @@ func (m *Mount) Create(rel string) (*File, error) {
 	if err := CheckPath(rel); err != nil {
 		return nil, err
 	}
-	dir := path.Dir(rel)
-	if err := m.root.MkdirAll(dir, 0o750); err != nil {
-		return nil, classify(err, "mkdir", dir)
-	}
+	dirRel := path.Dir(rel)
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(dir, "."+path.Base(rel)+".tmp-"+hex.EncodeToString(rnd[:]))
-	f, err := m.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	tmp := "." + path.Base(rel) + ".tmp-" + hex.EncodeToString(rnd[:])
+	create := func() (*os.Root, *os.File, error) {
+		dir, _, err := m.openDir(dirRel)
+		if err != nil {
+			return nil, nil, err
+		}
+		f, err := dir.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+		return dir, f, err
+	}
+	dir, f, err := create()
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
+		// The directory is missing, or the handle held is of a removed one.
+		m.forget(dirRel)
+		if err := m.root.MkdirAll(dirRel, 0o750); err != nil {
+			return nil, classify(err, "mkdir", dirRel)
+		}
+		dir, f, err = create()
+	}
 	if err != nil {
 		return nil, classify(err, "create", rel)
 	}
-	return &File{m: m, f: f, tmp: tmp, rel: rel}, nil
+	return &File{m: m, dir: dir, f: f, tmp: tmp, rel: rel}, nil
 }
 
 // File is an atomic write in progress. It is an io.Writer; exactly one of
 // Commit or Abort must be called.
 type File struct {
-	m        *Mount
-	f        *os.File
-	tmp, rel string
-	done     bool
+	m    *Mount
+	dir  *os.Root // the directory of rel, which tmp is a name in
+	f    *os.File
+	tmp  string
+	rel  string
+	done bool
 }
 
 func (w *File) Write(p []byte) (int, error) { return w.f.Write(p) }
@@ -211,15 +330,15 @@ func (w *File) publish() error {
 	w.done = true
 	if err := w.f.Sync(); err != nil {
 		w.f.Close()
-		w.m.root.Remove(w.tmp)
+		w.dir.Remove(w.tmp)
 		return classify(err, "sync", w.rel)
 	}
 	if err := w.f.Close(); err != nil {
-		w.m.root.Remove(w.tmp)
+		w.dir.Remove(w.tmp)
 		return classify(err, "close", w.rel)
 	}
-	if err := w.m.root.Rename(w.tmp, w.rel); err != nil {
-		w.m.root.Remove(w.tmp)
+	if err := w.dir.Rename(w.tmp, path.Base(w.rel)); err != nil {
+		w.dir.Remove(w.tmp)
 		return classify(err, "rename", w.rel)
 	}
 	return nil
@@ -233,7 +352,7 @@ func (w *File) Abort() {
 	}
 	w.done = true
 	w.f.Close()
-	w.m.root.Remove(w.tmp)
+	w.dir.Remove(w.tmp)
 }
 
 // WriteFiles writes several files atomically and durably, paying the
