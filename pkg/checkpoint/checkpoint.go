@@ -167,22 +167,34 @@ func (jn *Journal) Forget(unit string) error {
 	return jn.m.RemoveAll(jn.recordPath(unit))
 }
 
+// Units returns the units that have a record file, verified or not, from
+// one listing of the journal: cheaper than looking up each unit where most
+// have none yet.
+func (jn *Journal) Units() (map[string]bool, error) {
+	ents, err := jn.m.ReadDir(jn.job.Checkpoints())
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	units := make(map[string]bool, len(ents))
+	for _, e := range ents {
+		if name := e.Name(); strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".") {
+			units[strings.TrimSuffix(name, ".json")] = true
+		}
+	}
+	return units, nil
+}
+
 // List returns every record, sorted by unit.
 func (jn *Journal) List() ([]Record, error) {
-	ents, err := jn.m.ReadDir(jn.job.Checkpoints())
+	units, err := jn.Units()
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	var recs []Record
-	for _, e := range ents {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
-			continue
-		}
-		rec, ok, err := jn.Get(strings.TrimSuffix(name, ".json"))
+	for unit := range units {
+		rec, ok, err := jn.Get(unit)
 		if err != nil {
 			return nil, err
 		}

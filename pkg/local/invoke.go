@@ -30,12 +30,14 @@ type Functions struct {
 }
 
 // NewFunctions binds stage names to handler functions (any signature
-// lambda.NewHandler accepts). At most GOMAXPROCS invocations run at once,
-// as reserved concurrency caps a function in the cloud: the Map's
-// MaxConcurrency is sized for Lambdas with a core each, and on one machine
-// more shards in flight than cores only hold more memory.
+// lambda.NewHandler accepts). At most four invocations per core run at once,
+// as reserved concurrency caps a function in the cloud. More than one per
+// core, because on a network mount a compress invocation waits on round
+// trips about as long as it computes, and those waits only overlap if
+// other invocations are in flight; an invocation holds one shard's
+// recipes and frames, about a megabyte.
 func NewFunctions(handlers map[string]any, hook Hook) *Functions {
-	return &Functions{handlers: handlers, hook: hook, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	return &Functions{handlers: handlers, hook: hook, slots: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 }
 
 // Invoke is an asl.TaskFunc.

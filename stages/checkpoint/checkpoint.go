@@ -64,7 +64,9 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	}
 	pages := make([]manifest.Page, plan.Pages)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	// Verifying is reading and hashing compressed bytes (about the
+	// source's size): on EFS mostly waiting, so more shards than cores.
+	g.SetLimit(4 * runtime.GOMAXPROCS(0))
 	for i := range plan.Shards {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {

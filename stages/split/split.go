@@ -78,30 +78,46 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return Out{}, pipeerr.New(pipeerr.Internal, "the source on the mount does not match its ingest record (%s); replay from ingest", reason)
 	}
 	writes := &errgroup.Group{}
-	writes.SetLimit(2)
+	writes.SetLimit(8)
 	r := &run{
 		Stage: s, job: job, journal: journal, spec: spec, writes: writes,
 		src:  src,
 		opts: pdfsplit.Options{Password: in.Password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}},
 	}
+	out, err := r.split(ctx)
+	// Whatever happened, no write is left running when the stage returns.
+	if werr := writes.Wait(); err == nil {
+		err = werr
+	}
+	return out, err
+}
+
+// split makes or loads the plan and splits every shard not done yet.
+func (r *run) split(ctx context.Context) (Out, error) {
 	doc, err := r.makePlan()
 	if err != nil {
 		return Out{}, err
 	}
 	plan := r.plan
-	out := Out{Manifest: job.SplitManifest(), Pages: plan.Pages, Shards: plan.Shards, LastShard: plan.Shards - 1}
-	stage.Total(s.Progress, stage.PagesSplit, plan.Pages)
-	stage.Total(s.Progress, stage.PagesCompressed, plan.Pages)
+	out := Out{Manifest: r.job.SplitManifest(), Pages: plan.Pages, Shards: plan.Shards, LastShard: plan.Shards - 1}
+	stage.Total(r.Progress, stage.PagesSplit, plan.Pages)
+	stage.Total(r.Progress, stage.PagesCompressed, plan.Pages)
 
+	// One listing says which units have records at all, so only those
+	// are verified: on EFS a lookup of a missing record is a round trip.
+	recorded, err := r.journal.Units()
+	if err != nil {
+		return out, err
+	}
 	var todo []int
 	for i := range plan.Shards {
-		ok, err := r.shardDone(i)
+		ok, err := r.shardDone(recorded, i)
 		if err != nil {
 			return out, err
 		}
 		if ok {
 			first, last := plan.ShardRange(i)
-			stage.Add(s.Progress, stage.PagesSplit, last-first+1)
+			stage.Add(r.Progress, stage.PagesSplit, last-first+1)
 			continue
 		}
 		todo = append(todo, i)
@@ -133,12 +149,17 @@ type run struct {
 // shardDone reports whether shard i needs no splitting: its split record
 // verifies, or its compressed output already does (then the split shard is
 // not needed any more, and neither hashing nor parsing to redo it is).
-func (r *run) shardDone(i int) (bool, error) {
-	if _, ok, _, err := r.journal.Verify(checkpoint.Unit(checkpoint.Compress, i)); err != nil || ok {
-		return ok, err
+func (r *run) shardDone(recorded map[string]bool, i int) (bool, error) {
+	for _, kind := range []string{checkpoint.Compress, checkpoint.Split} {
+		unit := checkpoint.Unit(kind, i)
+		if !recorded[unit] {
+			continue
+		}
+		if _, ok, _, err := r.journal.Verify(unit); err != nil || ok {
+			return ok, err
+		}
 	}
-	_, ok, _, err := r.journal.Verify(checkpoint.Unit(checkpoint.Split, i))
-	return ok, err
+	return false, nil
 }
 
 // makePlan loads the verified plan and shared-object table, or makes them
@@ -176,19 +197,25 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 	settings := r.spec.Settings
 	r.plan = manifest.NewPlan(r.job, doc.Pages(), settings.ShardPages, jobspec.MaxShards, settings.Level)
 	r.plan.Dictionary = r.job.Dictionary()
-	if _, err := r.journal.WriteFile(checkpoint.Objects, r.job.Objects(), r.objects.Encode(), nil); err != nil {
-		return nil, err
-	}
-	dict := r.objects.Dictionary(settings.DictionaryBytes)
-	if _, err := r.journal.WriteFile(checkpoint.Dictionary, r.job.Dictionary(), dict, nil); err != nil {
-		return nil, err
-	}
-	b, err := manifest.Encode(r.plan)
+	plan, err := manifest.Encode(r.plan)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.journal.WriteFile(checkpoint.Plan, r.job.SplitManifest(), b, nil); err != nil {
-		return nil, err
+	// Written in the background with the shards: nothing else on the
+	// mount waits for them (a replay that finds shards but no plan remakes
+	// the same plan), and Handle returns only once all are durable.
+	for _, f := range []struct {
+		unit, rel string
+		data      []byte
+	}{
+		{checkpoint.Objects, r.job.Objects(), r.objects.Encode()},
+		{checkpoint.Dictionary, r.job.Dictionary(), r.objects.Dictionary(settings.DictionaryBytes)},
+		{checkpoint.Plan, r.job.SplitManifest(), plan},
+	} {
+		r.writes.Go(func() error {
+			_, err := r.journal.WriteFile(f.unit, f.rel, f.data, nil)
+			return err
+		})
 	}
 	return doc, nil
 }
@@ -209,7 +236,7 @@ func (r *run) open(src []byte) (*pdfsplit.Document, error) {
 // splitShards runs workers over the shards to do. Each worker parses the
 // document once (the first reuses doc when the plan step parsed it) and
 // splits whole shards; a shard is recorded only after it is durable, and
-// at most two finished shards wait to be written, so a kill loses at most
+// at most eight finished shards wait to be written, so a kill loses at most
 // those and the one each worker is splitting.
 func (r *run) splitShards(ctx context.Context, todo []int, doc *pdfsplit.Document) error {
 	workers := r.Workers
@@ -256,9 +283,6 @@ feed:
 		if first == nil {
 			first = err
 		}
-	}
-	if err := r.writes.Wait(); first == nil {
-		first = err
 	}
 	return first
 }
@@ -310,8 +334,9 @@ func (r *run) shard(doc *pdfsplit.Document, i int) error {
 		})
 		stage.Add(r.Progress, stage.PagesSplit, 1)
 	}
-	// Durable, then recorded, in the background; at most two shards wait
-	// to be written, so memory stays bounded.
+	// Durable, then recorded, in the background; at most eight files
+	// wait to be written (a shard is a few hundred kilobytes), so memory
+	// stays bounded.
 	r.writes.Go(func() error {
 		_, err := r.journal.WriteFile(checkpoint.Unit(checkpoint.Split, i), r.job.SplitShard(i), data, items)
 		return err
