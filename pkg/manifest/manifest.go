@@ -140,6 +140,12 @@ func LoadSealed(m *jobfs.Mount, job jobfs.Job, rel string) (Published, error) {
 	if err != nil {
 		return p, err
 	}
+	return DecodeSealed(job, rel, b)
+}
+
+// DecodeSealed decodes the sealed manifest b, read from rel, of job.
+func DecodeSealed(job jobfs.Job, rel string, b []byte) (Published, error) {
+	var p Published
 	if err := json.Unmarshal(b, &p); err != nil || p.Job != job.ID || len(p.Pages) != p.Source.Pages {
 		return p, pipeerr.New(pipeerr.Internal, "%s is not the sealed manifest of job %s", rel, job.ID)
 	}

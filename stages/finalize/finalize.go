@@ -75,17 +75,17 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if in.Failure != nil {
 		return s.fail(job, *in.Failure)
 	}
-	sealed, err := manifest.LoadSealed(s.Mount, job, in.Sealed)
-	if err != nil {
+	if err := job.Owns(in.Sealed); err != nil {
 		return Out{}, err
 	}
 	journal := checkpoint.Open(s.Mount, job)
-	if _, ok, _, err := journal.Verify(checkpoint.Sealed); err != nil {
+	rec, sealedBytes, ok, _, err := journal.ReadVerified(checkpoint.Sealed)
+	if err != nil {
 		return Out{}, err
-	} else if !ok {
+	} else if !ok || rec.Path != in.Sealed {
 		return Out{}, pipeerr.New(pipeerr.Internal, "the sealed manifest of job %s does not verify; replay the job", job.ID)
 	}
-	sealedBytes, err := s.Mount.ReadFile(in.Sealed)
+	sealed, err := manifest.DecodeSealed(job, in.Sealed, sealedBytes)
 	if err != nil {
 		return Out{}, err
 	}
@@ -130,9 +130,9 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	// Object stores and NFS both reward many requests in flight: up to 4
+	// Object stores and NFS both reward many requests in flight: up to 8
 	// shards at once, 8 pages each.
-	g.SetLimit(4)
+	g.SetLimit(8)
 	for i := range plan.Shards {
 		g.Go(func() error { return s.publishShard(gctx, job, journal, sealed, i) })
 	}
@@ -207,12 +207,13 @@ func (s *Stage) clean(job jobfs.Job) error {
 	if err != nil || spec.Settings.Keep {
 		return err
 	}
+	// Each directory at once: removals within one directory go one at a
+	// time (the kernel holds its lock), in different ones they overlap.
+	var g errgroup.Group
 	for _, dir := range job.Intermediates() {
-		if err := s.Mount.RemoveAll(dir); err != nil {
-			return err
-		}
+		g.Go(func() error { return s.Mount.RemoveAll(dir) })
 	}
-	return nil
+	return g.Wait()
 }
 
 // fail records the job as failed with the caught error. Nothing was
