@@ -70,7 +70,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		fresh    bool
 		password string
 	)
-	fl.IntVar(&settings.ShardPages, "shard-pages", 0, "pages per compress shard (default 64)")
+	fl.IntVar(&settings.ShardPages, "shard-pages", 0, "pages per compress shard (default 256)")
 	fl.StringVar(&level, "level", "", "zstd level: fastest, default, better or best (default: default)")
 	fl.Int64Var(&settings.MaxBytes, "max-bytes", 0, "refuse inputs over this many bytes (default 2 GiB)")
 	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")

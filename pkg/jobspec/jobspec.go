@@ -16,8 +16,13 @@ import (
 // config/efspipe.json, then Defaults).
 type Settings struct {
 	// ShardPages is how many pages one compress iteration handles. Default
-	// 64; raised automatically so a document never needs more than
-	// MaxShards shards.
+	// 256; raised automatically so a document never needs more than
+	// MaxShards shards. A shard costs a fixed number of round trips on the
+	// mount in every stage (about 60 ms on EFS) against about 0.4 ms of
+	// CPU per page: on the 1,158-page Octave manual over an EFS-like mount,
+	// 64 pages per shard took 1.75x the local-disk time, 128 1.68x, 256
+	// 1.47x (and local disk was 12% faster too); 256 still gives a
+	// 2,000-page document eight shards to run at once.
 	ShardPages int `json:"shard_pages,omitempty"`
 	// Level is the zstd level. Default "default": measured on the Octave
 	// and R manuals it publishes 1.19-1.26x the source (better: 1.11-1.19x)
@@ -44,7 +49,7 @@ const MaxShards = 1000
 // Defaults are the built-in settings.
 func Defaults() Settings {
 	return Settings{
-		ShardPages: 64,
+		ShardPages: 256,
 		Level:      zpage.Default,
 		MaxBytes:   2 << 30,
 		MaxPages:   100_000,
