@@ -200,8 +200,9 @@ func TestKillAnywhere(t *testing.T) {
 		t.Fatalf("clean run: %s", stderr)
 	}
 	want := pipetest.Tree(t, cleanOut)
-	// ingest + dictionary + plan + 12 split + 12 compress + sealed + published
-	const records = 3 + 12 + 12 + 2
+	// ingest + objects + dictionary + plan + 12 split + 12 compress +
+	// sealed + published (the per-shard publication records come on top)
+	const records = 4 + 12 + 12 + 2
 	killed := 0
 	for k := 0; k < records; k++ {
 		mount, out := t.TempDir(), t.TempDir()

@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
@@ -32,8 +34,22 @@ type Mount struct {
 	// once; by another process: found stale on the first miss) is
 	// reopened.
 	mu   sync.Mutex
-	dirs map[string]*os.Root
+	dirs map[string]*dirHandle
 }
+
+// dirHandle is a held directory and when it was last known to exist.
+type dirHandle struct {
+	root *os.Root
+	seen atomic.Int64 // unix nanoseconds
+}
+
+// trustFor is how long a directory handle is trusted after it was opened
+// or checked: a miss within it is a missing file, not a removed directory.
+// Directories are removed only by gc (jobs idle for days), a --fresh run
+// (which takes the job's lock) and finalize (after the last use), so
+// another process replacing one within a second of our using it is not a
+// case to pay a round trip on every miss for.
+var trustFor = time.Second
 
 // maxDirs bounds the directory handles held: past it they are all dropped
 // (os.Root closes an unreferenced handle when it is collected), so a
@@ -49,64 +65,73 @@ func Open(dir string) (*Mount, error) {
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.IO, err, "mount %s", dir)
 	}
-	return &Mount{dir: dir, root: root, dirs: map[string]*os.Root{}}, nil
+	return &Mount{dir: dir, root: root, dirs: map[string]*dirHandle{}}, nil
 }
 
 // in runs op on rel's directory handle and base name. On a miss (ENOENT,
-// ESTALE) it checks that the handle's directory still exists, and if not,
-// drops it and runs op once more on a fresh handle: what a deleted and
-// recreated directory needs, for one stat more on a genuine miss.
+// ESTALE) through a handle not checked for trustFor, it checks that the
+// directory still exists, and if not, drops the handle and runs op once
+// more on a fresh one: what a deleted and recreated directory needs.
 func (m *Mount) in(rel string, op func(dir *os.Root, name string) error) error {
 	dirRel, name := path.Split(rel)
 	dirRel = strings.TrimSuffix(dirRel, "/")
 	if dirRel == "" {
 		return op(m.root, name)
 	}
-	dir, cached, err := m.openDir(dirRel)
+	h, err := m.openDir(dirRel)
 	if err != nil {
 		return err
 	}
-	err = op(dir, name)
-	if !cached || !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)) || m.dirAlive(dir) {
+	err = op(h.root, name)
+	if !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)) || h.alive() {
 		return err
 	}
 	m.forget(dirRel)
-	if dir, _, err = m.openDir(dirRel); err != nil {
+	if h, err = m.openDir(dirRel); err != nil {
 		return err
 	}
-	return op(dir, name)
+	return op(h.root, name)
 }
 
-// openDir returns a handle of directory rel; cached says it was held
-// already (and so may be stale).
-func (m *Mount) openDir(rel string) (dir *os.Root, cached bool, err error) {
+// openDir returns the handle of directory rel, opening it if none is held.
+func (m *Mount) openDir(rel string) (*dirHandle, error) {
 	m.mu.Lock()
-	dir = m.dirs[rel]
+	h := m.dirs[rel]
 	m.mu.Unlock()
-	if dir != nil {
-		return dir, true, nil
+	if h != nil {
+		return h, nil
 	}
-	if dir, err = m.root.OpenRoot(rel); err != nil {
-		return nil, false, err
+	root, err := m.root.OpenRoot(rel)
+	if err != nil {
+		return nil, err
 	}
+	h = &dirHandle{root: root}
+	h.seen.Store(time.Now().UnixNano())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.dirs) >= maxDirs {
 		clear(m.dirs)
 	}
-	m.dirs[rel] = dir
-	return dir, false, nil
+	m.dirs[rel] = h
+	return h, nil
 }
 
-// dirAlive reports whether dir's directory still has a name: a removed
-// directory keeps working as a handle, with no links.
-func (m *Mount) dirAlive(dir *os.Root) bool {
-	fi, err := dir.Stat(".")
+// alive reports whether the handle's directory still has a name (a
+// removed directory keeps working as a handle, with no links), trusting
+// it without asking within trustFor of the last answer.
+func (h *dirHandle) alive() bool {
+	if time.Since(time.Unix(0, h.seen.Load())) < trustFor {
+		return true
+	}
+	fi, err := h.root.Stat(".")
 	if err != nil {
 		return false
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return !ok || st.Nlink > 0
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 {
+		return false
+	}
+	h.seen.Store(time.Now().UnixNano())
+	return true
 }
 
 // forget drops the handles of rel and every directory below it.
@@ -271,12 +296,12 @@ func (m *Mount) Create(rel string) (*File, error) {
 	_, _ = rand.Read(rnd[:])
 	tmp := "." + path.Base(rel) + ".tmp-" + hex.EncodeToString(rnd[:])
 	create := func() (*os.Root, *os.File, error) {
-		dir, _, err := m.openDir(dirRel)
+		h, err := m.openDir(dirRel)
 		if err != nil {
 			return nil, nil, err
 		}
-		f, err := dir.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-		return dir, f, err
+		f, err := h.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+		return h.root, f, err
 	}
 	dir, f, err := create()
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
