@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -16,6 +17,13 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// A run's heap is mostly one long-lived parse of the document:
+		// collecting at 50% growth instead of Go's 100% lowers peak memory
+		// by a fifth (Octave manual 101 -> 83 MiB, R manual 195 -> 159 MiB,
+		// 10,000 synthetic pages 172 -> 131 MiB) at no measurable time.
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
