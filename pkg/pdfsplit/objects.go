@@ -194,16 +194,8 @@ func DecodeObjects(b []byte) (*Objects, error) {
 	if !bytes.HasPrefix(b, []byte(objectsMagic)) {
 		return nil, bad("not a table of this version")
 	}
-	r := b[len(objectsMagic):]
-	next := func() (int, bool) {
-		v, n := binary.Uvarint(r)
-		if n <= 0 || v > 1<<40 {
-			return 0, false
-		}
-		r = r[n:]
-		return int(v), true
-	}
-	count, ok := next()
+	r := uvarints(b[len(objectsMagic):])
+	count, ok := r.next()
 	if !ok || count > len(r) {
 		return nil, bad("bad object count")
 	}
@@ -212,9 +204,9 @@ func DecodeObjects(b []byte) (*Objects, error) {
 		offs: make([]int, 1, count+1), index: make(map[int]int, count),
 	}
 	for i := range count {
-		nr, ok1 := next()
-		pages, ok2 := next()
-		n, ok3 := next()
+		nr, ok1 := r.next()
+		pages, ok2 := r.next()
+		n, ok3 := r.next()
 		if !ok1 || !ok2 || !ok3 || (i > 0 && nr <= t.nrs[i-1]) {
 			return nil, bad("bad entry")
 		}
@@ -225,7 +217,7 @@ func DecodeObjects(b []byte) (*Objects, error) {
 	if t.offs[count] != len(r) {
 		return nil, bad("lengths do not add up to the data")
 	}
-	t.data = r
+	t.data = []byte(r)
 	t.sum = sha256.Sum256(b)
 	return t, nil
 }
@@ -254,17 +246,9 @@ func appendRecipe(dst []byte, size int, refs []recipeRef, lit []byte) []byte {
 // is an error, never a panic.
 func (o *Objects) Assemble(dst, recipe []byte) ([]byte, error) {
 	bad := pipeerr.New(pipeerr.Internal, "page recipe does not match the shared-object table")
-	r := recipe
-	next := func() (int, bool) {
-		v, n := binary.Uvarint(r)
-		if n <= 0 || v > 1<<40 {
-			return 0, false
-		}
-		r = r[n:]
-		return int(v), true
-	}
-	size, ok1 := next()
-	count, ok2 := next()
+	r := uvarints(recipe)
+	size, ok1 := r.next()
+	count, ok2 := r.next()
 	if !ok1 || !ok2 || count > len(r) {
 		return nil, bad
 	}
@@ -273,8 +257,8 @@ func (o *Objects) Assemble(dst, recipe []byte) ([]byte, error) {
 	refs, lit := r, 0
 	total := 0
 	for range count {
-		gap, ok1 := next()
-		i, ok2 := next()
+		gap, ok1 := r.next()
+		i, ok2 := r.next()
 		if !ok1 || !ok2 || i >= len(o.nrs) {
 			return nil, bad
 		}
@@ -288,11 +272,25 @@ func (o *Objects) Assemble(dst, recipe []byte) ([]byte, error) {
 	r = refs
 	dst = slices.Grow(dst, size)
 	for range count {
-		gap, _ := next()
-		i, _ := next()
+		gap, _ := r.next()
+		i, _ := r.next()
 		dst = append(dst, lits[:gap]...)
 		lits = lits[gap:]
 		dst = append(dst, o.bytes(i)...)
 	}
 	return append(dst, lits...), nil
+}
+
+// uvarints reads uvarints off the front of a byte slice, refusing any over
+// 2^40 (no count, length or index here comes near it) so that arithmetic on
+// them cannot overflow.
+type uvarints []byte
+
+func (r *uvarints) next() (int, bool) {
+	v, n := binary.Uvarint(*r)
+	if n <= 0 || v > 1<<40 {
+		return 0, false
+	}
+	*r = (*r)[n:]
+	return int(v), true
 }
