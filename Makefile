@@ -56,9 +56,12 @@ deploy: build
 	cd infra && npm ci --no-audit --no-fund --loglevel=error && CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx cdk deploy EfsPipe --no-notices
 
 ## bench: efspipe vs qpdf --split-pages + zstd -3 on real PDFs (Debian doc
-## packages, fetched into the ignored bench/corpus/), then the Go benchmarks
+## packages, fetched into the ignored bench/corpus/), local disk vs the
+## EFS-like slowfs mount (as root), then the Go benchmarks
 bench:
 	bench/run.sh
+	@if [ -e /dev/fuse ] && [ "$$(id -u)" = 0 ]; then FILES=3 bench/efs.sh; \
+	else echo "bench/efs.sh skipped: the EFS-like mount needs root and /dev/fuse"; fi
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/zpage ./pkg/jobfs ./pkg/local ./pkg/pdfsplit ./pkg/asl
 
 ## fuzz: run every fuzz target for FUZZTIME (CI: 20s each). New inputs are
