@@ -25,7 +25,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/source"
-	"github.com/efspipe/efspipe/pkg/zpage"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/testdata"
 )
 
@@ -82,7 +82,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	settings.Level = zpage.Level(level)
+	settings.Level = zlevel.Level(level)
 	if *memLimit > 0 {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}

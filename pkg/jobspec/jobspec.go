@@ -8,7 +8,7 @@ import (
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
-	"github.com/efspipe/efspipe/pkg/zpage"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 )
 
 // Settings shape a job's work and output. A zero field means "not set": the
@@ -29,7 +29,7 @@ type Settings struct {
 	// in 15-20% less time, because the dictionary encoder's per-page reset
 	// is cheaper; "better" reaches 4 MiB back into the dictionary instead
 	// of 1 MiB, for documents with many large shared fonts.
-	Level zpage.Level `json:"level,omitempty"`
+	Level zlevel.Level `json:"level,omitempty"`
 	// DictionaryBytes caps the shared dictionary. Default: the level's reach.
 	DictionaryBytes int `json:"dictionary_bytes,omitempty"`
 	// MaxBytes refuses larger inputs. Default 2 GiB.
@@ -50,7 +50,7 @@ const MaxShards = 1000
 func Defaults() Settings {
 	return Settings{
 		ShardPages: 256,
-		Level:      zpage.Default,
+		Level:      zlevel.Default,
 		MaxBytes:   2 << 30,
 		MaxPages:   100_000,
 	}
@@ -117,10 +117,10 @@ func (s Settings) Validate() error {
 		return pipeerr.New(pipeerr.BadRequest, "max_bytes must be positive")
 	case s.MaxPages < 1:
 		return pipeerr.New(pipeerr.BadRequest, "max_pages must be positive")
-	case s.DictionaryBytes < 0 || s.DictionaryBytes > zpage.MaxDictionary:
-		return pipeerr.New(pipeerr.BadRequest, "dictionary_bytes must be between 0 and %d (the zstd CLI's limit)", zpage.MaxDictionary)
+	case s.DictionaryBytes < 0 || s.DictionaryBytes > zlevel.MaxDictionary:
+		return pipeerr.New(pipeerr.BadRequest, "dictionary_bytes must be between 0 and %d (the zstd CLI's limit)", zlevel.MaxDictionary)
 	}
-	if _, err := zpage.NewEncoder(nil, s.Level); err != nil {
+	if err := s.Level.Check(); err != nil {
 		return err
 	}
 	return nil

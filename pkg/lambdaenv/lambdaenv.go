@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -19,7 +21,7 @@ import (
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
-	"github.com/efspipe/efspipe/pkg/zpage"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 )
 
 // The environment variables a function reads. Each documents its default.
@@ -217,7 +219,7 @@ func settings(getenv func(string) string) (jobspec.Settings, error) {
 	if err != nil {
 		return s, err
 	}
-	s.Level = zpage.Level(getenv(EnvLevel))
+	s.Level = zlevel.Level(getenv(EnvLevel))
 	if v := getenv(EnvKeep); v != "" {
 		if s.Keep, err = strconv.ParseBool(v); err != nil {
 			return s, fmt.Errorf("%s=%q is not true or false", EnvKeep, v)
@@ -310,4 +312,25 @@ func fsType(magic int64) string {
 		return "btrfs"
 	}
 	return "0x" + strings.ToLower(strconv.FormatInt(magic, 16))
+}
+
+// AWS is the configuration a function's SDK clients run with: the region
+// and the execution role's credentials Lambda puts in the environment, and
+// AWS_ENDPOINT_URL if set (LocalStack, tests). It does without the SDK's
+// config package, whose credential chain (SSO, STS web identity, IMDS,
+// shared files) a function never uses and which alone is ~300 KB of each
+// bootstrap: finalize was over the 10 MB budget with it.
+func AWS(getenv func(string) string) (aws.Config, error) {
+	region, id, secret := getenv("AWS_REGION"), getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || id == "" || secret == "" {
+		return aws.Config{}, fmt.Errorf("AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set, as Lambda sets them")
+	}
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")),
+	}
+	if ep := getenv("AWS_ENDPOINT_URL"); ep != "" {
+		cfg.BaseEndpoint = aws.String(ep)
+	}
+	return cfg, nil
 }

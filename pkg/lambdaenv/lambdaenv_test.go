@@ -3,14 +3,21 @@ package lambdaenv_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/efspipe/efspipe/internal/awstest"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/lambdaenv"
+	"github.com/efspipe/efspipe/pkg/source"
 )
 
 func getenv(vars map[string]string) func(string) string {
@@ -134,5 +141,43 @@ func TestSettingsAndNeeds(t *testing.T) {
 	vars["EFSPIPE_MAX_PAGES"] = "-3"
 	if _, err := lambdaenv.New(getenv(vars), &bytes.Buffer{}, 0); err == nil || !strings.Contains(err.Error(), "EFSPIPE_MAX_PAGES") {
 		t.Fatalf("bad max pages: %v", err)
+	}
+}
+
+// TestAWSFromTheLambdaEnvironment: the configuration built from the
+// variables Lambda sets drives a real S3 API (moto_server) through the
+// client the Lambdas build; without them the cold start says what is
+// missing.
+func TestAWSFromTheLambdaEnvironment(t *testing.T) {
+	if _, err := lambdaenv.AWS(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Fatalf("empty environment: %v", err)
+	}
+	endpoint := awstest.StartMoto(t)
+	env := map[string]string{
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_SESSION_TOKEN": "token", "AWS_ENDPOINT_URL": endpoint,
+	}
+	cfg, err := lambdaenv.AWS(getenv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := source.S3ClientFor(cfg, "")
+	bucket, key := "efspipe-out", "job/pages/000001.pdf.zst"
+	if _, err := c.CreateBucket(t.Context(), &s3.CreateBucketInput{
+		Bucket:                    aws.String(bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraintEuWest1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("frame")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Body.Close()
+	if b, _ := io.ReadAll(got.Body); string(b) != "frame" {
+		t.Fatalf("read back %q", b)
 	}
 }

@@ -8,24 +8,24 @@ import (
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
-	"github.com/efspipe/efspipe/pkg/zpage"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 )
 
 // Plan is jobs/<job>/split/manifest.json: how the document's pages are cut
 // into shards. The state machine carries only its path and the shard count.
 type Plan struct {
-	Job        string      `json:"job"`
-	Source     string      `json:"source"`
-	Pages      int         `json:"pages"`
-	ShardPages int         `json:"shard_pages"`
-	Shards     int         `json:"shards"`
-	Dictionary string      `json:"dictionary,omitempty"`
-	Level      zpage.Level `json:"level"`
+	Job        string       `json:"job"`
+	Source     string       `json:"source"`
+	Pages      int          `json:"pages"`
+	ShardPages int          `json:"shard_pages"`
+	Shards     int          `json:"shards"`
+	Dictionary string       `json:"dictionary,omitempty"`
+	Level      zlevel.Level `json:"level"`
 }
 
 // NewPlan cuts pages into shards of shardPages, raised so that there are at
 // most maxShards.
-func NewPlan(job jobfs.Job, pages, shardPages, maxShards int, level zpage.Level) Plan {
+func NewPlan(job jobfs.Job, pages, shardPages, maxShards int, level zlevel.Level) Plan {
 	if min := (pages + maxShards - 1) / maxShards; shardPages < min {
 		shardPages = min
 	}

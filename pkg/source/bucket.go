@@ -34,6 +34,13 @@ func NewS3Client(ctx context.Context, endpoint string) (*s3.Client, error) {
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.BadRequest, err, "AWS configuration")
 	}
+	return S3ClientFor(cfg, endpoint), nil
+}
+
+// S3ClientFor builds an S3 client from cfg as NewS3Client does from the
+// config chain: endpoint overrides cfg's, and a custom endpoint means
+// path-style addressing.
+func S3ClientFor(cfg aws.Config, endpoint string) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -41,7 +48,7 @@ func NewS3Client(ctx context.Context, endpoint string) (*s3.Client, error) {
 		if o.BaseEndpoint != nil {
 			o.UsePathStyle = true
 		}
-	}), nil
+	})
 }
 
 // Buckets opens s3://bucket/key sources. The key is only ever sent to S3:

@@ -1,56 +1,38 @@
 package zpage
 
 import (
-	"fmt"
-
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 )
 
-// Level names a compression level as the settings spell it.
-type Level string
+// Level is a compression level, named apart from the codec (pkg/zlevel).
+type Level = zlevel.Level
 
 const (
-	Fastest Level = "fastest"
-	Default Level = "default"
-	Better  Level = "better"
-	Best    Level = "best"
+	Fastest = zlevel.Fastest
+	Default = zlevel.Default
+	Better  = zlevel.Better
+	Best    = zlevel.Best
 )
 
-// MaxDictionary is the largest dictionary the zstd CLI loads (it refuses
-// dictionary files over 32 MiB), so the published output stays restorable
-// with the standard tool.
-const MaxDictionary = 32 << 20
+// MaxDictionary is the largest dictionary the zstd CLI loads.
+const MaxDictionary = zlevel.MaxDictionary
 
-// Reach is how far back into a dictionary each level finds matches
-// (measured on klauspost/compress v1.20: fastest < 512 KiB, default
-// ~1 MiB, better ~4 MiB, best the whole window). A dictionary longer than
-// its level's reach wastes published bytes.
-func (l Level) Reach() int {
-	switch l {
-	case Fastest:
-		return 512 << 10
-	case Default:
-		return 1 << 20
-	case Better:
-		return 4 << 20
+func encoderLevel(l Level) (zstd.EncoderLevel, error) {
+	if err := l.Check(); err != nil {
+		return 0, err
 	}
-	return MaxDictionary
-}
-
-func (l Level) encoderLevel() (zstd.EncoderLevel, error) {
 	switch l {
 	case Fastest:
 		return zstd.SpeedFastest, nil
-	case Default, "":
-		return zstd.SpeedDefault, nil
 	case Better:
 		return zstd.SpeedBetterCompression, nil
 	case Best:
 		return zstd.SpeedBestCompression, nil
 	}
-	return 0, pipeerr.New(pipeerr.BadRequest, "unknown compression level %q (fastest, default, better, best)", l)
+	return zstd.SpeedDefault, nil
 }
 
 // Encoder compresses pages with one dictionary. It is safe for concurrent
@@ -65,7 +47,7 @@ func NewEncoder(dict []byte, level Level) (*Encoder, error) {
 	if len(dict) > MaxDictionary {
 		return nil, pipeerr.New(pipeerr.Internal, "dictionary of %d bytes exceeds the zstd CLI's %d", len(dict), MaxDictionary)
 	}
-	lvl, err := level.encoderLevel()
+	lvl, err := encoderLevel(level)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +129,3 @@ func (d *Decoder) DecodeTo(dst, frame []byte) ([]byte, error) {
 
 // Close releases the decoder.
 func (d *Decoder) Close() { d.dec.Close() }
-
-// String describes an encoder setting for logs.
-func (l Level) String() string { return fmt.Sprintf("zstd-%s", string(l)) }

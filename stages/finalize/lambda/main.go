@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,7 +17,7 @@ import (
 
 func main() {
 	env := lambdaenv.Main(os.Getenv, lambdaenv.Output)
-	client := lambdaenv.Must(source.NewS3Client(context.Background(), ""))
+	client := source.S3ClientFor(lambdaenv.Must(lambdaenv.AWS(os.Getenv)), "")
 	out := lambdaenv.Must(s3direct.Open(client, env.OutURL))
 	s := &finalize.Stage{Mount: env.Mount, Out: out, Log: env.Log}
 	lambda.StartHandlerFunc(stage.Handler("finalize", env.Log, s.Handle))

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,7 +16,7 @@ import (
 
 func main() {
 	env := lambdaenv.Main(os.Getenv, 0)
-	sources := source.Buckets{Client: lambdaenv.Must(source.NewS3Client(context.Background(), ""))}
+	sources := source.Buckets{Client: source.S3ClientFor(lambdaenv.Must(lambdaenv.AWS(os.Getenv)), "")}
 	s := &ingest.Stage{Mount: env.Mount, Sources: sources, Settings: env.Settings, Log: env.Log}
 	lambda.StartHandlerFunc(stage.Handler("ingest", env.Log, s.Handle))
 }

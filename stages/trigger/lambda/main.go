@@ -2,11 +2,9 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/efspipe/efspipe/pkg/lambdaenv"
@@ -16,7 +14,7 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv, os.Stderr)
-	cfg := lambdaenv.Must(config.LoadDefaultConfig(context.Background()))
+	cfg := lambdaenv.Must(lambdaenv.AWS(os.Getenv))
 	t := &trigger.Trigger{SFN: sfn.NewFromConfig(cfg), StateMachineARN: lambdaenv.Required(os.Getenv, "EFSPIPE_STATE_MACHINE_ARN"), Log: log}
 	lambda.StartHandlerFunc(stage.Handler("trigger", log, t.Handle))
 }
