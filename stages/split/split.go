@@ -5,10 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
-	"time"
 
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
@@ -108,6 +109,16 @@ func (r *run) split(ctx context.Context) (Out, error) {
 	recorded, err := r.journal.Units()
 	if err != nil {
 		return out, err
+	}
+	if doc != nil {
+		// A table made now may not be the one existing split shards refer
+		// to (a job begun by an older efspipe, or whose table was lost):
+		// only compressed output, which needs no table, is trusted then.
+		for u := range recorded {
+			if strings.HasPrefix(u, checkpoint.Split+"-") {
+				delete(recorded, u)
+			}
+		}
 	}
 	var todo []int
 	for i := range plan.Shards {
