@@ -27,12 +27,13 @@ type Mount struct {
 
 	// dirs holds open handles of the directories files were last used in.
 	// Going through the root, every operation on jobs/<job>/ckpt/x.json
-	// opens jobs, jobs/<job> and jobs/<job>/ckpt first: on EFS each is a
-	// round trip, and they were two thirds of a run's waiting. Through a
-	// held directory handle an operation is one openat, renameat or
-	// fstatat. A handle whose directory was removed (by us: dropped at
-	// once; by another process: found stale on the first miss) is
-	// reopened.
+	// opens jobs, jobs/<job> and jobs/<job>/ckpt first (os.Root walks one
+	// component at a time): on NFS each is a lookup the client may have to
+	// revalidate with the server. Through a held directory handle an
+	// operation is one openat, renameat or fstatat (the Octave manual's
+	// run: 2,310 directory opens before, 147 after). A handle whose
+	// directory was removed (by us: dropped at once; by another process:
+	// found stale on a miss) is reopened.
 	mu   sync.Mutex
 	dirs map[string]*dirHandle
 }
@@ -145,8 +146,16 @@ func (m *Mount) forget(rel string) {
 	}
 }
 
-// Close releases the mount.
-func (m *Mount) Close() error { return m.root.Close() }
+// Close releases the mount and the directory handles it holds.
+func (m *Mount) Close() error {
+	m.mu.Lock()
+	for _, h := range m.dirs {
+		h.root.Close()
+	}
+	clear(m.dirs)
+	m.mu.Unlock()
+	return m.root.Close()
+}
 
 // Dir is the mount's directory on this machine (for messages only: all
 // access goes through the root).

@@ -35,7 +35,7 @@ type Functions struct {
 // core, because on a network mount a compress invocation waits on round
 // trips about as long as it computes, and those waits only overlap if
 // other invocations are in flight; an invocation holds one shard's
-// recipes and frames, about a megabyte.
+// recipes and frames, a few megabytes.
 func NewFunctions(handlers map[string]any, hook Hook) *Functions {
 	return &Functions{handlers: handlers, hook: hook, slots: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 }

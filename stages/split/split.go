@@ -346,8 +346,8 @@ func (r *run) shard(doc *pdfsplit.Document, i int) error {
 		stage.Add(r.Progress, stage.PagesSplit, 1)
 	}
 	// Durable, then recorded, in the background; at most eight files
-	// wait to be written (a shard is a few hundred kilobytes), so memory
-	// stays bounded.
+	// wait to be written (a shard of recipes is a megabyte or two), so
+	// memory stays bounded.
 	r.writes.Go(func() error {
 		_, err := r.journal.WriteFile(checkpoint.Unit(checkpoint.Split, i), r.job.SplitShard(i), data, items)
 		return err
