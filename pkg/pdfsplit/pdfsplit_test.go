@@ -386,6 +386,34 @@ func BenchmarkPage(b *testing.B) {
 	}
 }
 
+// BenchmarkRecipe measures what the split stage does per page: the
+// page's recipe, its shared objects left out; bytes are the page's size,
+// so MB/s compares with BenchmarkPage.
+func BenchmarkRecipe(b *testing.B) {
+	data := pdftest.Doc(200, pdftest.DocOptions{FontBytes: 64 << 10, Image: true})
+	if path := os.Getenv("EFSPIPE_BENCH_PDF"); path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d := open(b, data, Options{})
+	_, size, err := d.AppendRecipe(nil, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var buf []byte
+	n := 0
+	for b.Loop() {
+		if buf, _, err = d.AppendRecipe(buf[:0], n%d.Pages()+1); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+}
+
 // BenchmarkOpen measures parsing, the once-per-document cost.
 func BenchmarkOpen(b *testing.B) {
 	data := pdftest.Doc(200, pdftest.DocOptions{FontBytes: 64 << 10, Image: true})
