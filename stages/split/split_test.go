@@ -7,6 +7,7 @@ import (
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/checkpoint"
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
@@ -97,6 +98,62 @@ func TestSplitRefusesForeignPaths(t *testing.T) {
 	} {
 		if _, err := (&split.Stage{Mount: m}).Handle(t.Context(), in); pipeerr.KindOf(err) != pipeerr.BadRequest {
 			t.Errorf("%+v: %v", in, err)
+		}
+	}
+}
+
+// TestSplitWorkersAgree: several workers, each with its own parse adopting
+// the one shared-object table, write the same bytes as one worker; and on a
+// replay, where the table is read back from the mount and every worker
+// parses, the shards redone are the same bytes again.
+func TestSplitWorkersAgree(t *testing.T) {
+	doc := pdftest.Doc(40, pdftest.DocOptions{FontBytes: 8 << 10, Image: true, HomeLink: true})
+	settings := jobspec.Settings{ShardPages: 4}
+	files := func(m *jobfs.Mount, job jobfs.Job, shards int) map[string][]byte {
+		t.Helper()
+		out := map[string][]byte{}
+		names := []string{job.Objects(), job.Dictionary(), job.SplitManifest()}
+		for i := range shards {
+			names = append(names, job.SplitShard(i), job.Checkpoints()+"/"+checkpoint.Unit(checkpoint.Split, i)+".json")
+		}
+		for _, n := range names {
+			b, err := m.ReadFile(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[n] = b
+		}
+		return out
+	}
+	var want map[string][]byte
+	for _, workers := range []int{1, 3} {
+		m := pipetest.Mount(t)
+		s := pipetest.Run(t, m, doc, settings, "ingest")
+		out, err := (&split.Stage{Mount: m, Workers: workers}).Handle(t.Context(), split.In{Job: s.Job.ID, Source: s.Job.Source()})
+		if err != nil || out.Shards != 10 {
+			t.Fatalf("%d workers: %+v %v", workers, out, err)
+		}
+		got := files(m, s.Job, out.Shards)
+		if want == nil {
+			want = got
+			continue
+		}
+		for n, b := range want {
+			if !bytes.Equal(got[n], b) {
+				t.Errorf("%d workers: %s differs from one worker's", workers, n)
+			}
+		}
+		// Replay: three shards damaged, the table read back, two workers.
+		for _, i := range []int{0, 5, 9} {
+			pipetest.Flip(t, m, s.Job.SplitShard(i))
+		}
+		if _, err := (&split.Stage{Mount: m, Workers: 2}).Handle(t.Context(), split.In{Job: s.Job.ID, Source: s.Job.Source()}); err != nil {
+			t.Fatal(err)
+		}
+		for n, b := range files(m, s.Job, out.Shards) {
+			if !bytes.Equal(want[n], b) {
+				t.Errorf("replay: %s differs", n)
+			}
 		}
 	}
 }
