@@ -44,7 +44,11 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "error   %s: %s\n", r.Error, r.Cause)
 	}
 	if r.Pages > 0 {
-		fmt.Fprintf(stdout, "pages   %d in %d shards\n", r.Pages, r.Shards)
+		shards := "shards"
+		if r.Shards == 1 {
+			shards = "shard"
+		}
+		fmt.Fprintf(stdout, "pages   %d in %d %s\n", r.Pages, r.Shards, shards)
 	}
 	printStages(stdout, r.Stages)
 	fmt.Fprintf(stdout, "replay  %s\n", r.Next)
