@@ -81,9 +81,11 @@ func windowFor(n int) int {
 
 // lookahead is how much of a page the window holds beside the dictionary.
 // Each encoder keeps a window of history, so the window is most of its
-// memory (it was a fixed 8 MiB: 16 MiB on two cores, more than qpdf needs
-// for a whole small document); no level finds matches more than a few MiB
-// back (see Reach), so a larger window buys no bytes.
+// memory (it was at least 8 MiB: 16 MiB on two cores, more than qpdf needs
+// for a whole small document). The dictionary is already sized to how far
+// back its level looks (zlevel.Level.Reach), and the smaller window cost
+// next to nothing: the Octave manual published 5,614,247 bytes instead of
+// 5,614,368.
 const lookahead = 1 << 20
 
 // Encode appends the frame of page to dst.
