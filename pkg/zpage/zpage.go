@@ -7,29 +7,16 @@ import (
 	"github.com/efspipe/efspipe/pkg/zlevel"
 )
 
-// Level is a compression level, named apart from the codec (pkg/zlevel).
-type Level = zlevel.Level
-
-const (
-	Fastest = zlevel.Fastest
-	Default = zlevel.Default
-	Better  = zlevel.Better
-	Best    = zlevel.Best
-)
-
-// MaxDictionary is the largest dictionary the zstd CLI loads.
-const MaxDictionary = zlevel.MaxDictionary
-
-func encoderLevel(l Level) (zstd.EncoderLevel, error) {
+func encoderLevel(l zlevel.Level) (zstd.EncoderLevel, error) {
 	if err := l.Check(); err != nil {
 		return 0, err
 	}
 	switch l {
-	case Fastest:
+	case zlevel.Fastest:
 		return zstd.SpeedFastest, nil
-	case Better:
+	case zlevel.Better:
 		return zstd.SpeedBetterCompression, nil
-	case Best:
+	case zlevel.Best:
 		return zstd.SpeedBestCompression, nil
 	}
 	return zstd.SpeedDefault, nil
@@ -43,9 +30,9 @@ type Encoder struct {
 }
 
 // NewEncoder builds an encoder for dict (may be empty) at level.
-func NewEncoder(dict []byte, level Level) (*Encoder, error) {
-	if len(dict) > MaxDictionary {
-		return nil, pipeerr.New(pipeerr.Internal, "dictionary of %d bytes exceeds the zstd CLI's %d", len(dict), MaxDictionary)
+func NewEncoder(dict []byte, level zlevel.Level) (*Encoder, error) {
+	if len(dict) > zlevel.MaxDictionary {
+		return nil, pipeerr.New(pipeerr.Internal, "dictionary of %d bytes exceeds the zstd CLI's %d", len(dict), zlevel.MaxDictionary)
 	}
 	lvl, err := encoderLevel(level)
 	if err != nil {

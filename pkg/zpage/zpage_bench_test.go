@@ -6,6 +6,7 @@ import (
 
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/pkg/zpage"
 )
 
@@ -26,7 +27,7 @@ func benchPages(b *testing.B) (pages [][]byte, dict []byte, total int64) {
 		pages = append(pages, p)
 		total += int64(len(p))
 	}
-	return pages, doc.SharedResources(zpage.Better.Reach()), total
+	return pages, doc.SharedResources(zlevel.Better.Reach()), total
 }
 
 func BenchmarkEncode(b *testing.B) {
@@ -36,7 +37,7 @@ func BenchmarkEncode(b *testing.B) {
 		dict []byte
 	}{{"nodict", nil}, {"dict", dict}} {
 		b.Run(tc.name, func(b *testing.B) {
-			enc, err := zpage.NewEncoder(tc.dict, zpage.Better)
+			enc, err := zpage.NewEncoder(tc.dict, zlevel.Better)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -64,7 +65,7 @@ func BenchmarkDecode(b *testing.B) {
 		dict []byte
 	}{{"nodict", nil}, {"dict", dict}} {
 		b.Run(tc.name, func(b *testing.B) {
-			enc, err := zpage.NewEncoder(tc.dict, zpage.Better)
+			enc, err := zpage.NewEncoder(tc.dict, zlevel.Better)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/pkg/zpage"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestFramesRestoreWithTheCLI(t *testing.T) {
 	shared := bytes.Repeat([]byte("a font program shared by every page "), 4096)
 	page := append(append([]byte("%PDF-1.7 page one "), shared[1000:60000]...), "trailer"...)
-	for _, level := range []zpage.Level{zpage.Fastest, zpage.Default, zpage.Better} {
+	for _, level := range []zlevel.Level{zlevel.Fastest, zlevel.Default, zlevel.Better} {
 		t.Run(string(level), func(t *testing.T) {
 			enc, err := zpage.NewEncoder(shared, level)
 			if err != nil {
@@ -52,7 +53,7 @@ func TestFramesRestoreWithTheCLI(t *testing.T) {
 
 // A frame claiming more than the decoder's bound is refused, not allocated.
 func TestDecoderBoundsMemory(t *testing.T) {
-	enc, _ := zpage.NewEncoder(nil, zpage.Default)
+	enc, _ := zpage.NewEncoder(nil, zlevel.Default)
 	defer enc.Close()
 	frame := enc.Encode(nil, make([]byte, 1<<20))
 	dec, _ := zpage.NewDecoder(nil, 64<<10)

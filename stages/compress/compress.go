@@ -12,6 +12,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/stage"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/pkg/zpage"
 )
 
@@ -159,7 +160,7 @@ func (s *Stage) tools(journal *checkpoint.Journal, plan manifest.Plan) (*jobTool
 	}, nil
 }
 
-func (s *Stage) build(journal *checkpoint.Journal, recs [2]checkpoint.Record, level zpage.Level) (jobTools, error) {
+func (s *Stage) build(journal *checkpoint.Journal, recs [2]checkpoint.Record, level zlevel.Level) (jobTools, error) {
 	var files [2][]byte
 	for i, rec := range recs {
 		b, ok, reason := journal.Read(rec)
