@@ -13,6 +13,6 @@
 // many pages is the same byte sequence in every one-page PDF. Objects holds
 // each such sequence once; a page's recipe (AppendRecipe) is the page with
 // them left out, a few kilobytes where the page is often a megabyte, and
-// Objects.Assemble puts them back. Objects.Dictionary (SharedResources)
+// Objects.Assemble puts them back. Objects.Dictionary
 // picks from them the content of a zstd dictionary.
 package pdfsplit

@@ -297,13 +297,3 @@ func (d *Document) AppendRecipe(dst []byte, n int) (recipe []byte, size int, err
 	}
 	return d.appendRecipe(dst, &d.pages[n-1])
 }
-
-// SharedResources returns Objects().Dictionary(max), or nil when the table
-// cannot be built (then every page call reports why).
-func (d *Document) SharedResources(max int) []byte {
-	o, err := d.Objects()
-	if err != nil {
-		return nil
-	}
-	return o.Dictionary(max)
-}

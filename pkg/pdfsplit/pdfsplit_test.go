@@ -28,6 +28,16 @@ func open(t testing.TB, data []byte, opts Options) *Document {
 	return d
 }
 
+// dictionary is d's shared-object table's dictionary of at most max bytes.
+func dictionary(t testing.TB, d *Document, max int) []byte {
+	t.Helper()
+	o, err := d.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Dictionary(max)
+}
+
 func splitAll(t testing.TB, d *Document) [][]byte {
 	t.Helper()
 	out := make([][]byte, d.Pages())
@@ -100,7 +110,7 @@ func TestDeterministic(t *testing.T) {
 		t.Run(in.name, func(t *testing.T) {
 			data := in.data(t)
 			a, b := open(t, data, Options{}), open(t, data, Options{})
-			dictB := b.SharedResources(1 << 20) // before any Page call on b
+			dictB := dictionary(t, b, 1<<20) // before any Page call on b
 			pa := splitAll(t, a)
 			for i := b.Pages(); i >= 1; i-- {
 				pb, err := b.Page(i)
@@ -111,8 +121,8 @@ func TestDeterministic(t *testing.T) {
 					t.Errorf("page %d differs between two Opens", i)
 				}
 			}
-			if !bytes.Equal(a.SharedResources(1<<20), dictB) {
-				t.Error("SharedResources differs between two Opens")
+			if !bytes.Equal(dictionary(t, a, 1<<20), dictB) {
+				t.Error("the dictionary differs between two Opens")
 			}
 			for _, p := range pa {
 				if bytes.Contains(p, []byte("/Producer")) || bytes.Contains(p, []byte("/ModDate")) || bytes.Contains(p, []byte("/CreationDate")) {
@@ -129,12 +139,12 @@ func TestSharedResourcesZstd(t *testing.T) {
 	src := pdftest.Doc(200, pdftest.DocOptions{FontBytes: 64 << 10, Image: true})
 	d := open(t, src, Options{})
 	pages := splitAll(t, d)
-	dict := d.SharedResources(1 << 20)
+	dict := dictionary(t, d, 1<<20)
 	if len(dict) == 0 {
 		t.Fatal("empty dictionary")
 	}
-	if small := d.SharedResources(1000); len(small) != 1000 {
-		t.Errorf("SharedResources(1000) is %d bytes", len(small))
+	if small := dictionary(t, d, 1000); len(small) != 1000 {
+		t.Errorf("a 1000-byte dictionary is %d bytes", len(small))
 	}
 	plain, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
 	if err != nil {
@@ -241,7 +251,11 @@ func splitEverything(data []byte, opts Options) error {
 			return err
 		}
 	}
-	d.SharedResources(64 << 10)
+	o, err := d.Objects()
+	if err != nil {
+		return err
+	}
+	o.Dictionary(64 << 10)
 	return nil
 }
 
@@ -324,7 +338,7 @@ func TestPageOutOfRange(t *testing.T) {
 	}
 }
 
-// FuzzOpen: no input makes Open, Page or SharedResources panic or return an
+// FuzzOpen: no input makes Open, Page, Objects or Dictionary panic or return an
 // unclassified or Internal error.
 func FuzzOpen(f *testing.F) {
 	for _, c := range pdftest.Corpus() {

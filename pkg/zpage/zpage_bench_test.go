@@ -27,7 +27,11 @@ func benchPages(b *testing.B) (pages [][]byte, dict []byte, total int64) {
 		pages = append(pages, p)
 		total += int64(len(p))
 	}
-	return pages, doc.SharedResources(zlevel.Better.Reach()), total
+	objects, err := doc.Objects()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pages, objects.Dictionary(zlevel.Better.Reach()), total
 }
 
 func BenchmarkEncode(b *testing.B) {
