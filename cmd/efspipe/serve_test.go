@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/internal/pipetest"
 )
-
-// syncBuffer is a stderr the test reads while serve writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -105,7 +87,7 @@ const machine = "arn:aws:states:us-east-1:000000000000:stateMachine:efspipe"
 func startServe(t *testing.T, args ...string) (*sfn.Client, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	var stderr syncBuffer
+	var stderr pipetest.Buffer
 	done := make(chan int, 1)
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--mount", t.TempDir()}, args...)
 	go func() { done <- Main(ctx, args, &bytes.Buffer{}, &stderr) }()

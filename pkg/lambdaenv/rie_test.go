@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,7 +62,7 @@ func TestSplitUnderRIE(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	logs := &lockedBuffer{}
+	logs := &pipetest.Buffer{}
 	cmd := exec.Command(rie, "--runtime-api-address", freeAddr(t), "--runtime-interface-emulator-address", addr, bootstrap)
 	cmd.Env = append(os.Environ(), "EFSPIPE_MOUNT="+mountDir, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_LAMBDA_FUNCTION_TIMEOUT=60")
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -125,22 +124,4 @@ func TestSplitUnderRIE(t *testing.T) {
 	if !bytes.Contains([]byte(logs.String()), []byte(`"msg":"mount ok"`)) {
 		t.Fatalf("no cold-start mount line in the log")
 	}
-}
-
-// lockedBuffer collects a child's output, written by exec's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
