@@ -57,6 +57,12 @@ var corpus = sync.OnceValue(func() []Case {
 		{"encrypted-user-password", encrypt(Doc(2, DocOptions{FontBytes: 1024}), UserPassword, OwnerPassword), pipeerr.Encrypted},
 		{"encrypted-owner-only", encrypt(Doc(2, DocOptions{FontBytes: 1024}), "", OwnerPassword), ""},
 		{"many-tiny-pages", tinyPages(5000), ""},
+		{"pages-is-an-action", pagesIsAnAction(), pipeerr.NoPages},
+		{"page-tree-leaf-is-an-action", leafIsAnAction(), pipeerr.Damaged},
+		{"count-exceeds-kids", countExceedsKids(), ""},
+		{"direct-pages-in-kids", directPages(), ""},
+		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
+		{"huge-object-numbers", hugeObjectNumbers(), ""},
 	}
 })
 

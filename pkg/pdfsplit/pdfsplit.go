@@ -29,9 +29,21 @@ type Document struct {
 	// written as null, except a page's reference to itself.
 	cut     map[int]bool
 	version string
-	// catalogNr and pagesNr number the two objects every one-page PDF adds;
-	// both lie above every object number of the source.
-	catalogNr, pagesNr int
+	// maxNr is the highest object number in use: those of the source, then
+	// those given to objects stored directly where a reference belongs.
+	maxNr int
+
+	// names caches the names each content stream uses; views the objects
+	// rewritten with pruned resources; resless the names of content with
+	// no resources of its own (see resourceless).
+	names                  map[int]cachedNames
+	views                  map[int]types.Object
+	resless                names
+	reslessDone, reslessOK bool
+	// labels and dests index the catalog's page labels and named
+	// destinations, read on first use.
+	labels *[]labelRange
+	dests  *destIndex
 
 	// objects is the shared-object table: computed by the first Objects
 	// or page call, or adopted with UseObjects.
@@ -39,17 +51,6 @@ type Document struct {
 	// scratch is reused for each page's literal bytes.
 	scratch []byte
 }
-
-// page is one leaf of the page tree, with the attributes it inherits.
-type page struct {
-	nr        int
-	dict      types.Dict
-	inherited types.Dict // Resources, MediaBox, CropBox, Rotate from its ancestors
-}
-
-// inheritable are the page attributes a page tree node passes to its kids
-// (ISO 32000-1, 7.7.3.4).
-var inheritable = []string{"Resources", "MediaBox", "CropBox", "Rotate"}
 
 // Open parses the PDF in r (size bytes) once. Not safe for concurrent use
 // (pdfcpu contexts are not); to split in parallel open one Document per worker.
@@ -72,7 +73,7 @@ func Open(r io.ReadSeeker, size int64, opts Options) (d *Document, err error) {
 	if ctx.Read.FileSize > limits.MaxBytes {
 		return nil, pipeerr.New(pipeerr.TooLarge, "too large: the file is %d bytes, the limit is %d", ctx.Read.FileSize, limits.MaxBytes)
 	}
-	d = &Document{ctx: ctx, limits: limits, cut: map[int]bool{}, version: "1.7"}
+	d = &Document{ctx: ctx, limits: limits, cut: map[int]bool{}, version: "1.7", names: map[int]cachedNames{}, views: map[int]types.Object{}}
 	if v := ctx.XRefTable.HeaderVersion; v != nil {
 		d.version = ctx.XRefTable.Version().String()
 	}
@@ -80,7 +81,7 @@ func Open(r io.ReadSeeker, size int64, opts Options) (d *Document, err error) {
 	for nr := range ctx.Table {
 		maxNr = max(maxNr, nr)
 	}
-	d.catalogNr, d.pagesNr = maxNr+1, maxNr+2
+	d.maxNr = maxNr
 	if err := d.walkPageTree(); err != nil {
 		return nil, err
 	}
@@ -163,114 +164,24 @@ func classify(err error, havePassword bool, l Limits) error {
 	return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: the PDF cannot be parsed")
 }
 
-// catch turns a panic into an error of kind k carrying the stack: pdfcpu
-// panics on some real files, and a panic must never leave this package.
+// catch turns a panic into an error of kind k: pdfcpu panics on some real
+// files, and a panic must never leave this package.
 func catch(err *error, k pipeerr.Kind, msg string) {
 	if r := recover(); r != nil {
-		*err = &pipeerr.Error{Kind: k, Msg: msg, Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+		*err = &pipeerr.Error{Kind: k, Msg: msg, Err: &PanicError{Value: r, Stack: debug.Stack()}}
 	}
 }
 
-// walkPageTree lists the leaves of the page tree in order, with inherited
-// attributes, refusing cycles, excess depth and more than MaxPages pages.
-// It trusts no /Count: only the leaves it finds are pages.
-func (d *Document) walkPageTree() error {
-	root, err := d.ctx.Catalog()
-	if err != nil || root == nil {
-		return pipeerr.Wrap(pipeerr.Damaged, orNil(err), "damaged: the document catalog is missing")
-	}
-	if d.ctx.Root != nil {
-		d.cut[d.ctx.Root.ObjectNumber.Value()] = true
-	}
-	ref, ok := root["Pages"].(types.IndirectRef)
-	if !ok {
-		if root["Pages"] == nil {
-			return pipeerr.New(pipeerr.NoPages, "no pages: the catalog has no page tree")
-		}
-		return pipeerr.New(pipeerr.Damaged, "damaged: the catalog's /Pages is not a reference")
-	}
-	internal := map[int]bool{} // page tree nodes seen: a second visit is a cycle
-	var walk func(ref types.IndirectRef, inherited types.Dict, depth int) error
-	walk = func(ref types.IndirectRef, inherited types.Dict, depth int) error {
-		nr := ref.ObjectNumber.Value()
-		if depth > d.limits.MaxDepth {
-			return pipeerr.New(pipeerr.Damaged, "damaged: the page tree is deeper than %d levels at object %d", d.limits.MaxDepth, nr)
-		}
-		o, err := d.ctx.Dereference(ref)
-		if err != nil {
-			return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: page tree object %d cannot be read", nr)
-		}
-		dict, ok := o.(types.Dict)
-		if !ok {
-			if o == nil {
-				// Missing, or dropped by pdfcpu's relaxed reader as unparsable.
-				return pipeerr.New(pipeerr.Damaged, "damaged: page tree object %d is missing or unreadable", nr)
-			}
-			return pipeerr.New(pipeerr.Damaged, "damaged: page tree object %d is not a dictionary", nr)
-		}
-		d.cut[nr] = true
-		kids, isNode := dict["Kids"]
-		if t := dict.Type(); t != nil && *t == "Page" {
-			isNode = false
-		}
-		if !isNode {
-			if len(d.pages) >= d.limits.MaxPages {
-				return pipeerr.New(pipeerr.TooManyPages, "too many pages: more than %d", d.limits.MaxPages)
-			}
-			d.pages = append(d.pages, page{nr: nr, dict: dict, inherited: inherited})
-			return nil
-		}
-		if internal[nr] {
-			return pipeerr.New(pipeerr.Damaged, "damaged: the page tree has a cycle at object %d", nr)
-		}
-		internal[nr] = true
-		arr, err := d.ctx.DereferenceArray(kids)
-		if err != nil {
-			return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: page tree node %d has unreadable /Kids", nr)
-		}
-		next, cloned := inherited, false
-		for _, k := range inheritable {
-			if v, ok := dict[k]; ok && v != nil {
-				if !cloned {
-					next, cloned = cloneShallow(inherited), true
-				}
-				next[k] = v
-			}
-		}
-		inherited = next
-		for _, kid := range arr {
-			kref, ok := kid.(types.IndirectRef)
-			if !ok {
-				return pipeerr.New(pipeerr.Damaged, "damaged: page tree node %d has a kid that is not a reference", nr)
-			}
-			if err := walk(kref, inherited, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(ref, nil, 0); err != nil {
-		return err
-	}
-	if len(d.pages) == 0 {
-		return pipeerr.New(pipeerr.NoPages, "no pages: the page tree is empty")
-	}
-	return nil
+// PanicError is a panic recovered inside the PDF parser or the page
+// writer. Its message is one line, fit for a user and a Step Functions
+// cause; the stack is for the debug log (stages log it at level Debug).
+type PanicError struct {
+	Value any
+	Stack []byte
 }
 
-func cloneShallow(d types.Dict) types.Dict {
-	c := make(types.Dict, len(d)+len(inheritable))
-	for k, v := range d {
-		c[k] = v
-	}
-	return c
-}
-
-func orNil(err error) error {
-	if err == nil {
-		return errors.New("no catalog")
-	}
-	return err
+func (e *PanicError) Error() string {
+	return "panic: " + strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
 }
 
 // Pages is the number of pages.
@@ -295,5 +206,5 @@ func (d *Document) AppendRecipe(dst []byte, n int) (recipe []byte, size int, err
 	if n < 1 || n > len(d.pages) {
 		return nil, 0, pipeerr.New(pipeerr.Internal, "pdfsplit: page %d out of range 1..%d", n, len(d.pages))
 	}
-	return d.appendRecipe(dst, &d.pages[n-1])
+	return d.appendRecipe(dst, n-1)
 }

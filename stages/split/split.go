@@ -191,11 +191,13 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 			return nil, err
 		}
 		if ok {
-			if r.objects, err = pdfsplit.DecodeObjects(b); err != nil {
+			// A table an older efspipe wrote decodes to an error: the plan
+			// is then made anew, as for a job that has none.
+			if r.objects, err = pdfsplit.DecodeObjects(b); err == nil {
+				r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
 				return nil, err
 			}
-			r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
-			return nil, err
+			r.objects = nil
 		}
 	}
 	doc, err := r.open(r.src)

@@ -1,0 +1,147 @@
+package pdfsplit
+
+import (
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+// names is a set of PDF names (without the slash, #xx escapes decoded).
+type names map[string]struct{}
+
+func (n names) has(s string) bool { _, ok := n[s]; return ok }
+
+// addAll adds every name of o to n and reports whether any was new.
+func (n names) addAll(o names) bool {
+	grew := false
+	for s := range o {
+		if _, ok := n[s]; !ok {
+			n[s] = struct{}{}
+			grew = true
+		}
+	}
+	return grew
+}
+
+// contentNames returns every name that appears in a content stream's
+// decoded bytes: a superset of the resource names the stream's operators
+// use (Tf, Do, gs, cs/CS, scn/SCN, sh, BDC/DP, an inline image's /CS), since
+// every such operand is a name token (ISO 32000-1 7.8.3, 8.9.7, 9.3).
+//
+// It is deliberately not a parser: it takes every '/' followed by regular
+// characters, inside strings and inline image data too. A name there that
+// is not an operand costs a resource kept for nothing; a parser that lost
+// its place in a malformed stream would drop a resource the page draws.
+// So no content, however malformed, can make a used resource go missing.
+func contentNames(b []byte, into names) {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '/' {
+			continue
+		}
+		j := i + 1
+		for j < len(b) && regular(b[j]) {
+			j++
+		}
+		if j > i+1 {
+			into[decodeName(b[i+1:j])] = struct{}{}
+		}
+		i = j - 1
+	}
+}
+
+// regular reports whether c is a regular character: neither white space
+// nor a delimiter (ISO 32000-1 7.2.2).
+func regular(c byte) bool {
+	switch c {
+	case 0, '\t', '\n', '\f', '\r', ' ', '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return false
+	}
+	return true
+}
+
+// decodeName decodes the #xx escapes of a name's characters (ISO 32000-1
+// 7.3.5). A malformed escape stays as written, as pdfcpu keeps it.
+func decodeName(b []byte) string {
+	hasEscape := false
+	for _, c := range b {
+		if c == '#' {
+			hasEscape = true
+			break
+		}
+	}
+	if !hasEscape {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '#' && i+2 < len(b) {
+			if h, ok := unhex(b[i+1], b[i+2]); ok {
+				out = append(out, h)
+				i += 2
+				continue
+			}
+		}
+		out = append(out, b[i])
+	}
+	return string(out)
+}
+
+func unhex(a, b byte) (byte, bool) {
+	x, ok1 := hexVal(a)
+	y, ok2 := hexVal(b)
+	return x<<4 | y, ok1 && ok2
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decodeBound is how many bytes a content stream of raw encoded bytes may
+// decode to before it is treated as unreadable: Limits.MaxContentBytes, and
+// at most 64 KiB plus 64 times its encoded size. Real content streams
+// compress 3–10×; a Flate bomb (about 1000×) stops at the bound, so one
+// costs at most 64 bytes decoded per byte of input, and the page keeps its
+// whole resource dictionary. The bound depends on the stream alone, so the
+// outcome, and the page's bytes, are the same in every process.
+func (d *Document) decodeBound(raw int) int64 {
+	return min(d.limits.MaxContentBytes, 64<<10+64*int64(raw))
+}
+
+// streamNames returns the names in the content of the stream object nr
+// (decoded within decodeBound), or ok false when it cannot be decoded (an
+// unknown filter, damaged data, over the bound). Results are cached per
+// object: pages that share a form XObject decode it once.
+func (d *Document) streamNames(nr int, sd types.StreamDict) (n names, ok bool) {
+	if c, hit := d.names[nr]; hit && nr > 0 {
+		return c.names, c.ok
+	}
+	n, ok = d.decodeNames(sd)
+	if nr > 0 {
+		d.names[nr] = cachedNames{n, ok}
+	}
+	return n, ok
+}
+
+type cachedNames struct {
+	names names
+	ok    bool
+}
+
+func (d *Document) decodeNames(sd types.StreamDict) (names, bool) {
+	probe := sd
+	probe.Content = nil
+	// DecodeWithLimit sets probe.Content; probe is a copy, so the parsed
+	// document keeps only the encoded bytes it had.
+	if err := probe.DecodeWithLimit(d.decodeBound(len(sd.Raw))); err != nil {
+		return nil, false
+	}
+	n := names{}
+	contentNames(probe.Content, n)
+	return n, true
+}
