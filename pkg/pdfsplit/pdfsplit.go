@@ -184,6 +184,10 @@ func (e *PanicError) Error() string {
 	return "panic: " + strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
 }
 
+// PanicStack is the stack of the goroutine that panicked, for the debug
+// log (see stage.Handler).
+func (e *PanicError) PanicStack() []byte { return e.Stack }
+
 // Pages is the number of pages.
 func (d *Document) Pages() int { return len(d.pages) }
 

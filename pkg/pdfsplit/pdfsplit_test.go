@@ -526,3 +526,22 @@ func FuzzAssemble(f *testing.F) {
 		}
 	})
 }
+
+// TestPanicIsOneLine: a panic inside the parser becomes one line for the
+// user (the CLI's message, a Step Functions cause); the stack stays in
+// the error for the debug log.
+func TestPanicIsOneLine(t *testing.T) {
+	err := func() (err error) {
+		defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
+		var m map[string]int
+		m["x"] = 1 // a runtime panic, as pdfcpu's are
+		return nil
+	}()
+	if pipeerr.KindOf(err) != pipeerr.Damaged || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "assignment to entry in nil map") {
+		t.Fatalf("message %q", err)
+	}
+	var pe *PanicError
+	if !errors.As(err, &pe) || !bytes.Contains(pe.PanicStack(), []byte("TestPanicIsOneLine")) {
+		t.Fatal("the stack is lost")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -306,7 +307,8 @@ func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Docum
 		// pdfcpu is known to panic on some real files; the stage boundary
 		// only sees the worker's goroutine through this recover.
 		if p := recover(); p != nil {
-			err = pipeerr.New(pipeerr.Damaged, "the PDF could not be split (parser failure: %v)", p)
+			err = &pipeerr.Error{Kind: pipeerr.Damaged, Msg: "damaged: the PDF could not be split",
+				Err: &pdfsplit.PanicError{Value: p, Stack: debug.Stack()}}
 		}
 	}()
 	for i := range shards {
