@@ -148,7 +148,7 @@ func (d *Document) walkTree(node types.Object, leaves string, f func(k, v types.
 }
 
 // dest is a named destination: its name as written and as bytes (for
-// sorting), and its value.
+// sorting), and its explicit destination array.
 type dest struct {
 	key   types.Object
 	bytes []byte
@@ -194,15 +194,15 @@ func (d *Document) indexDests() {
 			if !ok {
 				return
 			}
-			if nr := d.destPage(v); nr > 0 {
-				d.dests.tree[nr] = append(d.dests.tree[nr], dest{d.deref(k), b, v})
+			if arr, nr := d.destArray(v); nr > 0 {
+				d.dests.tree[nr] = append(d.dests.tree[nr], dest{d.deref(k), b, arr})
 			}
 		})
 	}
 	if dict, ok := d.deref(root["Dests"]).(types.Dict); ok {
 		for k, v := range dict {
-			if nr := d.destPage(v); nr > 0 {
-				d.dests.dict[nr] = append(d.dests.dict[nr], dest{types.Name(k), []byte(k), v})
+			if arr, nr := d.destArray(v); nr > 0 {
+				d.dests.dict[nr] = append(d.dests.dict[nr], dest{types.Name(k), []byte(k), arr})
 			}
 		}
 	}
@@ -218,21 +218,24 @@ func (d *Document) indexDests() {
 	}
 }
 
-// destPage returns the object number of the page a destination (an array,
-// or a dictionary with /D) points at, or 0.
-func (d *Document) destPage(v types.Object) int {
+// destArray returns a destination (an array, or a dictionary with /D,
+// either perhaps by reference) as a direct array, and the object number of
+// the page it points at (0 when it points at none). Written direct in the
+// page's name tree, a destination costs its few bytes, not an object of
+// its own (LaTeX's hyperref makes several per page).
+func (d *Document) destArray(v types.Object) (types.Array, int) {
 	v = d.deref(v)
 	if dict, ok := v.(types.Dict); ok {
 		v = d.deref(dict["D"])
 	}
 	arr, ok := v.(types.Array)
 	if !ok || len(arr) == 0 {
-		return 0
+		return nil, 0
 	}
 	if r, ok := arr[0].(types.IndirectRef); ok {
-		return r.ObjectNumber.Value()
+		return arr, r.ObjectNumber.Value()
 	}
-	return 0
+	return nil, 0
 }
 
 // stringBytes returns the bytes a string object stands for.

@@ -171,7 +171,8 @@ func (d *Document) pageDict(p *page) types.Dict {
 // serialized with the objects of the shared table left out, and where they
 // go. The page's objects are numbered 1..n in source order, so its cross-
 // reference table is the one subsection from 0 that ISO 32000-1 7.5.4
-// asks of a file without updates.
+// asks of a file without updates (with a free entry for each pinned number
+// the page does not use; see Objects.pinObjects).
 func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 	table, err := d.Objects()
 	if err != nil {
@@ -181,12 +182,27 @@ func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	// Numbers: the table's pinned objects have theirs in every page; the
+	// page's other objects follow in source order, then the catalog and
+	// the page tree node. A pinned number the page does not use is a free
+	// entry of its cross-reference table.
 	local := make(map[int]int, len(pl.objs))
+	byNr := make([]int, table.pinned+len(pl.objs)+3) // number → index in pl.objs+1, 0 when free
+	next := table.pinned + 1
 	for k, o := range pl.objs {
-		local[o.nr] = k + 1
+		n := 0
+		if t, ok := table.index[o.nr]; ok && o.nr != pl.self && pl.override[o.nr] == nil {
+			n = table.pin[t]
+		}
+		if n == 0 {
+			n, next = next, next+1
+		}
+		local[o.nr] = n
+		byNr[n] = k + 1
 	}
-	catalogNr, pagesNr := len(pl.objs)+1, len(pl.objs)+2
+	catalogNr, pagesNr := next, next+1
 	size := pagesNr + 1 // the xref's /Size: objects 0..pagesNr
+	byNr = byNr[:size]
 
 	w := serializer{d: d, local: local, pagesNr: pagesNr, buf: d.scratch[:0]}
 	defer func() { d.scratch = w.buf[:0] }()
@@ -199,10 +215,14 @@ func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 	w.buf = append(w.buf, d.version...)
 	w.buf = append(w.buf, "\n%\xe2\xe3\xcf\xd3\n"...)
 
-	offsets := make([]int, 0, size)
-	for k, o := range pl.objs {
-		offsets = append(offsets, pos())
-		w.buf = strconv.AppendInt(w.buf, int64(k+1), 10)
+	offsets := make([]int, size) // 0 for a free entry
+	for n := 1; n < catalogNr; n++ {
+		if byNr[n] == 0 {
+			continue
+		}
+		o := pl.objs[byNr[n]-1]
+		offsets[n] = pos()
+		w.buf = strconv.AppendInt(w.buf, int64(n), 10)
 		w.buf = append(w.buf, " 0 obj\n"...)
 		if t, ok := table.index[o.nr]; ok && o.nr != pl.self && pl.override[o.nr] == nil {
 			ref := recipeRef{at: len(w.buf), obj: t}
@@ -220,7 +240,7 @@ func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 		}
 		w.buf = append(w.buf, "\nendobj\n"...)
 	}
-	offsets = append(offsets, pos())
+	offsets[catalogNr] = pos()
 	w.buf = strconv.AppendInt(w.buf, int64(catalogNr), 10)
 	w.buf = append(w.buf, " 0 obj\n"...)
 	cat := cloneDict(pl.catalog)
@@ -230,7 +250,7 @@ func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 		return nil, 0, err
 	}
 	w.buf = append(w.buf, "\nendobj\n"...)
-	offsets = append(offsets, pos())
+	offsets[pagesNr] = pos()
 	w.buf = strconv.AppendInt(w.buf, int64(pagesNr), 10)
 	w.buf = append(w.buf, " 0 obj\n<</Count 1 /Kids ["...)
 	w.buf = strconv.AppendInt(w.buf, int64(local[pl.self]), 10)
@@ -250,11 +270,8 @@ func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 	xrefAt := pos()
 	w.buf = append(w.buf, "xref\n0 "...)
 	w.buf = strconv.AppendInt(w.buf, int64(size), 10)
-	w.buf = append(w.buf, "\n0000000000 65535 f \n"...)
-	for _, off := range offsets {
-		w.buf = appendPadded(w.buf, off)
-		w.buf = append(w.buf, " 00000 n \n"...)
-	}
+	w.buf = append(w.buf, '\n')
+	w.buf = appendXref(w.buf, offsets)
 	w.buf = append(w.buf, "trailer\n<</Size "...)
 	w.buf = strconv.AppendInt(w.buf, int64(size), 10)
 	w.buf = append(w.buf, " /Root "...)
@@ -274,6 +291,33 @@ func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 	w.buf = append(w.buf, "\n%%EOF\n"...)
 	total := pos()
 	return appendRecipe(dst, total, refs, w.buf), total, nil
+}
+
+// appendXref appends the entries of a cross-reference subsection from 0:
+// offsets[n] is object n's offset, 0 for a free entry. Free entries form
+// the linked list ISO 32000-1 7.5.4 describes: entry 0 holds the first
+// free number, each free entry the next, the last 0.
+func appendXref(b []byte, offsets []int) []byte {
+	// next[n] is the first free number above n, 0 for none.
+	next := make([]int, len(offsets))
+	for n, free := len(offsets)-2, 0; n >= 0; n-- {
+		if offsets[n+1] == 0 {
+			free = n + 1
+		}
+		next[n] = free
+	}
+	b = appendPadded(b, next[0])
+	b = append(b, " 65535 f \n"...)
+	for n := 1; n < len(offsets); n++ {
+		if offsets[n] == 0 {
+			b = appendPadded(b, next[n])
+			b = append(b, " 00001 f \n"...)
+			continue
+		}
+		b = appendPadded(b, offsets[n])
+		b = append(b, " 00000 n \n"...)
+	}
+	return b
 }
 
 // appendPadded appends off as 10 decimal digits (xref entry offset).
