@@ -30,13 +30,31 @@ const (
 // BombDecodedBytes is what the bomb's content stream decodes to.
 const BombDecodedBytes = 1 << 30
 
+// Reference returns what the pages of c must look like: for a damaged
+// file that must split, the file before the damage (no reader may be able
+// to render the damaged one); else c's own data.
+func Reference(c Case) []byte {
+	if b, ok := intact()[c.Name]; ok {
+		return b
+	}
+	return c.Data
+}
+
+// intact maps the corpus entries made by damaging a valid file to it.
+var intact = sync.OnceValue(func() map[string][]byte {
+	small := corpusSmall()
+	return map[string][]byte{"truncated-mid-xref": small, "truncated-before-eof": small, "corrupt-startxref": small}
+})
+
+func corpusSmall() []byte { return Doc(3, DocOptions{FontBytes: 2048}) }
+
 // Corpus returns the hostile inputs, in a fixed order. The result is built
 // once per process (the bomb takes a few seconds to compress); callers must
 // not modify it.
 func Corpus() []Case { return corpus() }
 
 var corpus = sync.OnceValue(func() []Case {
-	small := Doc(3, DocOptions{FontBytes: 2048})
+	small := corpusSmall()
 	xrefAt := bytes.LastIndex(small, []byte("\nxref\n")) + 1
 	return []Case{
 		{"empty", nil, pipeerr.NotPDF},
