@@ -1,18 +1,31 @@
 // Package pdfsplit splits a PDF into standalone one-page PDFs.
 //
 // Invariant: Page(n) is a function of the input bytes, the options and n alone
-// (no clock, no randomness, no dependence on call order or process), it never
-// decodes a content stream, and every failure is a *pipeerr.Error of one kind;
-// a panic inside the PDF parser never escapes.
+// (no clock, no randomness, no dependence on call order or process); every
+// failure is a *pipeerr.Error of one kind, and a panic inside the PDF parser
+// never escapes.
 //
 // pdfcpu parses the document once (its reader only: no validation, no
 // optimisation, no writer). Each page is then serialized directly from the
-// parsed objects: the page dictionary with its inherited attributes, and every
-// object it reaches, under its original object number, stream data copied as
-// stored. Because shared objects keep their numbers, a font or image shared by
-// many pages is the same byte sequence in every one-page PDF. Objects holds
-// each such sequence once; a page's recipe (AppendRecipe) is the page with
-// them left out, a few kilobytes where the page is often a megabyte, and
-// Objects.Assemble puts them back. Objects.Dictionary
-// picks from them the content of a zstd dictionary.
+// parsed objects: the page dictionary with its inherited attributes, every
+// object it reaches, and a catalog carrying what the page needs from the
+// document (its form fields, page label, named destinations, optional
+// content configuration, language, output intents, information dictionary).
+// Stream data is copied as stored.
+//
+// A page carries only the resources its content uses: content streams (the
+// page's, form XObjects', tiling patterns', Type 3 glyphs', appearance
+// streams') are decoded, within a bound per stream, for the names they use,
+// and each resource dictionary is pruned to those names. A stream that
+// cannot be decoded keeps its whole dictionary. Fonts and images are never
+// decoded.
+//
+// Each page numbers its objects 1..n, so its cross-reference table is one
+// subsection from 0 (ISO 32000-1 7.5.4); the most widely shared objects have
+// the same number in every page. Shared objects are the same bytes in every
+// page that reaches them: Objects holds each such sequence once, with holes
+// where it refers to other objects; a page's recipe (AppendRecipe) is the
+// page with them left out, a few kilobytes where the page is often a
+// megabyte, and Objects.Assemble puts them back. Objects.Dictionary picks
+// from them the content of a zstd dictionary.
 package pdfsplit

@@ -229,10 +229,11 @@ func TestCorpus(t *testing.T) {
 			if err != nil && !errors.As(err, &pe) {
 				t.Errorf("error is not classified: %v", err)
 			}
-			if err == nil && c.Name != "flate-bomb" { // poppler would inflate the bomb's gigabyte
+			bomb := strings.HasPrefix(c.Name, "flate-bomb")
+			if err == nil && !bomb { // poppler would inflate the bomb's gigabyte
 				renderSome(t, c.Data, pdftest.Reference(c))
 			}
-			if c.Name == "flate-bomb" {
+			if bomb {
 				grew := int64(after.TotalAlloc - before.TotalAlloc)
 				t.Logf("flate bomb (%d B decoding to %d B): allocated %d KiB while splitting, heap in use %d MiB, peak RSS (VmHWM) %s",
 					len(c.Data), pdftest.BombDecodedBytes, grew>>10, after.HeapInuse>>20, vmHWM())
