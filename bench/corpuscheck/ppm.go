@@ -18,6 +18,8 @@ type image struct {
 	Width, Height int
 	Maxval        int
 	Pixels        [sha256.Size]byte
+	// Blank: every sample is 0xFF, a white page at maxval 255 (or 65535).
+	Blank bool
 }
 
 // maxHeader bounds the PPM header: pdftoppm's is about 15 bytes.
@@ -34,6 +36,7 @@ type ppmWriter struct {
 	got  int64
 	h    hash.Hash
 	err  error
+	ink  bool // a sample other than 0xFF was written
 }
 
 func (w *ppmWriter) Write(p []byte) (int, error) {
@@ -62,6 +65,9 @@ func (w *ppmWriter) Write(p []byte) (int, error) {
 	}
 	w.got += int64(len(p))
 	w.h.Write(p)
+	for i := 0; !w.ink && i < len(p); i++ {
+		w.ink = p[i] != 0xff
+	}
 	return n, nil
 }
 
@@ -79,6 +85,7 @@ func (w *ppmWriter) Image() (image, error) {
 	}
 	img := w.img
 	copy(img.Pixels[:], w.h.Sum(nil))
+	img.Blank = !w.ink && (img.Maxval == 255 || img.Maxval == 65535)
 	return img, nil
 }
 

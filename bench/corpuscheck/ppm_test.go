@@ -97,3 +97,27 @@ func TestPPMMalformed(t *testing.T) {
 		})
 	}
 }
+
+func TestPPMBlank(t *testing.T) {
+	white := bytes.Repeat([]byte{0xff}, 4*3*3)
+	dot := bytes.Clone(white)
+	dot[len(dot)-1] = 0xfe
+	tests := []struct {
+		name  string
+		b     []byte
+		blank bool
+	}{
+		{"white", ppm("P6\n4 3\n255\n", white), true},
+		{"one sample off white", ppm("P6\n4 3\n255\n", dot), false},
+		{"a gradient", ppm("P6\n4 3\n255\n", gradient(4, 3)), false},
+		{"0xFF below full scale", ppm("P6\n2 3\n1023\n", white), false},
+	}
+	for _, tt := range tests {
+		for _, chunk := range []int{0, 1} {
+			img, err := digest(tt.b, chunk)
+			if err != nil || img.Blank != tt.blank {
+				t.Errorf("%s, chunks of %d: blank %v (err %v), want %v", tt.name, chunk, img.Blank, err, tt.blank)
+			}
+		}
+	}
+}

@@ -157,11 +157,7 @@ func writeSummary(w io.Writer, recs []Record, info runInfo) error {
 	if rs := by[Crash]; len(rs) > 0 {
 		p("## Timeouts and crashes (%s)\n\n", nFiles(len(rs)))
 		for _, r := range rs {
-			what := "died of " + r.Efspipe.Signal
-			if r.Efspipe.TimedOut {
-				what = fmt.Sprintf("timed out after %.0f s", r.Efspipe.Seconds)
-			}
-			p("- %s: efspipe %s; qpdf exit %d, %d pages\n", code(r.Path), what, r.Qpdf.Exit, r.Qpdf.Pages)
+			p("- %s: efspipe %s after %.3g s; qpdf %s, %s\n", code(r.Path), ending(r.Efspipe), r.Efspipe.Seconds, ending(r.Qpdf), plural(r.Qpdf.Pages, "page"))
 		}
 		p("\n")
 	}
@@ -199,7 +195,7 @@ func writeSummary(w io.Writer, recs []Record, info runInfo) error {
 	if rs := by[EfspipeOnly]; len(rs) > 0 {
 		p("## Split by efspipe only (%s)\n\n", nFiles(len(rs)))
 		for _, r := range rs {
-			p("- %s: %d pages; qpdf exit %d: %s\n", code(r.Path), r.Pages, r.Qpdf.Exit, cell(firstWords(r.Qpdf.Stderr, 14)))
+			p("- %s: %s; qpdf %s: %s\n", code(r.Path), plural(r.Pages, "page"), ending(r.Qpdf), cell(firstWords(r.Qpdf.Stderr, 14)))
 		}
 		p("\n")
 	}
@@ -292,16 +288,26 @@ func why(r Record) string {
 		return r.Faults[0].Kind + ": " + r.Faults[0].Detail
 	case r.Skipped != "":
 		return r.Skipped
-	case r.Efspipe.TimedOut:
-		return "efspipe timed out"
-	case r.Efspipe.Signal != "":
-		return "efspipe died of " + r.Efspipe.Signal
+	case r.Efspipe.TimedOut || r.Efspipe.Signal != "":
+		return "efspipe " + ending(r.Efspipe)
 	case r.Efspipe.Exit != 0:
 		return r.Efspipe.Kind + ": " + firstWords(r.Efspipe.Cause, 14)
 	case !r.qpdfOK():
-		return fmt.Sprintf("qpdf exit %d: %s", r.Qpdf.Exit, firstWords(r.Qpdf.Stderr, 14))
+		return "qpdf " + ending(r.Qpdf) + ": " + firstWords(r.Qpdf.Stderr, 14)
 	}
-	return fmt.Sprintf("%d pages", r.Pages)
+	return plural(r.Pages, "page")
+}
+
+// ending says how a tool's run ended: "exit 2", "timed out", "died of
+// killed".
+func ending(r Run) string {
+	switch {
+	case r.TimedOut:
+		return "timed out"
+	case r.Signal != "":
+		return "died of " + r.Signal
+	}
+	return fmt.Sprintf("exit %d", r.Exit)
 }
 
 // writeRecords writes one JSON object per record, one per line.
@@ -412,9 +418,11 @@ func median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
-func nFiles(n int) string {
+func nFiles(n int) string { return plural(n, "file") }
+
+func plural(n int, noun string) string {
 	if n == 1 {
-		return "1 file"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d files", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }
