@@ -41,7 +41,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	efspipe := fl.String("efspipe", "bin/efspipe", "the efspipe `binary` to measure")
 	jobs := fl.Int("j", 2, "files checked in parallel")
 	renderPages := fl.Int("pages", 4, "pages per file rendered beside the source and qpdf's page: first, last, evenly spaced (0: none)")
-	checkPages := fl.Int("check", 50, "pages per file through qpdf --check, evenly spaced (-1: every page)")
+	checkPages := fl.Int("check", 50, "pages per file through qpdf --check, evenly spaced, first and last included (-1: every page, 0: none)")
 	dpi := fl.Int("dpi", 36, "rendering resolution in dots per inch")
 	timeout := fl.Duration("timeout", 120*time.Second, "time allowed to each process: efspipe's run, qpdf's split, one page's check or render")
 	maxMiB := fl.Int64("max-mb", 200, "skip files over this many MiB")
