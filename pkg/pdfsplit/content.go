@@ -84,6 +84,25 @@ func decodeName(b []byte) string {
 	return string(out)
 }
 
+// strayHash reports whether the name s (as decodeName left it) holds a '#'
+// that does not begin a two-digit hex escape: invalid since PDF 1.2 (ISO
+// 32000-1 7.3.5). pdfcpu drops a dictionary entry whose key is such a name,
+// so a resource the content names that way is missing from the parsed
+// resources (see Document.lostName).
+func strayHash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '#' {
+			if i+2 >= len(s) {
+				return true
+			}
+			if _, ok := unhex(s[i+1], s[i+2]); !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func unhex(a, b byte) (byte, bool) {
 	x, ok1 := hexVal(a)
 	y, ok2 := hexVal(b)

@@ -45,6 +45,16 @@ type Document struct {
 	labels *[]labelRange
 	dests  *destIndex
 
+	// annotPage maps an annotation's object number to the page whose
+	// /Annots hold it (-1: more than one); fieldOn caches fieldPages.
+	annotPage map[int]int
+	fieldOn   map[int][]int
+
+	// lostName is the first resource name with a stray '#' that content
+	// uses and its resources lack: pdfcpu drops such keys while parsing,
+	// so a page drawing it would be published without the resource.
+	lostName string
+
 	// objects is the shared-object table: computed by the first Objects
 	// or page call, or adopted with UseObjects.
 	objects *Objects
@@ -180,8 +190,11 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error names the fault in words, without the Go runtime's "panic:" and
+// "runtime error:" prefixes: users read it as a cause, not a crash.
 func (e *PanicError) Error() string {
-	return "panic: " + strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	v := strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	return "internal fault (" + strings.TrimPrefix(v, "runtime error: ") + ")"
 }
 
 // PanicStack is the stack of the goroutine that panicked, for the debug

@@ -553,8 +553,8 @@ func FuzzAssemble(f *testing.F) {
 func TestPanicIsOneLine(t *testing.T) {
 	err := func() (err error) {
 		defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
-		var m map[string]int
-		m["x"] = 1 // a runtime panic, as pdfcpu's are
+		set := func(m map[string]int) { m["x"] = 1 }
+		set(nil) // a runtime panic, as pdfcpu's are
 		return nil
 	}()
 	if pipeerr.KindOf(err) != pipeerr.Damaged || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "assignment to entry in nil map") {
