@@ -429,15 +429,22 @@ func WidgetWithoutParent() []byte {
 	return b.finish(catalog, "")
 }
 
-// StrayHashName is a one-page document whose content draws an image under
-// the name /Im#1, a '#' that begins no hex escape (invalid since PDF 1.2,
-// ISO 32000-1 7.3.5; qpdf reads it as written, with a warning).
-func StrayHashName() []byte {
+// StrayHashName is a one-page document whose resource dictionary names an
+// image /Im#1, a '#' that begins no hex escape (invalid since PDF 1.2, ISO
+// 32000-1 7.3.5; qpdf reads it as written, with a warning). When drawn,
+// the content draws it with Do; otherwise the name only appears in a
+// string the page shows, as a URL fragment does in many manuals.
+func StrayHashName(drawn bool) []byte {
 	b := newBuilder("1.4")
-	catalog, root, img, pg, content := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	catalog, root, img, font, pg, content := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
 	b.image(img, 320)
-	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</XObject <</Im#1 %d 0 R>>>> /Contents %d 0 R>>", root, img, content))
-	b.stream(content, "", []byte("q 100 0 0 100 20 20 cm /Im#1 Do Q\n"))
+	b.helvetica(font)
+	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</Font <</F1 %d 0 R>> /XObject <</Im#1 %d 0 R>>>> /Contents %d 0 R>>", root, font, img, content))
+	text := "BT /F1 10 Tf 20 250 Td (see /guide.html#Im#1 and /Im#1) Tj ET\n"
+	if drawn {
+		text += "q 100 0 0 100 20 20 cm /Im#1 Do Q\n"
+	}
+	b.stream(content, "", []byte(text))
 	b.pageTree(catalog, root, []int{pg}, "")
 	return b.finish(catalog, "")
 }

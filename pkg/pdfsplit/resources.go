@@ -2,6 +2,7 @@ package pdfsplit
 
 import (
 	"context"
+	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
@@ -44,8 +45,8 @@ func (d *Document) prune(res types.Object, used names) types.Object {
 				kept[name] = o
 			}
 		}
-		for name := range used {
-			if _, ok := cat[name]; !ok && d.lostName == "" && strayHash(name) && d.undefined(rd, names{name: {}}).has(name) {
+		for key := range used {
+			if name, stray := strings.CutPrefix(key, strayKey); stray && d.lostName == "" && d.undefined(rd, names{name: {}}).has(name) {
 				d.lostName = name
 			}
 		}
