@@ -554,6 +554,7 @@ func TestPanicIsOneLine(t *testing.T) {
 	err := func() (err error) {
 		defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
 		var m map[string]int
+		//lint:ignore SA5000 the panic is what is tested
 		m["x"] = 1 // a runtime panic, as pdfcpu's are
 		return nil
 	}()
