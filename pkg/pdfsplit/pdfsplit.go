@@ -127,6 +127,15 @@ func sniff(r io.ReadSeeker, size, maxBytes int64) (head, error) {
 	}
 	all := start
 	if !bytes.Contains(start, []byte("%PDF-")) && n == len(start) {
+		// Held in memory only if it may be a PDF: a large upload of
+		// another kind is refused after one pass in small reads.
+		ok, err := mayBePDF(r, maxBytes)
+		if err != nil {
+			return h, err
+		}
+		if !ok {
+			return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:4])
+		}
 		if all, err = readAll(r, size, maxBytes); err != nil {
 			return h, err
 		}
@@ -142,6 +151,45 @@ func sniff(r io.ReadSeeker, size, maxBytes int64) (head, error) {
 		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
 	return h, nil
+}
+
+// mayBePDF reads r from its start in 1 MiB chunks (at most max bytes) and
+// reports whether it holds "%PDF-", or an "N G obj" and a trailer, a
+// catalog or a page: what looksLikePDF then checks on the whole file.
+func mayBePDF(r io.ReadSeeker, max int64) (bool, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return false, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+	}
+	const chunk, overlap = 1 << 20, 64
+	buf := make([]byte, overlap+chunk)
+	kept := 0 // bytes carried over from the previous chunk
+	var sawObj, sawKeyword bool
+	for total := int64(0); total <= max; {
+		n, err := io.ReadFull(r, buf[kept:])
+		total += int64(n)
+		b := buf[:kept+n]
+		if bytes.Contains(b, []byte("%PDF-")) {
+			return true, nil
+		}
+		if !sawObj {
+			hs, _ := headers(b, defaultMaxObjects)
+			sawObj = len(hs) > 0
+		}
+		for _, kw := range []string{"trailer", "/Catalog", "/Page"} {
+			sawKeyword = sawKeyword || bytes.Contains(b, []byte(kw))
+		}
+		if sawObj && sawKeyword {
+			return true, nil
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		}
+		kept = copy(buf, b[len(b)-overlap:])
+	}
+	return false, nil
 }
 
 // read runs pdfcpu's reader alone. The configuration is built here rather

@@ -400,7 +400,8 @@ var refPattern = regexp.MustCompile(`/(Root|Info|Encrypt)\s+(\d{1,10})\s+(\d{1,5
 func (b *rebuilder) scanTrailers(skipped [][2]int) {
 	src := b.src
 	startxrefs := keyword(src, "startxref")
-	for _, t := range keyword(src, "trailer") {
+	trailers := keyword(src, "trailer")
+	for _, t := range trailers {
 		i, _ := slices.BinarySearchFunc(skipped, t, func(r [2]int, t int) int {
 			if r[1] <= t {
 				return -1
@@ -413,10 +414,15 @@ func (b *rebuilder) scanTrailers(skipped [][2]int) {
 		if i < len(skipped) && skipped[i][0] <= t && t < skipped[i][1] {
 			continue
 		}
+		// A trailer ends at the next "startxref" or "trailer", and within
+		// 64 KiB: the segments parsed are disjoint, so all of them are
+		// at most the file's size.
 		body := t + len("trailer")
 		end := min(len(src), body+1<<16)
-		if e := nextAt(startxrefs, body); e >= 0 && e < end {
-			end = e
+		for _, at := range [][]int{startxrefs, trailers} {
+			if e := nextAt(at, body); e >= 0 && e < end {
+				end = e
+			}
 		}
 		seg := src[body:end]
 		if v, _, err := b.parseValue(seg); err == nil {
@@ -684,35 +690,57 @@ func (b *rebuilder) expandObjectStreams() {
 			starts[i] = e[1]
 		}
 		slices.Sort(starts)
+		// Entries that share an offset share its parse: each segment of
+		// the content is parsed once, whatever the prolog lists.
+		type parsed struct {
+			val    types.Object
+			stream bool
+			data   []byte
+		}
+		seen := map[int]*parsed{}
 		for i, e := range entries {
 			nr, start := e[0], e[1]
 			if nr < 1 || nr >= b.l.MaxObjects || nr == os.nr {
 				continue
 			}
-			end := len(content)
-			if j := nextAt(starts, start+1); j >= 0 {
-				end = j
+			p := seen[start]
+			if p == nil {
+				end := len(content)
+				if j := nextAt(starts, start+1); j >= 0 {
+					end = j
+				}
+				p = &parsed{}
+				seen[start] = p
+				val, rest, err := b.parseValue(content[start:end])
+				if err == nil {
+					p.val = val
+				}
+				if d, ok := val.(types.Dict); ok && err == nil {
+					// pdfTeX 1.40.13-15 put whole streams (page
+					// thumbnails) into object streams.
+					if seg := []byte(rest); bytes.HasPrefix(bytes.TrimLeft(seg, " \t\r\n\f\x00"), []byte("stream")) {
+						k := bytes.Index(seg, []byte("stream")) + len("stream")
+						if bytes.HasPrefix(seg[k:], []byte("\r\n")) {
+							k += 2
+						} else if k < len(seg) && (seg[k] == '\n' || seg[k] == '\r') {
+							k++
+						}
+						dataEnd, _ := streamEnd(seg, d, k, nil, keyword(seg, "endstream"), nil)
+						p.stream, p.data = true, seg[k:dataEnd]
+					}
+				}
 			}
-			val, rest, err := b.parseValue(content[start:end])
-			if err != nil || val == nil {
+			if p.val == nil {
 				b.note("object %d in object stream %d cannot be parsed", nr, os.nr)
 				continue
 			}
-			o := &robj{nr: nr, pos: os.pos, sub: i + 1, val: val, compressed: true}
-			if d, ok := val.(types.Dict); ok {
-				// pdfTeX 1.40.13-15 put whole streams (page thumbnails)
-				// into object streams.
-				if seg := []byte(rest); bytes.HasPrefix(bytes.TrimLeft(seg, " \t\r\n\f\x00"), []byte("stream")) {
-					k := bytes.Index(seg, []byte("stream")) + len("stream")
-					if bytes.HasPrefix(seg[k:], []byte("\r\n")) {
-						k += 2
-					} else if k < len(seg) && (seg[k] == '\n' || seg[k] == '\r') {
-						k++
-					}
-					dataEnd, _ := streamEnd(seg, d, k, nil, keyword(seg, "endstream"), nil)
-					o.stream, o.data = true, seg[k:dataEnd]
-					b.note("object %d is a stream inside object stream %d", nr, os.nr)
-				}
+			o := &robj{nr: nr, pos: os.pos, sub: i + 1, val: p.val, compressed: true, stream: p.stream, data: p.data}
+			// A second number for the same bytes shares the value (a
+			// copy each would make memory quadratic): what is changed in
+			// place later (/Parent, /Kids, /Filter, references) is
+			// changed alike for both, and fixPageTree bounds its work.
+			if p.stream {
+				b.note("object %d is a stream inside object stream %d", nr, os.nr)
 			}
 			b.put(o)
 		}
@@ -884,6 +912,10 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 		b.note("the catalog's /Pages is a page: made it the kid of a new node %d", top)
 	}
 	nodes, pages := map[int]bool{}, map[int]bool{}
+	// work counts the kids visited and the entries of copied pages: nodes
+	// that share one dictionary (numbers of one object stream entry) would
+	// otherwise make the walk quadratic.
+	work := 0
 	var walk func(nr, depth int) (int, error)
 	walk = func(nr, depth int) (int, error) {
 		node := b.dict(nr)
@@ -892,6 +924,9 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 		fixed := types.Array{}
 		count := 0
 		for _, kid := range kids {
+			if work++; work > b.l.MaxObjects {
+				return 0, fmt.Errorf("the page tree has more than %d entries", b.l.MaxObjects)
+			}
 			var knr int
 			switch k := kid.(type) {
 			case types.IndirectRef:
@@ -913,7 +948,13 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 				return 0, fmt.Errorf("the page tree lists object %d, a /%s dictionary, as a page", knr, *t)
 			}
 			if isPage(kd) {
+				if len(pages) >= b.l.MaxPages {
+					return 0, fmt.Errorf("more than %d pages", b.l.MaxPages)
+				}
 				if pages[knr] {
+					if work += len(kd); work > b.l.MaxObjects {
+						return 0, fmt.Errorf("the page tree has more than %d entries", b.l.MaxObjects)
+					}
 					copied := types.Dict{}
 					for k, v := range kd {
 						copied[k] = v

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -418,6 +419,26 @@ func TestSniff(t *testing.T) {
 	}
 }
 
+// TestSniffLargeNotPDF: a large upload of another kind, without "%PDF-"
+// in its first 1,024 bytes, is refused without being held in memory.
+func TestSniffLargeNotPDF(t *testing.T) {
+	data := make([]byte, 16<<20)
+	for i := range data {
+		data[i] = byte(i*7919>>3) | 0x80 // no ASCII: neither a header nor "obj"
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Open(bytes.NewReader(data), int64(len(data)), Options{})
+	runtime.ReadMemStats(&after)
+	if pipeerr.KindOf(err) != pipeerr.NotPDF {
+		t.Fatalf("kind %q, want NotPDF: %v", pipeerr.KindOf(err), err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Errorf("refusing a %d-byte non-PDF allocated %d bytes", len(data), grew)
+	}
+}
+
 // FuzzRepair: no input makes the repair layer panic or loop; whatever it
 // rebuilds, pdfcpu parses without a panic escaping.
 func FuzzRepair(f *testing.F) {
@@ -451,5 +472,23 @@ func BenchmarkRepair(b *testing.B) {
 		if _, err := repair(src, "", "1.7", Limits{}.withDefaults()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkOpenRepaired measures Open of the document BenchmarkOpen opens
+// with the first entries of its cross-reference table garbled: pdfcpu's
+// refusal, the rebuild and the parse of the rebuilt file.
+func BenchmarkOpenRepaired(b *testing.B) {
+	data := bytes.Clone(pdftest.Doc(200, pdftest.DocOptions{FontBytes: 64 << 10, Image: true}))
+	x := bytes.LastIndex(data, []byte("\nxref\n")) + len("\nxref\n")
+	x += bytes.IndexByte(data[x:], '\n') + 1 + 20 // after the free entry 0
+	copy(data[x:], "zz9zz9zz9z")
+	if d := open(b, data, Options{}); len(d.Repairs()) == 0 || d.Pages() != 200 {
+		b.Fatalf("%d pages, repairs %q", d.Pages(), d.Repairs())
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		open(b, data, Options{})
 	}
 }
