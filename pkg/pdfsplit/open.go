@@ -90,7 +90,7 @@ type view struct {
 	pos        int64
 }
 
-// newView returns r itself when nothing is to be changed.
+// view returns r itself when nothing is to be changed.
 func (h *head) view(r io.ReadSeeker, size, base int64) io.ReadSeeker {
 	if base == 0 && !h.patch {
 		return r
