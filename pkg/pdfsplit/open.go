@@ -246,6 +246,10 @@ func checkStreams(ctx *model.Context, r io.ReadSeeker) error {
 // readAt reads into buf from offset at of r and returns how many bytes
 // it read (fewer at the end of the file, 0 on an error).
 func readAt(r io.ReadSeeker, at int64, buf []byte) int {
+	if ra, ok := r.(io.ReaderAt); ok { // one system call on a file, not two
+		n, _ := ra.ReadAt(buf, at)
+		return n
+	}
 	if _, err := r.Seek(at, io.SeekStart); err != nil {
 		return 0
 	}
