@@ -492,3 +492,20 @@ func BenchmarkOpenRepaired(b *testing.B) {
 		open(b, data, Options{})
 	}
 }
+
+// BenchmarkCheckStreams measures what Open adds to a parse that succeeds:
+// the look at the file around every stream of BenchmarkOpen's document.
+func BenchmarkCheckStreams(b *testing.B) {
+	data := pdftest.Doc(200, pdftest.DocOptions{FontBytes: 64 << 10, Image: true})
+	r := bytes.NewReader(data)
+	ctx, err := read(r, "", Limits{}.withDefaults())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := checkStreams(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
