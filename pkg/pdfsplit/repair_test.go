@@ -509,3 +509,25 @@ func BenchmarkCheckStreams(b *testing.B) {
 		}
 	}
 }
+
+// TestSoundFilesNotRepaired: a file pdfcpu reads as it is goes through no
+// repair (the repair layer runs only after a refusal, and the stream check
+// finds nothing to refuse in a sound file).
+func TestSoundFilesNotRepaired(t *testing.T) {
+	inputs := map[string][]byte{
+		"doc":     pdftest.Doc(5, pdftest.DocOptions{FontBytes: 4096, Image: true, HomeLink: true}),
+		"pages-3": readTestdata(t, "pages-3.pdf"),
+		"sample":  readTestdata(t, "sample.pdf"),
+	}
+	for _, c := range pdftest.Corpus() {
+		if c.Name == "encrypted-owner-only" || c.Name == "encrypted-linearized" {
+			inputs[c.Name] = c.Data
+		}
+	}
+	for name, data := range inputs {
+		d := open(t, data, Options{})
+		if r := d.Repairs(); r != nil {
+			t.Errorf("%s: repaired: %q", name, r)
+		}
+	}
+}
