@@ -313,6 +313,9 @@ func TestEncrypted(t *testing.T) {
 				}
 				return
 			}
+			if !d.Encrypted() {
+				t.Error("Encrypted() is false for an encrypted source")
+			}
 			for i, p := range splitAll(t, d) {
 				if bytes.Contains(p, []byte("/Encrypt")) {
 					t.Errorf("page %d is still encrypted", i+1)
