@@ -250,3 +250,44 @@ func TestResumeAfterFailure(t *testing.T) {
 	}
 	pipetest.SameTree(t, pipetest.Tree(t, clean.out), pipetest.Tree(t, outDir))
 }
+
+// TestManifestSaysWhatWasRepaired: a source read through the repair layer
+// or decrypted with the empty user password says so in the published
+// manifest; a sound one says neither.
+func TestManifestSaysWhatWasRepaired(t *testing.T) {
+	cases := map[string]struct{ encrypted, repaired bool }{
+		"encrypted-linearized-junk-before-header": {true, true},
+		"xref-wrong-offsets":                      {false, true},
+		"encrypted-rc4-no-length":                 {true, true},
+	}
+	seen := 0
+	for _, c := range pdftest.RepairCases() {
+		want, ok := cases[c.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		t.Run(c.Name, func(t *testing.T) {
+			e := newEnv(t, local.Config{})
+			res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data)}, nil)
+			if err != nil || res.Status != jobspec.Succeeded {
+				t.Fatalf("run: %+v, %v", res, err)
+			}
+			m := pipetest.Verify(t, e.out, res.Job, true)
+			if m.Source.Encrypted != want.encrypted || (len(m.Source.Repairs) > 0) != want.repaired {
+				t.Fatalf("manifest source %+v, want encrypted %v, repaired %v", m.Source, want.encrypted, want.repaired)
+			}
+		})
+	}
+	if seen != len(cases) {
+		t.Fatalf("found %d of the %d repair cases", seen, len(cases))
+	}
+	e := newEnv(t, local.Config{})
+	res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, pdftest.Doc(2, pdftest.DocOptions{}))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := pipetest.Verify(t, e.out, res.Job, true); m.Source.Encrypted || m.Source.Repairs != nil {
+		t.Fatalf("a sound source: %+v", m.Source)
+	}
+}

@@ -21,6 +21,11 @@ type Plan struct {
 	Shards     int          `json:"shards"`
 	Dictionary string       `json:"dictionary,omitempty"`
 	Level      zlevel.Level `json:"level"`
+	// Encrypted and Repairs describe the source as the splitter read it:
+	// encrypted with an empty user password, and what was repaired to
+	// read it (see pdfsplit.Document.Repairs), for the published manifest.
+	Encrypted bool     `json:"encrypted,omitempty"`
+	Repairs   []string `json:"repairs,omitempty"`
 }
 
 // NewPlan cuts pages into shards of shardPages, raised so that there are at
@@ -86,6 +91,13 @@ type Source struct {
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
 	Pages  int    `json:"pages"`
+	// Encrypted: the source was encrypted and opened with the empty user
+	// password; its pages are published decrypted.
+	Encrypted bool `json:"encrypted,omitempty"`
+	// Repairs lists, one sentence each, what was repaired to read a
+	// damaged source (a rebuilt cross-reference table, a header found
+	// after leading bytes, ...), as qpdf warns of them.
+	Repairs []string `json:"repairs,omitempty"`
 }
 
 // Page is one published page: Bytes is the compressed file's size, SHA256

@@ -83,6 +83,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		Job: job.ID,
 		Source: manifest.Source{
 			Name: spec.Source.Name, Bytes: spec.Source.Bytes, SHA256: spec.Source.SHA256, Pages: plan.Pages,
+			Encrypted: plan.Encrypted, Repairs: plan.Repairs,
 		},
 		Codec: "zstd",
 		Level: string(plan.Level),

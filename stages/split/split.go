@@ -211,6 +211,7 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 	settings := r.spec.Settings
 	r.plan = manifest.NewPlan(r.job, doc.Pages(), settings.ShardPages, jobspec.MaxShards, settings.Level)
 	r.plan.Dictionary = r.job.Dictionary()
+	r.plan.Encrypted, r.plan.Repairs = doc.Encrypted(), doc.Repairs()
 	plan, err := manifest.Encode(r.plan)
 	if err != nil {
 		return nil, err
