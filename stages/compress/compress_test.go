@@ -2,12 +2,19 @@ package compress_test
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pdfcheck"
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/zpage"
@@ -86,5 +93,59 @@ func TestCompressRefuses(t *testing.T) {
 	pipetest.Flip(t, m, s.Job.SplitShard(0))
 	if _, err := c.Handle(t.Context(), compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 0}); pipeerr.KindOf(err) != pipeerr.Internal {
 		t.Errorf("damaged split shard: %v", err)
+	}
+}
+
+// TestCompressChecksPages: a split shard whose record verifies but whose
+// page does not read as a valid PDF ends the shard with an Internal error
+// naming the page and the fault, and nothing is recorded; the other shard
+// still compresses.
+func TestCompressChecksPages(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new, fault string
+	}{
+		{"catalog-type", "/Type /Catalog", "/Type /Catalkg", "page tree"},
+		{"header", "%PDF-1.", "%PDF-9.", "header"},
+		{"reference-generation", " 0 R /Type /Catalog", " 1 R /Type /Catalog", "reference"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := pipetest.Mount(t)
+			s := pipetest.Run(t, m, pdftest.Doc(4, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2}, "split")
+			journal := checkpoint.Open(m, s.Job)
+			unit := checkpoint.Unit(checkpoint.Split, 0)
+			rec, data, ok, _, err := journal.ReadVerified(unit)
+			if err != nil || !ok || len(rec.Items) != 2 {
+				t.Fatalf("split shard 0: %+v %v", rec, err)
+			}
+			// Damage page 2's recipe where it holds the page's own bytes
+			// (same length: it still assembles), and record it anew so
+			// the shard verifies.
+			it := rec.Items[1]
+			recipe := data[it.Offset : it.Offset+it.Len]
+			if !bytes.Contains(recipe, []byte(tc.old)) || len(tc.old) != len(tc.new) {
+				t.Fatalf("page %d's recipe has no %q", it.Page, tc.old)
+			}
+			damaged := slices.Concat(data[:it.Offset], bytes.Replace(recipe, []byte(tc.old), []byte(tc.new), 1), data[it.Offset+it.Len:])
+			if _, err := journal.WriteFile(unit, rec.Path, damaged, rec.Items); err != nil {
+				t.Fatal(err)
+			}
+
+			c := &compress.Stage{Mount: m}
+			_, err = c.Handle(t.Context(), compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 0})
+			var e *pdfcheck.Error
+			if pipeerr.KindOf(err) != pipeerr.Internal || !errors.As(err, &e) || string(e.Reason) != tc.fault ||
+				!strings.Contains(err.Error(), "page 2 of shard 0") || !strings.Contains(err.Error(), "nothing of this job is published") {
+				t.Fatalf("got %v (kind %s), want an Internal error naming page 2 and a %q fault", err, pipeerr.KindOf(err), tc.fault)
+			}
+			if _, ok, _ := journal.Get(checkpoint.Unit(checkpoint.Compress, 0)); ok {
+				t.Fatal("the shard was recorded")
+			}
+			if _, err := os.Stat(filepath.Join(m.Dir(), s.Job.CompressedShard(0))); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("a compressed shard file exists: %v", err)
+			}
+			if out, err := c.Handle(t.Context(), compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 1}); err != nil || out.Pages != 2 {
+				t.Fatalf("the undamaged shard: %+v %v", out, err)
+			}
+		})
 	}
 }
