@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/testdata"
 )
 
 // dictBytes is how many bytes of f's output are not stream data: the
@@ -33,6 +34,16 @@ func dictBytes(f *file) int {
 // page's dictionaries.
 func BenchmarkPage(b *testing.B) {
 	big := makePage(pageOpts{Fonts: 4, Image: true, GState: true, Annots: 600, Info: true})
+	// Pages pdfsplit writes: the sample's first (a 64 KiB font and an image,
+	// 80 KB), a page of a document with a 1 MiB font, and one with free
+	// entries.
+	written := func(src []byte, page int) *file {
+		pages, err := split(src, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return fromPage(pages[page-1])
+	}
 	for _, bc := range []struct {
 		name string
 		f    *file
@@ -45,6 +56,10 @@ func BenchmarkPage(b *testing.B) {
 		{"fonts8-annots400", makePage(pageOpts{Fonts: 8, Annots: 400, Info: true}), Options{}},
 		{"dicts-heavy-628obj", big, Options{}},
 		{"dicts-heavy-628obj-noprobe", big, Options{NoProbe: true}},
+		{"split-sample-p1", written(testdata.Sample, 1), Options{}},
+		{"split-doc-1MiB-font", written(pdftest.Doc(3, pdftest.DocOptions{FontBytes: 1 << 20, Image: true, HomeLink: true}), 2), Options{}},
+		{"split-form-fields", written(pdftest.FormFields(), 1), Options{}},
+		{"split-free-entries", written(sharedFonts(40), 7), Options{}},
 	} {
 		pdf := bc.f.bytes()
 		if err := Page(pdf, bc.opts); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/zpage"
 	"github.com/efspipe/efspipe/stages/compress"
+	"github.com/efspipe/efspipe/testdata"
 )
 
 func TestCompress(t *testing.T) {
@@ -145,6 +146,70 @@ func TestCompressChecksPages(t *testing.T) {
 			}
 			if out, err := c.Handle(t.Context(), compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 1}); err != nil || out.Pages != 2 {
 				t.Fatalf("the undamaged shard: %+v %v", out, err)
+			}
+		})
+	}
+}
+
+// BenchmarkHandle compresses one shard from its split record, as a Map
+// iteration does (the record of the previous iteration is forgotten, so
+// each does the whole work), and, for comparison, runs only the reader's
+// check (pdfcheck.Page) over the same assembled pages. Pages of the sample
+// (80 KB each) and of a document with a 1 MiB font.
+func BenchmarkHandle(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		doc   []byte
+		pages int
+	}{
+		{"sample-12p", testdata.Sample, 12},
+		{"font-1MiB-8p", pdftest.Doc(8, pdftest.DocOptions{FontBytes: 1 << 20, Image: true}), 8},
+	} {
+		m := pipetest.Mount(b)
+		s := pipetest.Run(b, m, bc.doc, jobspec.Settings{ShardPages: bc.pages}, "split")
+		c := &compress.Stage{Mount: m}
+		in := compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 0}
+		journal := checkpoint.Open(m, s.Job)
+		unit := checkpoint.Unit(checkpoint.Compress, 0)
+		out, err := c.Handle(b.Context(), in)
+		if err != nil || out.Pages != bc.pages {
+			b.Fatalf("%+v %v", out, err)
+		}
+		var pages [][]byte
+		var total int64
+		src, _ := m.ReadFile(s.Job.Source())
+		doc, err := pdfsplit.Open(bytes.NewReader(src), int64(len(src)), pdfsplit.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for n := 1; n <= bc.pages; n++ {
+			p, err := doc.Page(n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pages, total = append(pages, p), total+int64(len(p))
+		}
+		b.Run(bc.name+"/handle", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(total)
+			for b.Loop() {
+				if err := journal.Forget(unit); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Handle(b.Context(), in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bc.name+"/check-only", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(total)
+			for b.Loop() {
+				for _, p := range pages {
+					if err := pdfcheck.Page(p, pdfcheck.Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
 		})
 	}
