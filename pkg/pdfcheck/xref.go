@@ -13,9 +13,9 @@ const entryLen = 20
 // next free number above it and the last 0.
 func (c *checker) xref() *Error {
 	b := c.all[:c.startx]
-	p, eol := spaces(b, c.xrefAt+len("xref"))
-	if !eol {
-		return c.fail(ReasonXref, 0, p, "the xref keyword does not end its line")
+	p := eol(b, c.xrefAt+len("xref"))
+	if p < 0 {
+		return c.fail(ReasonXref, 0, c.xrefAt+len("xref"), "the xref keyword is not followed by an end-of-line")
 	}
 	e, first, ok := c.uint(b, p)
 	if !ok {
@@ -24,10 +24,11 @@ func (c *checker) xref() *Error {
 	if first != 0 {
 		return c.fail(ReasonXref, 0, p, "the subsection starts at object %d, not 0", first)
 	}
-	p, eol = spaces(b, e)
-	if p == e || eol {
-		return c.fail(ReasonXref, 0, p, "the subsection line is not \"0 N\"")
+	// 7.5.4: "two numbers separated by a SPACE".
+	if e >= len(b) || b[e] != ' ' {
+		return c.fail(ReasonXref, 0, e, "the subsection line is not \"0 N\" (one space between)")
 	}
+	p = e + 1
 	e, n, ok := c.uint(b, p)
 	if !ok {
 		return c.fail(ReasonXref, 0, p, "the subsection line is not \"0 N\"")
@@ -38,9 +39,8 @@ func (c *checker) xref() *Error {
 	if n < 1 {
 		return c.fail(ReasonXref, 0, p, "the subsection is empty")
 	}
-	p, eol = spaces(b, e)
-	if !eol {
-		return c.fail(ReasonXref, 0, p, "the subsection line does not end after \"0 %d\"", n)
+	if p = eol(b, e); p < 0 {
+		return c.fail(ReasonXref, 0, e, "the subsection line does not end after \"0 %d\"", n)
 	}
 	size := int(n)
 	if (len(b)-p)/entryLen < size {
@@ -177,4 +177,17 @@ func allDigits(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// eol returns the position after the end-of-line (CR LF, LF or CR) at pos
+// in b, or -1 when there is none: the lines of the xref table's head are
+// a keyword or two numbers and an end-of-line, nothing else (7.5.4).
+func eol(b []byte, pos int) int {
+	switch {
+	case pos+1 < len(b) && b[pos] == '\r' && b[pos+1] == '\n':
+		return pos + 2
+	case pos < len(b) && (b[pos] == '\n' || b[pos] == '\r'):
+		return pos + 1
+	}
+	return -1
 }
