@@ -80,7 +80,7 @@ type keyEnt struct {
 
 // value parses one direct object starting at or after pos in c.b, without
 // recursion: open arrays and dictionaries live on a stack, at most
-// opt.MaxDepth of them. It returns the end of the value and the value; the
+// opt.MaxDepth+1 of them. It returns the end of the value and the value; the
 // entries of a top-level dictionary that a rule reads (ruleKey) are left in
 // c.top, and a top-level array's summary in c.topArr. Every reference is checked against the
 // table and, when c.record, appended to c.refs.
@@ -175,8 +175,8 @@ func (c *checker) value(pos int) (end int, v val, e *Error) {
 				v, pos = val{kind: kString, start: int32(pos), end: int32(end)}, end
 				break
 			}
-			if len(stack) >= c.opt.MaxDepth {
-				return 0, val{}, c.fail(ReasonDepth, c.cur, pos, "arrays and dictionaries nest deeper than %d", c.opt.MaxDepth)
+			if len(stack) > c.opt.MaxDepth {
+				return 0, val{}, c.fail(ReasonDepth, c.cur, pos, "arrays and dictionaries nest deeper than %d levels", c.opt.MaxDepth)
 			}
 			stack = append(stack, frame{open: int32(pos), dict: dict, keys: int32(len(keys)),
 				arr: arrStats{all: allNum | allStr | allRef | allName}})

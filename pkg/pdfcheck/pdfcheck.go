@@ -13,9 +13,11 @@ type Options struct {
 	// limit on indirect objects of ISO 32000-1 Annex C.2, so that every
 	// object number a reader will see is in range for every reader.
 	MaxObjects int
-	// MaxDepth is how deeply arrays and dictionaries may nest within one
-	// object (an object's own dictionary is depth 1). Default 100, as in
-	// efspipe's split limits.
+	// MaxDepth is how deeply arrays and dictionaries may nest below an
+	// object's own value, which is depth 0: the way pdfsplit's
+	// Limits.MaxDepth counts, so that a page the writer writes within its
+	// limit passes. Default 100 (as in efspipe's split limits): at most
+	// 101 nested containers.
 	MaxDepth int
 	// ProbeBytes is how many bytes of decoded output the Flate probe
 	// inflates from the start of each stream whose first filter is

@@ -53,6 +53,7 @@ func sources() []struct {
 		{"sample", "", testdata.Sample},
 		{"doc-image-links-200", "", pdftest.Doc(200, pdftest.DocOptions{Image: true, HomeLink: true})},
 		{"shared-fonts", "", sharedFonts(5)},
+		{"deepest-nesting", "", deepest()},
 	}
 	for _, c := range pdftest.Corpus() {
 		switch c.Want {
@@ -286,4 +287,13 @@ func TestSplitPageDamage(t *testing.T) {
 			})
 		}
 	}
+}
+
+// deepest is a one-page source whose page nests dictionaries as deep as
+// pdfsplit's default limit lets it write: an empty dictionary at depth 100
+// below the page's own.
+func deepest() []byte {
+	f := makePage(pageOpts{})
+	f.edit(pageObj, "/Type /Page", "/Type /Page /PieceInfo "+strings.Repeat("<</A ", 99)+"<<>>"+strings.Repeat(">>", 99))
+	return f.bytes()
 }
