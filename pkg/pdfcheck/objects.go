@@ -165,8 +165,10 @@ func (c *checker) stream(num, p int) (int, *Error) {
 	if !c.keyword(b, r, "endobj") {
 		return 0, c.fail(ReasonSyntax, num, r, "endstream is not followed by endobj")
 	}
-	if f := c.get("F"); f != nil {
-		return 0, c.fail(ReasonStream, num, f.key.at()-1, "the stream's data is in an external file (/F)")
+	if c.get("F") != nil {
+		// The data is in an external file (7.3.8.2): the bytes here, if
+		// any, are ignored and /Filter does not apply to them.
+		return r + len("endobj"), nil
 	}
 	if f := c.get("Filter"); f != nil {
 		var first val

@@ -26,6 +26,11 @@ type Options struct {
 	ProbeBytes int
 	// NoProbe turns the Flate probe off. Default false (probe on).
 	NoProbe bool
+	// Unused also refuses objects that neither /Root nor /Info reaches.
+	// Default false: readers ignore such objects, so they make a page
+	// bigger, never wrong (pdfsplit's pages carry a stream's indirect
+	// /Length object though they write the length direct).
+	Unused bool
 }
 
 const (
@@ -89,9 +94,10 @@ const (
 	ReasonObjectStream Reason = "object stream"
 	// Catalog → Pages → one Page, and back.
 	ReasonPageTree Reason = "page tree"
-	// An object neither /Root nor /Info reaches.
+	// An object neither /Root nor /Info reaches (with Options.Unused).
 	ReasonUnreachable Reason = "unreachable"
-	// The start of a FlateDecode stream does not inflate.
+	// The start of a FlateDecode stream is not zlib data: a bad header, a
+	// corrupt block.
 	ReasonFlate Reason = "flate"
 	// The file is 2 GiB or more: offsets are kept in 32 bits.
 	ReasonTooLarge Reason = "too large"
@@ -246,6 +252,9 @@ func (c *checker) check() *Error {
 	}
 	if e := c.pageTree(); e != nil {
 		return e
+	}
+	if !c.opt.Unused {
+		return nil
 	}
 	return c.reachable()
 }

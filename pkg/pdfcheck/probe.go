@@ -36,11 +36,12 @@ const probeSlack = 512
 // most this much.
 const wholeCap = 64 << 10
 
-// inflate decodes the start of the zlib stream data and fails when the first
-// limit decoded bytes do not come out: a bad header, a corrupt block, a
-// stream that ends early. A stream that ends cleanly (checksum verified)
-// before limit is fine, and so is an empty one: readers treat zero bytes of
-// data as an empty stream. It decodes a prefix of the input, doubling it
+// inflate decodes the start of the zlib stream data and fails when it is not
+// zlib: a bad header, a preset dictionary, a corrupt block among the first
+// limit decoded bytes (or anywhere in a stream the probe holds whole). A
+// stream that ends early or with a wrong checksum is fine, and so is an
+// empty one: readers show what decodes, and treat zero bytes of data as an
+// empty stream. It decodes a prefix of the input, doubling it
 // only while the prefix is too short to yield limit bytes, so the cost is
 // about limit+probeSlack bytes for any real stream and never more than the
 // stream's length.
@@ -64,9 +65,17 @@ func (f *inflater) inflate(data []byte, limit int) error {
 	k := min(len(data), limit+probeSlack)
 	for {
 		err := f.decode(data[:k], limit, k == len(data))
-		if err == io.ErrUnexpectedEOF && k < len(data) {
+		switch {
+		case err == io.ErrUnexpectedEOF && k < len(data):
 			k = min(len(data), 2*k)
 			continue
+		case err == io.ErrUnexpectedEOF, err == zlib.ErrChecksum:
+			// Cut short, or a wrong Adler-32: readers show what decodes,
+			// many writers (Acrobat among them) leave streams so, and the
+			// page writer copies stream data as the source has it. Data
+			// left encrypted, or not zlib at all, fails on its header or
+			// its first block instead.
+			return nil
 		}
 		return err
 	}

@@ -173,6 +173,7 @@ func TestSplitPageDamage(t *testing.T) {
 		name   string
 		reason Reason
 		obj    int
+		opts   Options
 		pdf    []byte
 	}
 	for _, sp := range pages {
@@ -185,11 +186,11 @@ func TestSplitPageDamage(t *testing.T) {
 		mut := func(name string, reason Reason, obj int, fn func(f *file)) {
 			f := fromPage(sp.pdf)
 			fn(f)
-			ds = append(ds, damage{name, reason, obj, f.bytes()})
+			ds = append(ds, damage{name, reason, obj, Options{}, f.bytes()})
 		}
 		// raw damages the bytes as they are.
 		raw := func(name string, reason Reason, obj int, pdf []byte) {
-			ds = append(ds, damage{name, reason, obj, pdf})
+			ds = append(ds, damage{name, reason, obj, Options{}, pdf})
 		}
 		parent := fmt.Sprintf("/Parent %d 0 R", sp.pages)
 		entry := func(n int) string {
@@ -226,7 +227,11 @@ func TestSplitPageDamage(t *testing.T) {
 			f.editRaw(sp.page, "/Type /Page>>", "/S /JavaScript /JS (app.alert\\(1\\)) /Type /Action>>")
 		})
 		mut("page-parent-is-the-catalog", ReasonPageTree, sp.page, func(f *file) { f.editRaw(sp.page, parent, fmt.Sprintf("/Parent %d 0 R", sp.catalog)) })
-		mut("unreachable", ReasonUnreachable, size, func(f *file) { f.add(obj{raw: []byte("<</BaseFont /Helvetica /Subtype /Type1 /Type /Font>>")}) })
+		ds = append(ds, damage{"unreachable", ReasonUnreachable, size, Options{Unused: true}, func() []byte {
+			f := fromPage(sp.pdf)
+			f.add(obj{raw: []byte("<</BaseFont /Helvetica /Subtype /Type1 /Type /Font>>")})
+			return f.bytes()
+		}()})
 		// Streams.
 		mut("stream-byte-lost", ReasonStream, sp.content, func(f *file) {
 			r := f.objs[sp.content-1].raw
@@ -276,7 +281,7 @@ func TestSplitPageDamage(t *testing.T) {
 		}
 		for _, d := range ds {
 			t.Run(sp.name+"/"+d.name, func(t *testing.T) {
-				err := Page(d.pdf, Options{})
+				err := Page(d.pdf, d.opts)
 				var e *Error
 				if !errors.As(err, &e) {
 					t.Fatalf("got %v, want an *Error with reason %q", err, d.reason)
