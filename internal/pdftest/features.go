@@ -23,11 +23,13 @@ func Features() []Feature {
 		{"shared-resource-dict", SharedResourceDict(6), 6},
 		{"forms-share-resources", formsShareResources(), 4},
 		{"resourceless-form", resourcelessForm(), 2},
+		{"form-lacks-some-resources", formLacksSomeResources(), 2},
 		{"type3-font", type3Font(), 2},
 		{"patterns-and-shadings", patternsAndShadings(), 2},
 		{"inline-image-colorspace", inlineImageColorSpace(), 2},
 		{"optional-content-off", OptionalContent(), 2},
 		{"form-fields", FormFields(), 3},
+		{"widget-without-parent", WidgetWithoutParent(), 2},
 		{"page-labels", PageLabels(), 5},
 		{"named-destinations", NamedDests(), 3},
 		{"catalog-entries", CatalogEntries(), 2},
@@ -119,6 +121,30 @@ func resourcelessForm() []byte {
 	b.helvetica(font)
 	b.image(img, 300)
 	b.stream(form, " /Type /XObject /Subtype /Form /BBox [0 0 300 300]", []byte("q 100 0 0 100 20 20 cm /ImX Do Q BT /FX 14 Tf 20 200 Td (drawn by the form) Tj ET\n"))
+	res := fmt.Sprintf("<</Font <</FX %d 0 R>> /XObject <</ImX %d 0 R /Fm0 %d 0 R>>>>", font, img, form)
+	var pages []int
+	for k := 1; k <= 2; k++ {
+		pg, content := b.alloc(), b.alloc()
+		b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources %s /Contents %d 0 R>>", root, res, content))
+		b.stream(content, "", fmt.Appendf(nil, "/Fm0 Do 1 0 0 rg %d 250 30 30 re f\n", 20*k))
+		pages = append(pages, pg)
+	}
+	b.pageTree(catalog, root, pages, "")
+	return b.finish(catalog, "")
+}
+
+// formLacksSomeResources: a form XObject with a resource dictionary of its
+// own that lacks the font and one of the images its content draws; readers
+// find those in the resources of the page that draws the form (qpdf's
+// form-xobjects-some-resources test files), so each page must keep them.
+func formLacksSomeResources() []byte {
+	b := newBuilder("1.4")
+	catalog, root, font, img, img2, form := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.helvetica(font)
+	b.image(img, 310)
+	b.image(img2, 311)
+	b.stream(form, fmt.Sprintf(" /Type /XObject /Subtype /Form /BBox [0 0 300 300] /Resources <</XObject <</Own %d 0 R>>>>", img2),
+		[]byte("q 100 0 0 100 20 20 cm /ImX Do Q q 80 0 0 80 150 20 cm /Own Do Q BT /FX 14 Tf 20 200 Td (drawn by the form) Tj ET\n"))
 	res := fmt.Sprintf("<</Font <</FX %d 0 R>> /XObject <</ImX %d 0 R /Fm0 %d 0 R>>>>", font, img, form)
 	var pages []int
 	for k := 1; k <= 2; k++ {
@@ -361,5 +387,64 @@ func annotationAppearance() []byte {
 		pages = append(pages, pg)
 	}
 	b.pageTree(catalog, root, pages, "")
+	return b.finish(catalog, "")
+}
+
+// WidgetWithoutParent: a radio button field whose /Kids hold a widget on
+// page 1 and a non-terminal field whose own widget, also on page 1, lost
+// its /Parent (as in qpdf's button-set test files); page 2 has a text field.
+// Page 1 must carry the radio field's tree as the source has it, and no
+// page the other page's field.
+func WidgetWithoutParent() []byte {
+	b := newBuilder("1.7")
+	catalog, root, font, radio, middle, w1, w2, text := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	pg1, pg2 := b.alloc(), b.alloc()
+	b.helvetica(font)
+	box := func(fill bool) int {
+		n := b.alloc()
+		op := "0 G 1 1 18 18 re S\n"
+		if fill {
+			op = "0 g 4 4 12 12 re f\n"
+		}
+		b.stream(n, " /Type /XObject /Subtype /Form /BBox [0 0 20 20]", []byte(op))
+		return n
+	}
+	b.obj(w1, fmt.Sprintf("<</Type /Annot /Subtype /Widget /Parent %d 0 R /Rect [50 100 70 120] /P %d 0 R /AS /Off /AP <</N <</a %d 0 R /Off %d 0 R>>>> /F 4>>", radio, pg1, box(true), box(false)))
+	b.obj(w2, fmt.Sprintf("<</Type /Annot /Subtype /Widget /Rect [50 140 70 160] /P %d 0 R /AS /b /AP <</N <</b %d 0 R /Off %d 0 R>>>> /F 4>>", pg1, box(true), box(false)))
+	b.obj(middle, fmt.Sprintf("<</Parent %d 0 R /Kids [%d 0 R]>>", radio, w2))
+	b.obj(radio, fmt.Sprintf("<</FT /Btn /Ff 49152 /T (choice) /V /b /Kids [%d 0 R %d 0 R]>>", w1, middle))
+	ap := b.alloc()
+	b.stream(ap, fmt.Sprintf(" /Type /XObject /Subtype /Form /BBox [0 0 150 20] /Resources <</Font <</Helv %d 0 R>>>>", font), []byte("/Tx BMC BT /Helv 12 Tf 2 5 Td (Page two) Tj ET EMC\n"))
+	b.obj(text, fmt.Sprintf("<</Type /Annot /Subtype /Widget /FT /Tx /T (city) /V (Page two) /DA (/Helv 12 Tf 0 g) /Rect [50 200 200 220] /P %d 0 R /AP <</N %d 0 R>> /F 4>>", pg2, ap))
+	for i, pg := range []int{pg1, pg2} {
+		content := b.alloc()
+		annots := fmt.Sprintf("%d 0 R %d 0 R", w1, w2)
+		if i == 1 {
+			annots = fmt.Sprintf("%d 0 R", text)
+		}
+		b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</Font <</F1 %d 0 R>>>> /Contents %d 0 R /Annots [%s]>>", root, font, content, annots))
+		b.stream(content, "", fmt.Appendf(nil, "BT /F1 14 Tf 50 260 Td (Field page %d) Tj ET\n", i+1))
+	}
+	b.pageTree(catalog, root, []int{pg1, pg2}, fmt.Sprintf(" /AcroForm <</Fields [%d 0 R %d 0 R] /DR <</Font <</Helv %d 0 R>>>> /DA (/Helv 0 Tf 0 g) /NeedAppearances true>>", radio, text, font))
+	return b.finish(catalog, "")
+}
+
+// StrayHashName is a one-page document whose resource dictionary names an
+// image /Im#1, a '#' that begins no hex escape (invalid since PDF 1.2, ISO
+// 32000-1 7.3.5; qpdf reads it as written, with a warning). When drawn,
+// the content draws it with Do; otherwise the name only appears in a
+// string the page shows, as a URL fragment does in many manuals.
+func StrayHashName(drawn bool) []byte {
+	b := newBuilder("1.4")
+	catalog, root, img, font, pg, content := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.image(img, 320)
+	b.helvetica(font)
+	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</Font <</F1 %d 0 R>> /XObject <</Im#1 %d 0 R>>>> /Contents %d 0 R>>", root, font, img, content))
+	text := "BT /F1 10 Tf 20 250 Td (see /guide.html#Im#1 and /Im#1) Tj ET\n"
+	if drawn {
+		text += "q 100 0 0 100 20 20 cm /Im#1 Do Q\n"
+	}
+	b.stream(content, "", []byte(text))
+	b.pageTree(catalog, root, []int{pg}, "")
 	return b.finish(catalog, "")
 }

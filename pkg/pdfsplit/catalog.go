@@ -41,7 +41,7 @@ func (d *Document) catalogFor(i int) (types.Dict, map[int]types.Object) {
 	if len(dict) > 0 {
 		cat["Dests"] = dict
 	}
-	form, override := d.acroFormFor(p)
+	form, override := d.acroFormFor(i)
 	if form != nil {
 		cat["AcroForm"] = form
 	}
@@ -255,60 +255,63 @@ func stringBytes(o types.Object) ([]byte, bool) {
 }
 
 // acroFormFor returns the /AcroForm a page carries: the document's form
-// restricted to the fields whose widgets are on the page, with the default
-// resources and appearance settings that make them render and fill
-// (ISO 32000-1 12.7.2), and the field objects whose /Kids it narrows to the
-// page's widgets. nil when the page has no field.
-func (d *Document) acroFormFor(p *page) (types.Dict, map[int]types.Object) {
+// with the fields (ISO 32000-1 12.7.3) that are provably on other pages left
+// out, and the default resources and appearance settings that make the
+// rest render and fill (12.7.2); and the field objects whose /Kids it
+// narrows. nil when no field is left.
+//
+// A field is on other pages when every terminal field or widget under it
+// is in the /Annots of a page other than page i. Whatever cannot be placed
+// — a widget in no page's /Annots, a /Kids entry that is not a dictionary,
+// a cycle, a tree deeper than Limits.MaxDepth — stays, as in the source:
+// a damaged field tree (a widget whose /Parent is missing, a field reached
+// twice) is carried as it is rather than rebuilt into another form.
+func (d *Document) acroFormFor(i int) (types.Dict, map[int]types.Object) {
 	form, ok := d.deref(d.root()["AcroForm"]).(types.Dict)
 	if !ok {
 		return nil, nil
 	}
-	annots, _ := d.deref(p.dict["Annots"]).(types.Array)
-	// on holds every field on the path from one of the page's widgets up
-	// to its root field.
-	on := map[int]bool{}
-	var roots types.Array
-	for _, a := range annots {
-		r, ok := a.(types.IndirectRef)
+	fields, _ := d.deref(form["Fields"]).(types.Array)
+	elsewhere := func(o types.Object) bool {
+		r, ok := o.(types.IndirectRef)
 		if !ok {
-			continue
+			return false
 		}
-		w, ok := d.deref(r).(types.Dict)
-		if !ok || !isField(w) {
-			continue
-		}
-		nr := r.ObjectNumber.Value()
-		for depth := 0; depth <= d.limits.MaxDepth && !on[nr]; depth++ {
-			on[nr] = true
-			parent, ok := w["Parent"].(types.IndirectRef)
-			if !ok {
-				roots = append(roots, types.IndirectRef{ObjectNumber: types.Integer(nr)})
-				break
-			}
-			if w, ok = d.deref(parent).(types.Dict); !ok {
-				break
-			}
-			nr = parent.ObjectNumber.Value()
+		on := d.fieldPages(r.ObjectNumber.Value(), 0, map[int]bool{})
+		return on != nil && !slices.Contains(on, i)
+	}
+	var roots types.Array
+	for _, f := range fields {
+		if !elsewhere(f) {
+			roots = append(roots, f)
 		}
 	}
 	if len(roots) == 0 {
 		return nil, nil
 	}
 	override := map[int]types.Object{}
-	for nr := range on {
-		f, ok := d.deref(types.IndirectRef{ObjectNumber: types.Integer(nr)}).(types.Dict)
+	seen := map[int]bool{}
+	var narrow func(o types.Object, depth int)
+	narrow = func(o types.Object, depth int) {
+		r, ok := o.(types.IndirectRef)
+		if !ok || depth > d.limits.MaxDepth || seen[r.ObjectNumber.Value()] {
+			return
+		}
+		nr := r.ObjectNumber.Value()
+		seen[nr] = true
+		f, ok := d.deref(r).(types.Dict)
 		if !ok {
-			continue
+			return
 		}
 		kids, ok := d.deref(f["Kids"]).(types.Array)
 		if !ok {
-			continue
+			return
 		}
 		var keep types.Array
 		for _, k := range kids {
-			if r, ok := k.(types.IndirectRef); ok && on[r.ObjectNumber.Value()] {
+			if !elsewhere(k) {
 				keep = append(keep, k)
+				narrow(k, depth+1)
 			}
 		}
 		if len(keep) != len(kids) {
@@ -316,6 +319,9 @@ func (d *Document) acroFormFor(p *page) (types.Dict, map[int]types.Object) {
 			nf["Kids"] = keep
 			override[nr] = nf
 		}
+	}
+	for _, f := range roots {
+		narrow(f, 0)
 	}
 	out := types.Dict{"Fields": roots}
 	for _, k := range []string{"DR", "DA", "NeedAppearances", "Q", "SigFlags"} {
@@ -326,15 +332,65 @@ func (d *Document) acroFormFor(p *page) (types.Dict, map[int]types.Object) {
 	return out, override
 }
 
-// isField reports whether an annotation is a form field's widget: a
-// /Widget annotation, or one that carries a field type or a parent field.
-func isField(a types.Dict) bool {
-	st, _ := a["Subtype"].(types.Name)
-	if st == "Widget" {
-		return true
+// fieldPages returns the pages (0-based, sorted) that the widgets under
+// field nr are on, or nil when one of them cannot be placed (see
+// acroFormFor). Computed once per field: a form with thousands of fields
+// costs one walk of its field tree, not one per page.
+func (d *Document) fieldPages(nr, depth int, visiting map[int]bool) []int {
+	if on, ok := d.fieldOn[nr]; ok {
+		return on
 	}
-	_, ft := a["FT"]
-	return ft && st == ""
+	if d.annotPage == nil {
+		d.annotPage = map[int]int{}
+		for i := range d.pages {
+			annots, _ := d.deref(d.pages[i].dict["Annots"]).(types.Array)
+			for _, a := range annots {
+				if r, ok := a.(types.IndirectRef); ok {
+					if _, dup := d.annotPage[r.ObjectNumber.Value()]; !dup {
+						d.annotPage[r.ObjectNumber.Value()] = i
+					} else {
+						d.annotPage[r.ObjectNumber.Value()] = -1 // on two pages: cannot be placed
+					}
+				}
+			}
+		}
+		d.fieldOn = map[int][]int{}
+	}
+	if depth > d.limits.MaxDepth || visiting[nr] {
+		return nil
+	}
+	visiting[nr] = true
+	defer delete(visiting, nr)
+	f, ok := d.deref(types.IndirectRef{ObjectNumber: types.Integer(nr)}).(types.Dict)
+	if !ok {
+		return nil
+	}
+	var on []int
+	if kids, ok := d.deref(f["Kids"]).(types.Array); ok && len(kids) > 0 {
+		for _, k := range kids {
+			r, ok := k.(types.IndirectRef)
+			if !ok {
+				return d.memoField(nr, nil)
+			}
+			sub := d.fieldPages(r.ObjectNumber.Value(), depth+1, visiting)
+			if sub == nil {
+				return d.memoField(nr, nil)
+			}
+			on = append(on, sub...)
+		}
+		slices.Sort(on)
+		on = slices.Compact(on)
+	} else if p, ok := d.annotPage[nr]; ok && p >= 0 {
+		on = []int{p}
+	} else {
+		return d.memoField(nr, nil)
+	}
+	return d.memoField(nr, on)
+}
+
+func (d *Document) memoField(nr int, on []int) []int {
+	d.fieldOn[nr] = on
+	return on
 }
 
 // ocProperties returns the document's optional content configuration

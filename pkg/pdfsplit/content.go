@@ -41,10 +41,49 @@ func contentNames(b []byte, into names) {
 			j++
 		}
 		if j > i+1 {
-			into[decodeName(b[i+1:j])] = struct{}{}
+			name := decodeName(b[i+1 : j])
+			into[name] = struct{}{}
+			if strayHash(name) && resourceOperand(b[j:]) {
+				into[strayKey+name] = struct{}{}
+			}
 		}
 		i = j - 1
 	}
+}
+
+// strayKey prefixes, in a names set, a name with a stray '#' that is the
+// operand of an operator using a resource (see Document.lostName). No PDF
+// name holds a NUL byte, so such an entry never matches a resource.
+const strayKey = "\x00"
+
+// resourceOperators are the operators whose name operand is a resource
+// (ISO 32000-1 8.4.4, 8.6.8, 8.7.4.3, 8.8, 9.3, 14.6).
+var resourceOperators = map[string]bool{
+	"Do": true, "gs": true, "sh": true, "cs": true, "CS": true, "scn": true,
+	"SCN": true, "Tf": true, "BDC": true, "DP": true,
+}
+
+// resourceOperand reports whether the bytes after a name are, after white
+// space and at most one number (Tf's size), a resource operator.
+func resourceOperand(b []byte) bool {
+	skip := func(b []byte) []byte {
+		for len(b) > 0 && !regular(b[0]) && b[0] != '/' && b[0] != '(' && b[0] != '<' && b[0] != '[' {
+			b = b[1:]
+		}
+		return b
+	}
+	token := func(b []byte) ([]byte, []byte) {
+		k := 0
+		for k < len(b) && regular(b[k]) {
+			k++
+		}
+		return b[:k], b[k:]
+	}
+	t, rest := token(skip(b))
+	if len(t) > 0 && (t[0] == '-' || t[0] == '.' || t[0] >= '0' && t[0] <= '9') {
+		t, _ = token(skip(rest))
+	}
+	return resourceOperators[string(t)]
 }
 
 // regular reports whether c is a regular character: neither white space
@@ -82,6 +121,25 @@ func decodeName(b []byte) string {
 		out = append(out, b[i])
 	}
 	return string(out)
+}
+
+// strayHash reports whether the name s (as decodeName left it) holds a '#'
+// that does not begin a two-digit hex escape: invalid since PDF 1.2 (ISO
+// 32000-1 7.3.5). pdfcpu drops a dictionary entry whose key is such a name,
+// so a resource the content names that way is missing from the parsed
+// resources (see Document.lostName).
+func strayHash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '#' {
+			if i+2 >= len(s) {
+				return true
+			}
+			if _, ok := unhex(s[i+1], s[i+2]); !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func unhex(a, b byte) (byte, bool) {

@@ -13,6 +13,18 @@
 // content configuration, language, output intents, information dictionary).
 // Stream data is copied as stored.
 //
+// A file pdfcpu refuses in a repairable way (a broken cross-reference
+// table or trailer, a damaged object stream, catalog or page tree node, a
+// header version it does not know, an encryption it cannot open) is
+// rebuilt by the repair layer (repair.go) from the objects a linear scan
+// of its bytes finds, and the rebuilt file is parsed instead; that is a
+// function of the input bytes and the password alone. Before a parse is
+// used, every stream's data is checked against the file: data that does
+// not end at "endstream" (a wrong /Length) or that an encrypted file
+// holds as stored (ciphertext) sends the file to the repair layer too, so
+// neither is ever published. A file that opens with the empty password
+// is split without one, and published decrypted.
+//
 // A page carries only the resources its content uses: content streams (the
 // page's, form XObjects', tiling patterns', Type 3 glyphs', appearance
 // streams') are decoded, within a bound per stream, for the names they use,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
 
 // TestFeaturesRenderAsTheSource: every page of every feature document
@@ -185,5 +186,47 @@ func TestCatalogEntriesCarried(t *testing.T) {
 				t.Errorf("page %d lost %s", i+1, s)
 			}
 		}
+	}
+}
+
+// TestFieldTreeKeptWhereAWidgetLostItsParent: a field tree the page's
+// widgets cannot be traced up through (a widget without /Parent) is carried
+// as the source has it, and the other page's field is still left out.
+func TestFieldTreeKeptWhereAWidgetLostItsParent(t *testing.T) {
+	want := [][]string{{"choice"}, {"city"}}
+	d := open(t, pdftest.WidgetWithoutParent(), Options{})
+	for i, p := range splitAll(t, d) {
+		doc := pdftest.QPDFJSON(t, p)
+		var got []string
+		widgets := 0
+		for _, f := range doc.AcroForm.Fields {
+			if f.FullName != "" {
+				got = append(got, f.FullName)
+			}
+			widgets++
+		}
+		slices.Sort(got)
+		got = slices.Compact(got)
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("page %d: fields %v, want %v", i+1, got, want[i])
+		}
+		if i == 0 && widgets != 2 {
+			t.Errorf("page 1: %d widgets in the form, want both radio widgets", widgets)
+		}
+	}
+}
+
+// TestStrayHashNameRefused: a resource named with a stray '#', which the
+// parser drops from the resource dictionary, fails the page as damaged
+// when the content draws it, instead of publishing the page without the
+// image; the same name only shown in a string splits.
+func TestStrayHashNameRefused(t *testing.T) {
+	d := open(t, pdftest.StrayHashName(true), Options{})
+	if _, err := d.Page(1); pipeerr.KindOf(err) != pipeerr.Damaged || !strings.Contains(err.Error(), "/Im#1") {
+		t.Fatalf("drawn: Page(1) = %v, want a Damaged error naming /Im#1", err)
+	}
+	d = open(t, pdftest.StrayHashName(false), Options{})
+	if _, err := d.Page(1); err != nil {
+		t.Fatalf("named in a string only: %v", err)
 	}
 }

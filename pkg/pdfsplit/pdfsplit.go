@@ -45,6 +45,19 @@ type Document struct {
 	labels *[]labelRange
 	dests  *destIndex
 
+	// annotPage maps an annotation's object number to the page whose
+	// /Annots hold it (-1: more than one); fieldOn caches fieldPages.
+	annotPage map[int]int
+	fieldOn   map[int][]int
+
+	// lostName is the first resource name with a stray '#' that content
+	// uses and its resources lack: pdfcpu drops such keys while parsing,
+	// so a page drawing it would be published without the resource.
+	lostName string
+
+	// source is what Open learnt about the file: encryption, repairs.
+	source source
+
 	// objects is the shared-object table: computed by the first Objects
 	// or page call, or adopted with UseObjects.
 	objects *Objects
@@ -54,6 +67,14 @@ type Document struct {
 
 // Open parses the PDF in r (size bytes) once. Not safe for concurrent use
 // (pdfcpu contexts are not); to split in parallel open one Document per worker.
+//
+// When pdfcpu refuses the file as damaged, cannot open its encryption, or
+// reads it but not its catalog or page tree, Open rebuilds the file from
+// the objects a scan of it finds and parses that (see repair.go; Repairs
+// says what was done). A file that stays unreadable is refused with the
+// kind of the first failure, its message saying that a repair was tried.
+// Errors: NotPDF, Damaged, Encrypted (a password is needed or wrong),
+// TooLarge, TooManyPages, NoPages; IO when r fails.
 func Open(r io.ReadSeeker, size int64, opts Options) (d *Document, err error) {
 	defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
 	limits := opts.Limits.withDefaults()
@@ -63,53 +84,122 @@ func Open(r io.ReadSeeker, size int64, opts Options) (d *Document, err error) {
 	if size > limits.MaxBytes {
 		return nil, pipeerr.New(pipeerr.TooLarge, "too large: the file is %d bytes, the limit is %d", size, limits.MaxBytes)
 	}
-	if err := sniff(r); err != nil {
-		return nil, err
-	}
-	ctx, err := read(r, opts.Password, limits)
+	h, err := sniff(r, size, limits.MaxBytes)
 	if err != nil {
-		return nil, classify(err, opts.Password != "", limits)
-	}
-	if ctx.Read.FileSize > limits.MaxBytes {
-		return nil, pipeerr.New(pipeerr.TooLarge, "too large: the file is %d bytes, the limit is %d", ctx.Read.FileSize, limits.MaxBytes)
-	}
-	d = &Document{ctx: ctx, limits: limits, cut: map[int]bool{}, version: "1.7", names: map[int]cachedNames{}, views: map[int]types.Object{}}
-	if v := ctx.XRefTable.HeaderVersion; v != nil {
-		d.version = ctx.XRefTable.Version().String()
-	}
-	maxNr := 0
-	for nr := range ctx.Table {
-		maxNr = max(maxNr, nr)
-	}
-	d.maxNr = maxNr
-	if err := d.walkPageTree(); err != nil {
 		return nil, err
 	}
-	return d, nil
+	first := pipeerr.New(pipeerr.Damaged, "damaged: the file has no %%PDF- header")
+	if h.at >= 0 {
+		// Offsets count from the header (Acrobat's rule for junk before
+		// it), and failing that from the start of the file.
+		if d, first = parse(h.view(r, size, h.at), opts.Password, limits); first == nil {
+			d.source.repairs = h.notes(true)
+			return d, nil
+		}
+		if !repairable(first) {
+			return nil, first
+		}
+		if h.at > 0 {
+			if d, err := parse(h.view(r, size, 0), opts.Password, limits); err == nil {
+				d.source.repairs = h.notes(false)
+				return d, nil
+			}
+		}
+	}
+	src := h.src
+	h.src = nil
+	if src == nil {
+		if src, err = readAll(r, size, limits.MaxBytes); err != nil {
+			return nil, err
+		}
+	}
+	return openRepaired(src, h, opts, limits, first)
 }
 
-// sniff refuses what is plainly not a PDF before the parser sees it: a reader
-// accepts junk before "%PDF-" within the first 1024 bytes, so we do too.
-func sniff(r io.ReadSeeker) error {
+// sniff refuses what is plainly not a PDF before the parser sees it. A
+// reader accepts junk before "%PDF-" within the first 1024 bytes, so we do
+// too; a file without the header within them is read whole, and accepted
+// if it has one further on or holds "N G obj" objects and a trailer or a
+// page (qpdf reads those too).
+func sniff(r io.ReadSeeker, size, maxBytes int64) (head, error) {
+	h := head{at: -1}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
-	head := make([]byte, 1024)
-	n, err := io.ReadFull(r, head)
+	start := make([]byte, 1024)
+	n, err := io.ReadFull(r, start)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
-	head = head[:n]
+	start = start[:n]
 	if n == 0 {
-		return pipeerr.New(pipeerr.NotPDF, "not a PDF: the file is empty")
+		return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: the file is empty")
 	}
-	if !bytes.Contains(head, []byte("%PDF-")) {
-		return pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", head[:min(n, 4)])
+	all := start
+	if !bytes.Contains(start, []byte("%PDF-")) && n == len(start) {
+		// Held in memory only if it may be a PDF: a large upload of
+		// another kind is refused after one pass in small reads.
+		ok, err := mayBePDF(r, maxBytes)
+		if err != nil {
+			return h, err
+		}
+		if !ok {
+			return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:4])
+		}
+		if all, err = readAll(r, size, maxBytes); err != nil {
+			return h, err
+		}
+		h.src = all
+	}
+	if i := bytes.Index(all, []byte("%PDF-")); i >= 0 {
+		h.at = int64(i)
+		h.headerVersion(all[i+len("%PDF-"):])
+	} else if !looksLikePDF(all) {
+		return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:min(n, 4)])
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
-	return nil
+	return h, nil
+}
+
+// mayBePDF reads r from its start in 1 MiB chunks (at most max bytes) and
+// reports whether it holds "%PDF-", or an "N G obj" and a trailer, a
+// catalog or a page: what looksLikePDF then checks on the whole file.
+func mayBePDF(r io.ReadSeeker, max int64) (bool, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return false, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+	}
+	const chunk, overlap = 1 << 20, 64
+	buf := make([]byte, overlap+chunk)
+	kept := 0 // bytes carried over from the previous chunk
+	var sawObj, sawKeyword bool
+	for total := int64(0); total <= max; {
+		n, err := io.ReadFull(r, buf[kept:])
+		total += int64(n)
+		b := buf[:kept+n]
+		if bytes.Contains(b, []byte("%PDF-")) {
+			return true, nil
+		}
+		if !sawObj {
+			hs, _ := headers(b, defaultMaxObjects)
+			sawObj = len(hs) > 0
+		}
+		for _, kw := range []string{"trailer", "/Catalog", "/Page"} {
+			sawKeyword = sawKeyword || bytes.Contains(b, []byte(kw))
+		}
+		if sawObj && sawKeyword {
+			return true, nil
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		}
+		kept = copy(buf, b[len(b)-overlap:])
+	}
+	return false, nil
 }
 
 // read runs pdfcpu's reader alone. The configuration is built here rather
@@ -145,23 +235,23 @@ func classify(err error, havePassword bool, l Limits) error {
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
 		if havePassword {
-			return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: the password is wrong")
+			return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the password is wrong")
 		}
-		return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: a user password is required")
+		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: a user password is required")
 	case errors.Is(err, pdfcpu.ErrPermissionDenied):
-		return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: the permissions forbid reading")
+		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the permissions forbid reading")
 	case errors.Is(err, filter.ErrDecodeLimitExceeded):
-		return pipeerr.Wrap(pipeerr.TooLarge, err, "too large: a stream decodes to more than %d bytes", l.MaxDecodedBytes)
+		return pipeerr.Wrap(pipeerr.TooLarge, readable(err), "too large: a stream decodes to more than %d bytes", l.MaxDecodedBytes)
 	case errors.Is(err, model.ErrMaxRecursionDepthExceeded):
-		return pipeerr.Wrap(pipeerr.TooLarge, err, "too large: objects nest deeper than %d levels", l.MaxDepth)
+		return pipeerr.Wrap(pipeerr.TooLarge, readable(err), "too large: objects nest deeper than %d levels", l.MaxDepth)
 	case errors.Is(err, pdfcpu.ErrEmptyInput):
-		return pipeerr.Wrap(pipeerr.NotPDF, err, "not a PDF: the file is empty")
+		return pipeerr.Wrap(pipeerr.NotPDF, readable(err), "not a PDF: the file is empty")
 	case strings.Contains(msg, "exceeds limit"):
-		return pipeerr.Wrap(pipeerr.TooLarge, err, "too large: the file exceeds a parser limit")
+		return pipeerr.Wrap(pipeerr.TooLarge, readable(err), "too large: the file exceeds a parser limit")
 	case strings.Contains(msg, "encrypt"):
-		return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: the encryption cannot be opened")
+		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the encryption cannot be opened")
 	}
-	return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: the PDF cannot be parsed")
+	return pipeerr.Wrap(pipeerr.Damaged, readable(err), "damaged: the PDF cannot be parsed")
 }
 
 // catch turns a panic into an error of kind k: pdfcpu panics on some real
@@ -180,8 +270,11 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error names the fault in words, without the Go runtime's "panic:" and
+// "runtime error:" prefixes: users read it as a cause, not a crash.
 func (e *PanicError) Error() string {
-	return "panic: " + strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	v := strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	return "internal fault (" + strings.TrimPrefix(v, "runtime error: ") + ")"
 }
 
 // PanicStack is the stack of the goroutine that panicked, for the debug

@@ -313,6 +313,9 @@ func TestEncrypted(t *testing.T) {
 				}
 				return
 			}
+			if !d.Encrypted() {
+				t.Error("Encrypted() is false for an encrypted source")
+			}
 			for i, p := range splitAll(t, d) {
 				if bytes.Contains(p, []byte("/Encrypt")) {
 					t.Errorf("page %d is still encrypted", i+1)
@@ -553,8 +556,8 @@ func FuzzAssemble(f *testing.F) {
 func TestPanicIsOneLine(t *testing.T) {
 	err := func() (err error) {
 		defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
-		var m map[string]int
-		m["x"] = 1 // a runtime panic, as pdfcpu's are
+		set := func(m map[string]int) { m["x"] = 1 }
+		set(nil) // a runtime panic, as pdfcpu's are
 		return nil
 	}()
 	if pipeerr.KindOf(err) != pipeerr.Damaged || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "assignment to entry in nil map") {

@@ -2,6 +2,7 @@ package pdfsplit
 
 import (
 	"context"
+	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
@@ -42,6 +43,11 @@ func (d *Document) prune(res types.Object, used names) types.Object {
 		for name, o := range cat {
 			if used.has(name) {
 				kept[name] = o
+			}
+		}
+		for key := range used {
+			if name, stray := strings.CutPrefix(key, strayKey); stray && d.lostName == "" && d.undefined(rd, names{name: {}}).has(name) {
+				d.lostName = name
 			}
 		}
 		if k == "ColorSpace" {
@@ -114,14 +120,15 @@ func (d *Document) contentsNames(contents types.Object) (names, bool) {
 	return used, true
 }
 
-// resourceless returns the names used by every content stream in the
-// document that has no resources of its own — a form XObject, a tiling
-// pattern or an appearance stream without /Resources, the glyph procedures
-// of a Type 3 font without /Resources. Such a stream draws with the
-// resources of the page it is on (ISO 32000-1 8.10.1, 9.6.5), whichever that
-// is, so every page and form keeps those names. Real documents rarely have
-// any; computed once, ok false when one cannot be read (then nothing is
-// pruned anywhere).
+// resourceless returns the names used by the content streams of the
+// document that their own resources do not define: every name of a form
+// XObject, a tiling pattern or an appearance stream without /Resources, or
+// of the glyph procedures of a Type 3 font without /Resources, and the
+// names such a stream with /Resources uses but its dictionary lacks. Such
+// a stream draws with the resources of the page it is on (ISO 32000-1
+// 8.10.1, 9.6.5), whichever that is, so every page and form keeps those
+// names. Real documents rarely have any; computed once, ok false when one
+// cannot be read (then nothing is pruned anywhere).
 func (d *Document) resourceless() (names, bool) {
 	if d.reslessDone {
 		return d.resless, d.reslessOK
@@ -142,17 +149,20 @@ func (d *Document) resourceless() (names, bool) {
 			}
 		}
 		var n names
+		var res types.Object
 		ok := true
 		switch o := o.(type) {
 		case types.StreamDict:
-			if _, bbox := o.Dict["BBox"]; !bbox || o.Dict["Resources"] != nil {
+			if _, bbox := o.Dict["BBox"]; !bbox {
 				continue
 			}
+			res = o.Dict["Resources"]
 			n, ok = d.streamNames(nr, o)
 		case types.Dict:
-			if st, _ := o["Subtype"].(types.Name); st != "Type3" || o["Resources"] != nil {
+			if st, _ := o["Subtype"].(types.Name); st != "Type3" {
 				continue
 			}
+			res = o["Resources"]
 			n, ok = d.charProcsNames(o)
 		default:
 			continue
@@ -161,9 +171,36 @@ func (d *Document) resourceless() (names, bool) {
 			d.reslessOK = false
 			return nil, false
 		}
-		d.resless.addAll(n)
+		d.resless.addAll(d.undefined(res, n))
 	}
 	return d.resless, d.reslessOK
+}
+
+// undefined returns the names of used that the resource dictionary res
+// (or a reference to one; nil for none) does not define in any category.
+// Readers look such a name up in the resources of the page or form that
+// draws the stream (poppler does, as qpdf's form-xobjects-some-resources
+// test files show), so those must keep it.
+func (d *Document) undefined(res types.Object, used names) names {
+	rd, ok := d.deref(res).(types.Dict)
+	if !ok {
+		return used
+	}
+	out := names{}
+	for name := range used {
+		found := false
+		for k, v := range rd {
+			if cat, ok := d.deref(v).(types.Dict); ok && resourceCategories[k] {
+				if _, found = cat[name]; found {
+					break
+				}
+			}
+		}
+		if !found {
+			out[name] = struct{}{}
+		}
+	}
+	return out
 }
 
 // charProcsNames returns the names used by a Type 3 font's glyph

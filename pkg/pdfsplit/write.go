@@ -55,6 +55,9 @@ func (d *Document) plan(i int) (*pagePlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.lostName != "" {
+		return nil, pipeerr.New(pipeerr.Damaged, "damaged: the content of page %d or a form it draws names the resource /%s, whose stray '#' (invalid since PDF 1.2, ISO 32000-1 7.3.5) the PDF parser drops from the resource dictionary, so the page would be published without it", i+1, d.lostName)
+	}
 	pl.objs = append(objs, object{p.nr, pl.dict})
 	slices.SortFunc(pl.objs, func(a, b object) int { return a.nr - b.nr })
 	in := make(map[int]bool, len(pl.objs))
