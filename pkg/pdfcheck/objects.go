@@ -211,7 +211,7 @@ func (c *checker) filtered(num int, first val, at int, data []byte) *Error {
 		return nil
 	}
 	if err := c.inflate(data, c.opt.ProbeBytes); err != nil {
-		return c.fail(ReasonFlate, num, at, "the first %d decoded bytes of the FlateDecode data (%d bytes) do not inflate: %v; the data is not zlib (left encrypted?) or is cut", c.opt.ProbeBytes, len(data), err)
+		return c.fail(ReasonFlate, num, at, "the FlateDecode data (%d bytes) is not zlib data within its first %d decoded bytes: %v (left encrypted, or damaged in the source)", len(data), c.opt.ProbeBytes, err)
 	}
 	return nil
 }
