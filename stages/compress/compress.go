@@ -9,6 +9,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/manifest"
+	"github.com/efspipe/efspipe/pkg/pdfcheck"
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/stage"
@@ -88,6 +89,15 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		}
 		if int64(len(page)) != it.PDFBytes {
 			return out, pipeerr.New(pipeerr.Internal, "page %d assembles to %d bytes, split made %d", it.Page, len(page), it.PDFBytes)
+		}
+		// The page is read back as a reader would before it is recorded:
+		// whatever the splitter got wrong, on whatever input, ends here
+		// and is never published. The writer is ours and refuses the
+		// inputs it cannot write, so a page that fails is a bug, not the
+		// document's fault: Internal, which the state machine does not
+		// retry.
+		if err := pdfcheck.Page(page, pdfcheck.Options{}); err != nil {
+			return out, pipeerr.Wrap(pipeerr.Internal, err, "page %d of shard %d is not a valid PDF as written, so nothing of this job is published", it.Page, in.Shard)
 		}
 		off := len(frames)
 		frames = tools.enc.Encode(frames, page)

@@ -4,8 +4,8 @@
 // zstd frame that shares the job's dictionary.
 //
 // Invariant: a compressed shard is recorded only once durable, each of its
-// frames was restored and compared with the page it was made from, which
-// has the size the split record describes and the checksum the compressed
-// record lists; the same shard, table, dictionary and level always give the
-// same bytes.
+// pages passed pdfcheck.Page (it reads as a standalone one-page PDF) and
+// its frame was restored and compared with that page, which has the size
+// the split record describes and the checksum the compressed record lists;
+// the same shard, table, dictionary and level always give the same bytes.
 package compress
