@@ -85,6 +85,7 @@ var corpus = sync.OnceValue(func() []Case {
 		{"page-tree-leaf-is-an-action", leafIsAnAction(), pipeerr.Damaged},
 		{"count-exceeds-kids", countExceedsKids(), ""},
 		{"direct-pages-in-kids", directPages(), ""},
+		{"indirect-lengths-untyped-leaves", indirectLengthsUntypedLeaves(), ""},
 		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
 		{"huge-object-numbers", hugeObjectNumbers(), ""},
 	}, repairCases()...)

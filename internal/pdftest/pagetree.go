@@ -86,6 +86,24 @@ func hugeObjectNumbers() []byte {
 	return sparse(objs, 1)
 }
 
+// indirectLengthsUntypedLeaves: streams whose /Length is an indirect
+// object (as qpdf's QDF mode writes them), and page tree leaves without
+// /Type (qpdf's no-pages-types test file): the page's lengths are written
+// direct, so the length objects must not be carried, and the page
+// written must say /Type /Page.
+func indirectLengthsUntypedLeaves() []byte {
+	data := []byte("0 0 m 100 100 l S")
+	objs := map[int][]byte{
+		1: []byte("<</Type /Catalog /Pages 2 0 R>>"),
+		2: []byte("<</Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /MediaBox [0 0 200 200]>>"),
+		3: []byte("<</Parent 2 0 R /Contents 5 0 R>>"),
+		4: []byte("<</Parent 2 0 R /Contents 5 0 R /Rotate 90>>"),
+		5: fmt.Appendf(nil, "<</Length 6 0 R>>\nstream\n%s\nendstream", data),
+		6: fmt.Appendf(nil, "%d", len(data)),
+	}
+	return sparse(objs, 1)
+}
+
 // sparse writes a file of the given objects with one xref subsection per
 // run of consecutive numbers, for numbers a builder would never reach.
 func sparse(objs map[int][]byte, root int) []byte {

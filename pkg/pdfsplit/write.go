@@ -115,7 +115,16 @@ func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error)
 				}
 			}
 		case types.StreamDict:
-			return scan(o.Dict, depth)
+			// /Length is written direct (serializer.dict), so an indirect
+			// length object is not carried.
+			for k, v := range o.Dict {
+				if k == "Length" {
+					continue
+				}
+				if err := scan(v, depth+1); err != nil {
+					return err
+				}
+			}
 		case types.Array:
 			for _, v := range o {
 				if err := scan(v, depth+1); err != nil {
@@ -156,6 +165,10 @@ func (d *Document) pageDict(p *page) types.Dict {
 			out[k] = v
 		}
 	}
+	// A leaf the page tree rules accepted as a page without saying so
+	// (no /Type, as qpdf accepts) says so here: /Type is required
+	// (ISO 32000-1 7.7.3.3, Table 30).
+	out["Type"] = types.Name("Page")
 	if out["MediaBox"] == nil {
 		// Readers assume US Letter too; qpdf --check requires a MediaBox.
 		out["MediaBox"] = types.Array{types.Integer(0), types.Integer(0), types.Integer(612), types.Integer(792)}
