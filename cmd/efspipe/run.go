@@ -71,7 +71,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		password string
 	)
 	fl.IntVar(&settings.ShardPages, "shard-pages", 0, "pages per compress shard (default 256)")
-	fl.StringVar(&level, "level", "", "zstd level: fastest, default, better or best (default: default)")
+	fl.StringVar(&level, "level", "", "zstd level: auto, fastest, default, better or best (default: auto, which is default or, for documents sharing over 512 KiB of objects, better)")
 	fl.Int64Var(&settings.MaxBytes, "max-bytes", 0, "refuse inputs over this many bytes (default 2 GiB)")
 	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")
 	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")

@@ -24,13 +24,15 @@ type Settings struct {
 	// 1.47x (and local disk was 12% faster too); 256 still gives a
 	// 2,000-page document eight shards to run at once.
 	ShardPages int `json:"shard_pages,omitempty"`
-	// Level is the zstd level. Default "default": measured on the Octave
-	// and R manuals it publishes 1.19-1.26x the source (better: 1.11-1.19x)
-	// in 15-20% less time, because the dictionary encoder's per-page reset
-	// is cheaper; "better" reaches 4 MiB back into the dictionary instead
-	// of 1 MiB, for documents with many large shared fonts.
+	// Level is the zstd level. Default "auto": "default", or "better" for
+	// a document whose shared objects exceed 512 KiB (zlevel.Auto; the
+	// plan and the manifest say which). Measured on the Octave and R
+	// manuals, "default" publishes 1.19-1.26x the source ("better":
+	// 1.11-1.19x) in half the CPU, but its match finder loses most of a
+	// dictionary larger than about 512 KiB; "better" reaches 4 MiB back.
 	Level zlevel.Level `json:"level,omitempty"`
-	// DictionaryBytes caps the shared dictionary. Default: the level's reach.
+	// DictionaryBytes caps the shared dictionary. Default: the level's
+	// reach (for "auto", the reach of the level it resolves to).
 	DictionaryBytes int `json:"dictionary_bytes,omitempty"`
 	// MaxBytes refuses larger inputs. Default 2 GiB.
 	MaxBytes int64 `json:"max_bytes,omitempty"`
@@ -50,7 +52,7 @@ const MaxShards = 1000
 func Defaults() Settings {
 	return Settings{
 		ShardPages: 256,
-		Level:      zlevel.Default,
+		Level:      zlevel.Auto,
 		MaxBytes:   2 << 30,
 		MaxPages:   100_000,
 	}
@@ -85,7 +87,7 @@ func Resolve(m *jobfs.Mount, s Settings) (Settings, error) {
 		return Settings{}, err
 	}
 	s = s.Over(shared).Over(Defaults())
-	if s.DictionaryBytes == 0 {
+	if s.DictionaryBytes == 0 && s.Level != zlevel.Auto {
 		s.DictionaryBytes = s.Level.Reach()
 	}
 	return s, s.Validate()

@@ -209,7 +209,12 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 		return nil, err
 	}
 	settings := r.spec.Settings
-	r.plan = manifest.NewPlan(r.job, doc.Pages(), settings.ShardPages, jobspec.MaxShards, settings.Level)
+	level := settings.Level.Resolve(r.objects.Size())
+	dictBytes := settings.DictionaryBytes
+	if dictBytes == 0 {
+		dictBytes = level.Reach()
+	}
+	r.plan = manifest.NewPlan(r.job, doc.Pages(), settings.ShardPages, jobspec.MaxShards, level)
 	r.plan.Dictionary = r.job.Dictionary()
 	r.plan.Encrypted, r.plan.Repairs = doc.Encrypted(), doc.Repairs()
 	plan, err := manifest.Encode(r.plan)
@@ -224,7 +229,7 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 		data      []byte
 	}{
 		{checkpoint.Objects, r.job.Objects(), r.objects.Encode()},
-		{checkpoint.Dictionary, r.job.Dictionary(), r.objects.Dictionary(settings.DictionaryBytes)},
+		{checkpoint.Dictionary, r.job.Dictionary(), r.objects.Dictionary(dictBytes)},
 		{checkpoint.Plan, r.job.SplitManifest(), plan},
 	} {
 		r.writes.Go(func() error {

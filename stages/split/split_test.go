@@ -12,6 +12,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/stages/split"
 )
 
@@ -178,5 +179,40 @@ func TestOlderTableIsRemade(t *testing.T) {
 	}
 	if _, err := pdfsplit.DecodeObjects(table); err != nil {
 		t.Errorf("the table was not remade: %v", err)
+	}
+}
+
+// TestAutoLevel: a job left at the "auto" level compresses at "default"
+// until its shared objects exceed zlevel.AutoBetterAbove, then at "better"
+// with "better"'s dictionary reach; an explicit level is kept.
+func TestAutoLevel(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		fontBytes int
+		level     zlevel.Level
+		want      zlevel.Level
+	}{
+		{"small shared objects", 64 << 10, "", zlevel.Default},
+		{"large shared objects", 800 << 10, "", zlevel.Better},
+		{"large, default asked for", 800 << 10, zlevel.Default, zlevel.Default},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := pipetest.Mount(t)
+			s := pipetest.Run(t, m, pdftest.Doc(3, pdftest.DocOptions{FontBytes: tc.fontBytes}), jobspec.Settings{Level: tc.level}, "split")
+			plan, err := manifest.LoadPlan(m, s.Job, s.Split.Manifest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.Level != tc.want {
+				t.Fatalf("plan level %q, want %q", plan.Level, tc.want)
+			}
+			rec, ok, _, err := checkpoint.Open(m, s.Job).Verify(checkpoint.Dictionary)
+			if !ok || err != nil {
+				t.Fatalf("dictionary record: %v", err)
+			}
+			if tc.want == zlevel.Better && rec.Bytes <= int64(zlevel.AutoBetterAbove) {
+				t.Fatalf("dictionary %d bytes: cut at default's reach?", rec.Bytes)
+			}
+		})
 	}
 }
