@@ -24,6 +24,7 @@ func repairCases() []Case {
 		{"header-version-1.8", withVersion("1.8"), ""},
 		{"header-version-2.1", withVersion("2.1"), ""},
 		{"header-version-2.0-extensions", withExtensions(), ""},
+		{"object-header-damaged", objectHeaderDamaged(), ""},
 		{"xref-wrong-offsets", xrefWrongOffsets(), ""},
 		{"length-too-long", wrongLength(+40), ""},
 		{"length-too-short", wrongLength(-7), ""},
@@ -504,6 +505,20 @@ func xrefWrongOffsets() []byte {
 		out = append(out, line...)
 	}
 	return out
+}
+
+// objectHeaderDamaged writes the first page's content stream under the
+// header "x 0 obj" at the offset its cross-reference entry gives (qpdf's
+// bad25-style files): readers that check the header rebuild the table and
+// find no such object, so page 1 is blank in the source, and must be in
+// the split.
+func objectHeaderDamaged() []byte {
+	d := newTextDoc("1.7", RepairPages, "")
+	n := d.content[0]
+	obj := d.b.objs[n]
+	head := fmt.Appendf(nil, "%d 0 obj", n)
+	d.b.objs[n] = append(bytes.Repeat([]byte("x"), len(head)-len(" 0 obj")), obj[len(head)-len(" 0 obj"):]...)
+	return d.b.finish(1, "")
 }
 
 // wrongLength gives the first content stream a /Length delta bytes off:

@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -163,6 +164,9 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 	if ctx.Read.FileSize > l.MaxBytes {
 		return nil, pipeerr.New(pipeerr.TooLarge, "too large: the file is %d bytes, the limit is %d", ctx.Read.FileSize, l.MaxBytes)
 	}
+	if err := checkHeaders(ctx, r); err != nil {
+		return nil, err
+	}
 	if err := checkStreams(ctx, r); err != nil {
 		return nil, err
 	}
@@ -239,6 +243,37 @@ func checkStreams(ctx *model.Context, r io.ReadSeeker) error {
 			continue
 		}
 		return pipeerr.New(pipeerr.Damaged, "damaged: stream %d does not end where its /Length says", nr)
+	}
+	return nil
+}
+
+// checkHeaders finds the cross-reference entries that do not point at
+// their object: ISO 32000-1 7.5.4 gives the offset of "N G obj", and pdfcpu
+// parses whatever object is there under the entry's number. A reader that
+// checks (qpdf, poppler) rebuilds the table instead, and an object whose
+// header is damaged ("x 0 obj") is then missing; so such a file goes to the
+// repair layer, which does the same. White space before the header is
+// accepted. It reads at most 48 bytes per object.
+func checkHeaders(ctx *model.Context, r io.ReadSeeker) error {
+	var nrs []int
+	for nr, e := range ctx.Table {
+		if nr > 0 && e != nil && !e.Free && !e.Compressed && e.Offset != nil && *e.Offset > 0 {
+			nrs = append(nrs, nr)
+		}
+	}
+	slices.Sort(nrs)
+	buf := make([]byte, 48)
+	for _, nr := range nrs {
+		e := ctx.Table[nr]
+		gen := 0
+		if e.Generation != nil {
+			gen = *e.Generation
+		}
+		b := bytes.TrimLeft(buf[:readAt(r, *e.Offset, buf)], " \t\r\n\f\x00")
+		f := bytes.Fields(b)
+		if len(f) < 3 || string(f[0]) != strconv.Itoa(nr) || string(f[1]) != strconv.Itoa(gen) || !bytes.HasPrefix(f[2], []byte("obj")) {
+			return pipeerr.New(pipeerr.Damaged, "damaged: the cross-reference entry of object %d %d does not point at it", nr, gen)
+		}
 	}
 	return nil
 }

@@ -67,8 +67,11 @@ func TestRepairCorpus(t *testing.T) {
 					t.Errorf("page %d: qpdf counts %d pages", i+1, n)
 				}
 				text := qdf(t, p)
-				if want := fmt.Sprintf("(Page %d of %d)", i+1, pdftest.RepairPages); !strings.Contains(text, want) {
-					t.Errorf("page %d does not draw %s", i+1, want)
+				want := fmt.Sprintf("(Page %d of %d)", i+1, pdftest.RepairPages)
+				// The damaged header hides page 1's content from every
+				// reader that checks it: blank, as qpdf and poppler show it.
+				if blank := c.Name == "object-header-damaged" && i == 0; blank == strings.Contains(text, want) {
+					t.Errorf("page %d: draws %s is %v, want %v", i+1, want, !blank, blank)
 				}
 				if i == 0 && encrypted && strings.Contains(text, "/Annots") && !strings.Contains(text, pdftest.AnnotationText) {
 					t.Errorf("page 1: the annotation's string is not decrypted")
