@@ -40,8 +40,11 @@ func TestRepairCasesQPDF(t *testing.T) {
 				t.Fatalf("qpdf refuses it: %v", err)
 			}
 			for i := 1; i <= RepairPages; i++ {
-				if want := fmt.Sprintf("(Page %d of %d)", i, RepairPages); !strings.Contains(string(out), want) {
-					t.Errorf("qpdf does not read %s in it", want)
+				// qpdf finds no object behind a damaged header: page 1 of
+				// that case is blank to it, and must be to efspipe.
+				blank := c.Name == "object-header-damaged" && i == 1
+				if want := fmt.Sprintf("(Page %d of %d)", i, RepairPages); strings.Contains(string(out), want) == blank {
+					t.Errorf("qpdf reads %s in it: %v, want %v", want, blank, !blank)
 				}
 			}
 			if !strings.HasPrefix(c.Name, "encrypted-") {

@@ -71,7 +71,7 @@ func TestRepairCorpus(t *testing.T) {
 				// The damaged header hides page 1's content from every
 				// reader that checks it: blank, as qpdf and poppler show it.
 				if blank := c.Name == "object-header-damaged" && i == 0; blank == strings.Contains(text, want) {
-					t.Errorf("page %d: draws %s is %v, want %v", i+1, want, !blank, blank)
+					t.Errorf("page %d: draws %s: %v, want %v", i+1, want, blank, !blank)
 				}
 				if i == 0 && encrypted && strings.Contains(text, "/Annots") && !strings.Contains(text, pdftest.AnnotationText) {
 					t.Errorf("page 1: the annotation's string is not decrypted")
