@@ -593,9 +593,6 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
-		page = []asl.Event{}
-	}
 	return struct {
 		Events    []asl.Event `json:"events"`
 		NextToken string      `json:"nextToken,omitempty"`
@@ -669,7 +666,7 @@ func newUUID() string {
 
 // ---- paging
 
-// paginate cuts a page from all. The token is the offset of the next page:
+// paginate cuts a page from all, never nil. The token is the offset of the next page:
 // lists only grow at the end (histories) or are re-sorted on each call, as
 // AWS's tokens are only valid for the same request.
 func paginate[T any](all []T, max int, token string) ([]T, string, error) {
@@ -692,5 +689,7 @@ func paginate[T any](all []T, max int, token string) ([]T, string, error) {
 	if end < len(all) {
 		next = "efspipe-" + strconv.Itoa(end)
 	}
-	return all[off:end], next, nil
+	// An empty page is [], never null: clients that iterate the list
+	// without a nil check (jq '.executions[]', JavaScript) then work.
+	return append(make([]T, 0, end-off), all[off:end]...), next, nil
 }
