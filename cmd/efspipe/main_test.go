@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"errors"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -124,9 +125,75 @@ func TestConcurrentRunIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	_, stderr, code := run(t, "replay", "--mount", mount, "--out", out, r.Job)
+	_, stderr, code := run(t, "replay", "--no-wait", "--mount", mount, "--out", out, r.Job)
 	if code != 1 || !strings.Contains(stderr, "is being processed") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Without --no-wait, a run of a job another engine holds waits for it and
+// then finds the work done: both succeed. Interrupted while it waits
+// (Ctrl-C), it says so, and with --json still prints its status.
+func TestConcurrentRunWaits(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 3)
+	first, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+	if code != 0 {
+		t.Fatal("first run failed")
+	}
+	m, _ := jobfs.Open(mount)
+	defer m.Close()
+	job, _ := jobfs.NewJob(first.Job)
+	unlock, err := m.Lock(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real process, since the lock is what other processes see.
+	var stdout, stderr pipetest.Buffer
+	cmd := exec.Command(binary, "run", "--mount", mount, "--out", out, src)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the waiting line", func() bool { return strings.Contains(stderr.String(), "is being processed by another run; waiting") })
+	unlock()
+	if err := cmd.Wait(); err != nil || !strings.Contains(stdout.String(), "manifest: ") {
+		t.Fatalf("waiting run: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
+
+	// Interrupted while waiting.
+	if unlock, err = m.Lock(job); err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	for _, asJSON := range []bool{false, true} {
+		args := []string{"run", "--mount", mount, "--out", out}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		args = append(args, src)
+		var stdout, stderr pipetest.Buffer
+		cmd := exec.Command(binary, args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the run to wait", func() bool { return strings.Contains(stderr.String(), "waiting") })
+		cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("interrupted run: %v, stderr %q", err, stderr.String())
+		}
+		if want := "efspipe: interrupted; resume with `efspipe replay " + first.Job + "`\n"; stderr.String() != want && !strings.HasSuffix(stderr.String(), want) {
+			t.Errorf("stderr %q, want %q", stderr.String(), want)
+		}
+		if asJSON {
+			var r result
+			if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil || r.Status != "INTERRUPTED" || r.Job != first.Job {
+				t.Errorf("--json printed %q (%v)", stdout.String(), err)
+			}
+		}
 	}
 }
 
@@ -338,4 +405,43 @@ func TestReplayRedrivesFailedExecution(t *testing.T) {
 	if !strings.Contains(string(b), "ExecutionRedriven") {
 		t.Fatal("the history does not record the redrive")
 	}
+}
+
+// Ctrl-C in the middle of a run: the run stops, says how to resume, and
+// the replay it names finishes the job.
+func TestInterruptMidRun(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 48)
+	var stdout, stderr pipetest.Buffer
+	cmd := exec.Command(binary, "run", "--mount", mount, "--out", out, "--json", "--shard-pages", "1", src)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the ingest record", func() bool {
+		ents, _ := os.ReadDir(filepath.Join(mount, "jobs"))
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(mount, "jobs", e.Name(), "ckpt", "ingest.json")); err == nil {
+				return true
+			}
+		}
+		return false
+	})
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted run: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
+	var r result
+	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil || r.Status != "INTERRUPTED" || r.Job == "" {
+		t.Fatalf("--json printed %q (%v)", stdout.String(), err)
+	}
+	if want := "efspipe: interrupted; resume with `efspipe replay " + r.Job + "`\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	if _, se, code := run(t, "replay", "--mount", mount, "--out", out, r.Job); code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, se)
+	}
+	pipetest.Verify(t, out, r.Job, false)
 }

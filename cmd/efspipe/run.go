@@ -76,6 +76,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")
 	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")
 	fl.BoolVar(&fresh, "fresh", false, "discard the job's checkpoint and start over")
+	noWait := fl.Bool("no-wait", false, "fail at once when another run, replay or serve execution is processing the job, instead of waiting for it")
 	splitWorkers := fl.Int("split-workers", 0, "split workers, each holding its own parse of the document (default: cores - 1, at most 4)")
 	fl.StringVar(&password, "password", "", "user password of an encrypted PDF")
 	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
@@ -108,6 +109,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	}
 	obj, err := sources.Stat(ctx, src, version)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, "")
+		}
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	job, err := jobfs.NewJob(obj.JobID)
@@ -115,7 +119,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return err
 	}
 	unlock, err := m.Lock(job)
+	if pipeerr.KindOf(err) == pipeerr.Busy && !*noWait {
+		// Another engine is on this job: wait for it, then find its work
+		// done (or resume what it left), rather than fail.
+		fmt.Fprintf(stderr, "job %s is being processed by another run; waiting for it (--no-wait to fail instead)\n", job.ID)
+		unlock, err = m.LockWait(ctx, job)
+	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, job.ID)
+		}
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	defer unlock()
@@ -151,6 +164,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Password: password}, replay, nil)
 	progress.Close()
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, job.ID)
+		}
 		return err
 	}
 	if redriven && !c.json {
@@ -278,4 +294,27 @@ func report(stdout, stderr io.Writer, asJSON bool, display string, res local.Res
 		return jobFailed{display, reason}
 	}
 	return nil
+}
+
+// Interrupted is the status of a run stopped by SIGINT or SIGTERM.
+const Interrupted = "INTERRUPTED"
+
+// interrupted reports a run stopped by a signal: everything it finished is
+// checkpointed, and a replay resumes from there.
+func interrupted(stdout io.Writer, asJSON bool, job string) error {
+	if asJSON {
+		b, _ := json.Marshal(local.Result{Job: job, Status: Interrupted})
+		fmt.Fprintln(stdout, string(b))
+	}
+	return interruptedError{job}
+}
+
+// interruptedError ends the process with exitInterrupted.
+type interruptedError struct{ job string }
+
+func (e interruptedError) Error() string {
+	if e.job == "" {
+		return "interrupted before the job started; nothing to resume"
+	}
+	return "interrupted; resume with `efspipe replay " + e.job + "`"
 }

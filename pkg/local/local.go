@@ -10,6 +10,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/pkg/stage"
@@ -90,9 +91,50 @@ func (p *Pipeline) Functions() *Functions { return p.functions }
 
 // Input is an execution input.
 type Input struct {
-	Source   string `json:"source"`
-	Version  string `json:"version,omitempty"`
+	Source  string `json:"source"`
+	Version string `json:"version,omitempty"`
+	// SHA256 is the content hash of a local source, when the starter knows
+	// it (the inbox does): the job is then known without reading the file,
+	// and ingest can trust the job's verified copy on the mount if the file
+	// has moved since.
+	SHA256   string `json:"sha256,omitempty"`
 	Password string `json:"password,omitempty"`
+}
+
+// LockExecution is sfnlocal.Config.Lock for this pipeline: it takes the
+// lock of the job an execution input names (the job known from an earlier
+// run of the execution, else the input's "sha256", else its source,
+// resolved as ingest resolves it), waiting for another holder until ctx
+// ends. An input whose source cannot be resolved locks nothing: ingest
+// then fails the execution saying why. Other errors are reported as a
+// stage's error would be.
+func (p *Pipeline) LockExecution(ctx context.Context, known string, input json.RawMessage) (string, func(), error) {
+	id := known
+	if id == "" {
+		var in Input
+		if json.Unmarshal(input, &in) != nil || in.Source == "" {
+			return "", nil, nil
+		}
+		if id = jobfs.FileJobIDOf(in.SHA256); id == "" || source.IsS3(in.Source) {
+			obj, err := p.cfg.Sources.Stat(ctx, in.Source, in.Version)
+			if err != nil {
+				return "", nil, nil
+			}
+			id = obj.JobID
+		}
+	}
+	job, err := jobfs.NewJob(id)
+	if err != nil {
+		return "", nil, nil
+	}
+	unlock, err := p.cfg.Mount.LockWait(ctx, job)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", nil, ctx.Err()
+		}
+		return "", nil, lambdaError(pipeerr.ForLambda(err))
+	}
+	return job.ID, unlock, nil
 }
 
 // Result is a finished execution's outcome.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -327,8 +328,9 @@ func (s *Server) launch(x *execution, redrive bool) {
 		}
 		return s.cfg.Now()
 	}
+	lock := &execLock{s: s, x: x}
 	opts := asl.Options{
-		Invoke: s.cfg.Invoke,
+		Invoke: lock.invoke,
 		Sleep:  s.cfg.Sleep,
 		Now:    now,
 		OnEvent: func(e asl.Event) {
@@ -343,6 +345,9 @@ func (s *Server) launch(x *execution, redrive bool) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
+		// Taken before anything runs, so the execution never overlaps
+		// another of its job; an error is retried by the first Task.
+		_ = lock.acquire(ctx)
 		stopFlush := make(chan struct{})
 		go func() {
 			t := time.NewTicker(s.cfg.FlushInterval)
@@ -382,8 +387,64 @@ func (s *Server) launch(x *execution, redrive bool) {
 		if err := s.flush(x); err != nil {
 			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
 		}
+		lock.release()
 		close(x.done)
 	}()
+}
+
+// execLock holds the lock of an execution's job (Config.Lock) for one run.
+type execLock struct {
+	s      *Server
+	x      *execution
+	mu     sync.Mutex
+	held   bool
+	unlock func()
+}
+
+// acquire takes the lock unless this run holds it already.
+func (l *execLock) acquire(ctx context.Context) error {
+	if l.s.cfg.Lock == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held {
+		return nil
+	}
+	l.x.mu.Lock()
+	known := l.x.rec.Job
+	l.x.mu.Unlock()
+	job, unlock, err := l.s.cfg.Lock(ctx, known, json.RawMessage(l.x.rec.Input))
+	if err != nil {
+		return err
+	}
+	l.held, l.unlock = true, unlock
+	if job != "" && job != known {
+		l.x.mu.Lock()
+		l.x.rec.Job = job
+		l.x.mu.Unlock()
+		if err := l.s.saveExecution(l.x); err != nil {
+			l.s.cfg.Log.Warn("sfnlocal: execution record not written", "arn", l.x.rec.Arn, "err", err)
+		}
+	}
+	return nil
+}
+
+// invoke runs a Task once the job is locked.
+func (l *execLock) invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+	if err := l.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return l.s.cfg.Invoke(ctx, resource, input)
+}
+
+func (l *execLock) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held && l.unlock != nil {
+		l.unlock()
+	}
+	l.held, l.unlock = false, nil
 }
 
 // record appends an event. An abort the user asked for carries the

@@ -29,6 +29,7 @@ import (
 // env is a server on a temp mount with the real pipeline behind it.
 type env struct {
 	mountDir, out string
+	mount         *jobfs.Mount
 	srv           *sfnlocal.Server
 	http          *httptest.Server
 	c             *sfn.Client
@@ -51,14 +52,14 @@ func newEnv(t *testing.T, mountDir string, hook local.Hook) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, FlushInterval: 10 * time.Millisecond,
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, FlushInterval: 10 * time.Millisecond,
 		Sleep: func(context.Context, time.Duration) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &env{mountDir: mountDir, out: outDir, srv: srv, http: hs, c: client(hs.URL),
+	return &env{mountDir: mountDir, mount: m, out: outDir, srv: srv, http: hs, c: client(hs.URL),
 		pipeline: "arn:aws:states:us-east-1:000000000000:stateMachine:efspipe"}
 }
 
