@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
@@ -21,6 +24,12 @@ import (
 type In struct {
 	Source  string `json:"source"`
 	Version string `json:"version,omitempty"`
+	// SHA256 is the content hash of a local source when its starter knew
+	// it (the inbox names executions by it). The source must still have
+	// it; and if the file is gone (moved aside after the execution began),
+	// the job's copy on the mount is the source, provided the job's record
+	// says it came from this path and the copy verifies against it.
+	SHA256 string `json:"sha256,omitempty"`
 	// Password opens a PDF that needs a user password. It is passed on to
 	// split through the state and never written to the mount.
 	Password string `json:"password,omitempty"`
@@ -57,8 +66,16 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return Out{}, err
 	}
 	obj, err := s.Sources.Stat(ctx, in.Source, in.Version)
+	if errors.Is(err, fs.ErrNotExist) {
+		if rec, ok := s.recorded(in); ok {
+			obj, err = rec, nil
+		}
+	}
 	if err != nil {
 		return Out{}, err
+	}
+	if in.SHA256 != "" && obj.SHA256 != "" && obj.SHA256 != in.SHA256 {
+		return Out{}, pipeerr.New(pipeerr.BadRequest, "source %s no longer has the content this execution was started for (sha256 %.12s…, now %.12s…)", obj.Name, in.SHA256, obj.SHA256)
 	}
 	job, err := jobfs.NewJob(obj.JobID)
 	if err != nil {
@@ -103,14 +120,76 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	return out, journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
 }
 
+// recorded is the source in as the job's record knows it, when in names
+// its content (SHA256) and the job's verified copy on the mount came from
+// in's path: a redrive whose inbox file was moved aside resumes from the
+// copy instead of failing on the missing path.
+func (s *Stage) recorded(in In) (source.Object, bool) {
+	job, err := jobfs.NewJob(jobfs.FileJobIDOf(in.SHA256))
+	if err != nil || source.IsS3(in.Source) {
+		return source.Object{}, false
+	}
+	p, err := filepath.Abs(strings.TrimPrefix(in.Source, "file://"))
+	if err != nil {
+		return source.Object{}, false
+	}
+	spec, err := jobspec.Load(s.Mount, job)
+	if err != nil || spec.Source.URI != p || spec.Source.SHA256 != in.SHA256 {
+		return source.Object{}, false
+	}
+	rec, ok, _, err := checkpoint.Open(s.Mount, job).Verify(checkpoint.Ingest)
+	if err != nil || !ok || rec.SHA256 != in.SHA256 {
+		return source.Object{}, false
+	}
+	s.log().Info("source gone; its verified copy on the mount is the source", "source", p, "job", job.ID)
+	return source.Object{JobID: job.ID, Name: spec.Source.Name, URI: p, Size: rec.Bytes, SHA256: rec.SHA256}, true
+}
+
+func (s *Stage) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// headBytes is how far into a file a PDF reader looks for "%PDF-".
+const headBytes = 1024
+
+// sniff refuses what is plainly not a PDF before any of it is copied onto
+// the mount. The reason never quotes the file: a source may be anything
+// its starter can name, and an error travels into histories and logs.
+func sniff(head []byte, name string) error {
+	switch {
+	case len(head) == 0:
+		return pipeerr.New(pipeerr.NotPDF, "not a PDF: %s is empty", name)
+	case !bytes.Contains(head, []byte("%PDF-")):
+		return pipeerr.New(pipeerr.NotPDF, "not a PDF: %s has no %%PDF- header in its first %d bytes", name, headBytes)
+	}
+	return nil
+}
+
 // copy streams the source to the mount, hashing as it goes: nothing is
-// buffered whole, whatever the document's size.
+// buffered whole, whatever the document's size. It stops within one read
+// when ctx ends.
 func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max int64) (string, int64, error) {
-	r, err := s.Sources.Open(ctx, obj)
+	rc, err := s.Sources.Open(ctx, obj)
 	if err != nil {
 		return "", 0, err
 	}
-	defer r.Close()
+	defer rc.Close()
+	r := source.Context(ctx, rc)
+	head := make([]byte, headBytes)
+	hn, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if ctx.Err() != nil {
+			return "", 0, ctx.Err()
+		}
+		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "read %s", obj.Name)
+	}
+	if err := sniff(head[:hn], obj.Name); err != nil {
+		return "", 0, err
+	}
+	r = io.MultiReader(bytes.NewReader(head[:hn]), r)
 	w, err := s.Mount.Create(job.Source())
 	if err != nil {
 		return "", 0, err
@@ -125,7 +204,10 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 		err = bw.Flush()
 	}
 	if err != nil {
-		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "copy %s", obj.Name)
+		if ctx.Err() != nil {
+			return "", 0, ctx.Err()
+		}
+		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "copy %s to %s", obj.Name, job.Source())
 	}
 	if n > max {
 		return "", 0, pipeerr.New(pipeerr.TooLarge, "%s is over the limit of %d bytes", obj.Name, max)
