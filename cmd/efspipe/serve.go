@@ -31,7 +31,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
 	c.register(fl)
 	addr := fl.String("addr", envOr("EFSPIPE_ADDR", "127.0.0.1:8083"), "listen on `HOST:PORT` (loopback unless you say otherwise: requests are not authenticated)")
-	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when done)")
+	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when it succeeded, DIR/failed with NAME.error when not)")
+	settle := fl.Duration("inbox-settle", sfnlocal.DefaultSettle, "take an inbox file once its size and modification time have not changed for this long (a writer that pauses longer should write NAME.part and rename)")
 	var allow []string
 	fl.Func("allow-source", "read local sources named in execution inputs only under `DIR` (repeatable; default: the inbox only)", func(dir string) error {
 		abs, err := filepath.Abs(dir)
@@ -107,7 +108,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if *inbox != "" {
 		fmt.Fprintf(stderr, "  inbox: %s\n", *inbox)
 		wg.Go(func() {
-			ib := &sfnlocal.Inbox{Dir: *inbox, Server: srv, Log: log}
+			ib := &sfnlocal.Inbox{Dir: *inbox, Server: srv, Settle: *settle, Log: log}
 			if err := ib.Run(ictx); err != nil {
 				log.Error("inbox stopped", "err", err)
 			}

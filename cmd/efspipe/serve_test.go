@@ -41,7 +41,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // ends; the same bytes dropped again start nothing.
 func TestServeInbox(t *testing.T) {
 	out, inbox := t.TempDir(), t.TempDir()
-	c, _, stop := startServe(t, "--out", out, "--inbox", inbox)
+	c, _, stop := startServe(t, "--out", out, "--inbox", inbox, "--inbox-settle", "20ms")
 	list := func() []types.ExecutionListItem {
 		l, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
 		if err != nil {
@@ -298,5 +298,50 @@ func TestServeAllowSource(t *testing.T) {
 				t.Errorf("a refused source reached the mount: %v", ents)
 			}
 		})
+	}
+}
+
+// kill -9 of serve while its inbox executions run, then a restart: the
+// new server redrives the interrupted executions by itself, and every
+// file ends published and in processed/.
+func TestServeInboxSurvivesKill(t *testing.T) {
+	mount, out, inbox := t.TempDir(), t.TempDir(), t.TempDir()
+	args := []string{"--out", out, "--inbox", inbox, "--inbox-settle", "20ms"}
+	c, cmd, _ := startServeProcess(t, mount, args...)
+	for i := range 4 {
+		doc := pdftest.Doc(150+i, pdftest.DocOptions{FontBytes: 64 << 10})
+		if err := os.WriteFile(filepath.Join(inbox, "doc-"+strconv.Itoa(i)+".pdf"), doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(c *sfn.Client) []types.ExecutionListItem {
+		l, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Executions
+	}
+	eventually(t, "four executions", func() bool { return len(list(c)) == 4 })
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	c, _, _ = startServeProcess(t, mount, args...)
+	eventually(t, "every file processed", func() bool {
+		ents, _ := os.ReadDir(filepath.Join(inbox, "processed"))
+		return len(ents) == 4
+	})
+	redriven := 0
+	for _, x := range list(c) {
+		if x.Status != types.ExecutionStatusSucceeded {
+			t.Errorf("%s: %s", *x.Name, x.Status)
+		}
+		redriven += int(aws.ToInt32(x.RedriveCount))
+		pipetest.Verify(t, out, *x.Name, false)
+	}
+	if redriven == 0 {
+		t.Error("no execution was interrupted by the kill: the test did not test")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(inbox, "failed")); len(ents) != 0 {
+		t.Errorf("failed/: %v", ents)
 	}
 }

@@ -458,7 +458,7 @@ func (s *Server) record(x *execution, e asl.Event) {
 			e.ExecutionAbortedEventDetails = x.stopErr
 		} else if s.ctx.Err() != nil {
 			e.Type, e.ExecutionAbortedEventDetails = "ExecutionFailed", nil
-			e.ExecutionFailedEventDetails = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "interrupted by a restart"}
+			e.ExecutionFailedEventDetails = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: InterruptedCause}
 		}
 	}
 	x.events = append(x.events, e)
@@ -692,6 +692,60 @@ func (s *Server) stopExecution(ctx context.Context, in stopIn) (any, error) {
 	return struct {
 		Stop epoch `json:"stopDate"`
 	}{epoch(sm.stop)}, nil
+}
+
+// Execution is an execution as Describe and Executions report it.
+type Execution struct {
+	Arn, Name, Input string
+	Status           string // RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED
+	Error, Cause     string
+}
+
+// Interrupted reports whether the execution was cut short by the end of
+// the server that ran it (a restart, a crash) and has not run since.
+func (e Execution) Interrupted() bool {
+	return e.Status == "FAILED" && e.Error == asl.ErrRuntime && e.Cause == InterruptedCause
+}
+
+// InterruptedCause is the cause of an execution cut short by the end of
+// its server.
+const InterruptedCause = "interrupted by a restart"
+
+// Describe describes the execution arn.
+func (s *Server) Describe(arn string) (Execution, error) {
+	x, err := s.execution(arn)
+	if err != nil {
+		return Execution{}, err
+	}
+	return x.info(), nil
+}
+
+// Executions lists the executions of the machine arn, in no order.
+func (s *Server) Executions(machineArn string) []Execution {
+	s.mu.Lock()
+	var xs []*execution
+	for _, x := range s.execs {
+		if x.rec.MachineArn == machineArn {
+			xs = append(xs, x)
+		}
+	}
+	s.mu.Unlock()
+	out := make([]Execution, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, x.info())
+	}
+	return out
+}
+
+func (x *execution) info() Execution {
+	sm := x.summary()
+	return Execution{Arn: x.rec.Arn, Name: x.rec.Name, Input: x.rec.Input, Status: sm.status, Error: sm.error, Cause: sm.caus}
+}
+
+// Redrive redrives the execution arn, as RedriveExecution does.
+func (s *Server) Redrive(arn string) error {
+	_, err := s.redriveExecution(context.Background(), executionArnIn{Arn: arn})
+	return err
 }
 
 func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, error) {

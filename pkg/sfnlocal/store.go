@@ -220,7 +220,7 @@ func (s *Server) interrupt(x *execution) {
 	}
 	last := x.events[len(x.events)-1]
 	x.events = append(x.events, asl.Event{Timestamp: s.now(), Type: "ExecutionFailed", ID: last.ID + 1, PreviousEventID: last.ID,
-		ExecutionFailedEventDetails: &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "interrupted by a restart"}})
+		ExecutionFailedEventDetails: &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: InterruptedCause}})
 	x.dirty = true
 }
 
