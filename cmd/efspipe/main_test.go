@@ -445,3 +445,79 @@ func TestInterruptMidRun(t *testing.T) {
 	}
 	pipetest.Verify(t, out, r.Job, false)
 }
+
+// replay trusts the job's copy of its source only as far as the ingest
+// record vouches for it: a copy with one byte changed, or replaced by a
+// symlink out of the mount, is re-ingested from the original while that
+// still has the recorded content, and otherwise the replay fails saying
+// why; never is another file published, as this job or as another.
+func TestReplayTamperedSource(t *testing.T) {
+	outsider := filepath.Join(t.TempDir(), "other.pdf")
+	if err := os.WriteFile(outsider, pdftest.Doc(2, pdftest.DocOptions{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name         string
+		tamper       func(t *testing.T, copy string)
+		originalGone bool
+		ok           bool
+	}{
+		{"one byte changed, original there", flipByte, false, true},
+		{"one byte changed, original gone", flipByte, true, false},
+		{"symlink out, original there", symlinkTo(outsider), false, true},
+		{"symlink out, original gone", symlinkTo(outsider), true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mount, out := t.TempDir(), t.TempDir()
+			src := writeDoc(t, 4)
+			r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+			if code != 0 {
+				t.Fatal("run failed")
+			}
+			want := pipetest.Tree(t, out)
+			os.RemoveAll(filepath.Join(out, r.Job))
+			os.Remove(filepath.Join(mount, "jobs", r.Job, "status.json"))
+			tc.tamper(t, filepath.Join(mount, "jobs", r.Job, "source.pdf"))
+			if tc.originalGone {
+				os.Remove(src)
+			}
+			got, stderr, code := run(t, "replay", "--mount", mount, "--out", out, "--json", r.Job)
+			if !tc.ok {
+				if code != 1 || !strings.Contains(stderr, "does not match its ingest record") {
+					t.Fatalf("exit %d, stderr %q", code, stderr)
+				}
+				if ents, _ := os.ReadDir(out); len(ents) != 0 {
+					t.Fatalf("published %v", ents)
+				}
+				return
+			}
+			if code != 0 || got.Job != r.Job || !strings.Contains(stderr, "re-ingesting from "+src) {
+				t.Fatalf("exit %d, %+v, stderr %q", code, got, stderr)
+			}
+			pipetest.SameTree(t, want, pipetest.Tree(t, out))
+			if fi, err := os.Lstat(filepath.Join(mount, "jobs", r.Job, "source.pdf")); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("the copy was not replaced: %v %v", fi, err)
+			}
+		})
+	}
+}
+
+func flipByte(t *testing.T, p string) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(p, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlinkTo(target string) func(t *testing.T, p string) {
+	return func(t *testing.T, p string) {
+		os.Remove(p)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
@@ -99,15 +100,26 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return err
 	}
 	defer cleanup()
-	sources, s3c, err := openSources(ctx, src, c.out)
+	anySource, s3c, err := openSources(ctx, src, c.out)
 	if err != nil {
 		return err
 	}
+	// A source inside the mount (a replay's jobs/<job>/source.pdf) is read
+	// through the mount's root, never through a symlink planted there.
+	sources := source.OnMount(m, anySource)
 	var opener publish.Opener
 	if s3c != nil {
 		opener = publish.S3(s3c)
 	}
-	obj, err := sources.Stat(ctx, src, version)
+	var (
+		obj      source.Object
+		reingest bool
+	)
+	if replay && !source.IsS3(src) {
+		obj, src, reingest, err = replaySource(ctx, m, sources, fl.Arg(0), stderr)
+	} else {
+		obj, err = sources.Stat(ctx, src, version)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return interrupted(stdout, c.json, "")
@@ -161,7 +173,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if progress.on {
 		fmt.Fprintf(stderr, "job %s (%s)\n", job.ID, display)
 	}
-	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Password: password}, replay, nil)
+	// A source re-ingested from its original starts a new execution: the
+	// recorded one's input names the copy that no longer verifies.
+	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Password: password}, replay && !reingest, nil)
 	progress.Close()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -223,7 +237,7 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 		if source.IsS3(spec.Source.URI) {
 			return spec.Source.URI, spec.Source.Version, spec.Source.Name, cleanup, nil
 		}
-		return filepath.Join(m.Dir(), job.Source()), "", spec.Source.Name, cleanup, nil
+		return spec.Source.URI, "", spec.Source.Name, cleanup, nil
 	case len(args) == 1 && source.IsS3(args[0]):
 		_, key, err := source.ParseS3URI(args[0])
 		if err != nil {
@@ -242,6 +256,48 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 		return "", "", "", cleanup, err
 	}
 	return f.Name(), "", "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
+}
+
+// replaySource is the source a replay of a job ingested from a local file
+// runs on. The job's copy on the mount is trusted only as far as its ingest
+// record vouches for it: read through the mount's os.Root (a symlink
+// planted there cannot lead out), with the recorded size and SHA-256, the
+// job's own hash. A copy that does not verify is re-ingested from the
+// original file if that still has the recorded content; otherwise the
+// replay fails, saying why, and nothing is published.
+func replaySource(ctx context.Context, m *jobfs.Mount, sources source.Opener, id string, stderr io.Writer) (obj source.Object, src string, reingest bool, err error) {
+	job, err := jobfs.NewJob(id)
+	if err != nil {
+		return source.Object{}, "", false, err
+	}
+	spec, err := jobspec.Load(m, job)
+	if err != nil {
+		return source.Object{}, "", false, err
+	}
+	rec, ok, reason, err := checkpoint.Open(m, job).Verify(checkpoint.Ingest)
+	if err != nil {
+		return source.Object{}, "", false, err
+	}
+	switch {
+	case ok && rec.SHA256 == spec.Source.SHA256 && jobfs.FileJobIDOf(rec.SHA256) == job.ID:
+		// The copy is the job's: ingest skips it, split reads it through
+		// the mount.
+		mounted := filepath.Join(m.Dir(), job.Source())
+		return source.Object{JobID: job.ID, Name: spec.Source.Name, URI: mounted, Size: rec.Bytes, SHA256: rec.SHA256}, mounted, false, nil
+	case ok:
+		reason = "the record is not of this job's content"
+	}
+	orig, err := sources.Stat(ctx, spec.Source.URI, "")
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return source.Object{}, "", false, ctx.Err()
+	case err != nil:
+		return source.Object{}, "", false, pipeerr.Wrap(pipeerr.BadRequest, err, "job %s: its source on the mount does not match its ingest record (%s), and the original cannot be re-ingested", job.ID, reason)
+	case orig.JobID != job.ID:
+		return source.Object{}, "", false, pipeerr.New(pipeerr.BadRequest, "job %s: its source on the mount does not match its ingest record (%s), and the original %s has changed since it was ingested", job.ID, reason, spec.Source.URI)
+	}
+	fmt.Fprintf(stderr, "job %s: its source on the mount does not match its ingest record (%s); re-ingesting from %s\n", job.ID, reason, spec.Source.URI)
+	return orig, spec.Source.URI, true, nil
 }
 
 // discard removes a job's work but not its lock file, which this process

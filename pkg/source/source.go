@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -251,4 +252,83 @@ func (r remembered) Stat(ctx context.Context, uri, version string) (Object, erro
 		return r.obj, nil
 	}
 	return r.Opener.Stat(ctx, uri, version)
+}
+
+// OnMount reads sources inside the mount's directory (a replay's
+// jobs/<job>/source.pdf) through the mount's os.Root, so a symlink planted
+// on the mount cannot lead out of it, and passes every other source to o.
+// A job's own copy must still be that job's content: jobs/<job>/source.pdf
+// whose bytes hash to another job is refused, never run as that other job.
+func OnMount(m *jobfs.Mount, o Opener) Opener { return onMount{m, o} }
+
+type onMount struct {
+	m *jobfs.Mount
+	o Opener
+}
+
+// rel is uri's path relative to the mount, if it is inside it.
+func (om onMount) rel(uri string) (string, bool) {
+	p, err := filepath.Abs(strings.TrimPrefix(uri, "file://"))
+	if err != nil || strings.Contains(uri, "://") && !strings.HasPrefix(uri, "file://") {
+		return "", false
+	}
+	dir, err := filepath.Abs(om.m.Dir())
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+func (om onMount) Stat(ctx context.Context, uri, version string) (Object, error) {
+	rel, ok := om.rel(uri)
+	if !ok {
+		return om.o.Stat(ctx, uri, version)
+	}
+	f, err := om.open(rel)
+	if err != nil {
+		return Object{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, Context(ctx, f))
+	if err != nil {
+		if ctx.Err() != nil {
+			return Object{}, ctx.Err()
+		}
+		return Object{}, pipeerr.Wrap(pipeerr.IO, err, "read %s", rel)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	id := jobfs.FileJobID(sum)
+	if parts := strings.Split(rel, "/"); len(parts) == 3 && parts[0] == jobfs.JobsDir && parts[2] == path.Base(jobfs.Job{}.Source()) && parts[1] != id {
+		return Object{}, pipeerr.New(pipeerr.BadRequest, "%s no longer has job %s's content; replay the job to re-ingest it from its original", rel, parts[1])
+	}
+	p, _ := filepath.Abs(strings.TrimPrefix(uri, "file://"))
+	return Object{JobID: id, Name: path.Base(rel), URI: p, Size: n, SHA256: sum}, nil
+}
+
+func (om onMount) Open(ctx context.Context, obj Object) (io.ReadCloser, error) {
+	rel, ok := om.rel(obj.URI)
+	if !ok {
+		return om.o.Open(ctx, obj)
+	}
+	return om.open(rel)
+}
+
+func (om onMount) open(rel string) (*os.File, error) {
+	fi, err := om.m.Stat(rel)
+	if err != nil {
+		return nil, pipeerr.Wrap(pipeerr.BadRequest, err, "source %s on the mount cannot be read", rel)
+	}
+	if err := regular(rel, fi); err != nil {
+		return nil, err
+	}
+	f, err := om.m.Open(rel)
+	if err != nil {
+		return nil, pipeerr.Wrap(pipeerr.BadRequest, err, "source %s on the mount cannot be read", rel)
+	}
+	return f, nil
 }

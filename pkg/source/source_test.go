@@ -2,6 +2,8 @@ package source_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/source"
 )
@@ -107,5 +110,44 @@ func TestStatCancelled(t *testing.T) {
 	cancel()
 	if _, err := (source.Files{}).Stat(ctx, p, ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Stat after cancel: %v", err)
+	}
+}
+
+// Inside the mount, sources are read through its os.Root: a symlink
+// planted there is refused, and a job's copy must hash to its own job.
+func TestOnMount(t *testing.T) {
+	m, err := jobfs.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	data := []byte("%PDF-1.7 the job's source")
+	sum := sha256.Sum256(data)
+	job := jobfs.Job{ID: jobfs.FileJobID(hex.EncodeToString(sum[:]))}
+	if err := m.WriteFile(job.Source(), data); err != nil {
+		t.Fatal(err)
+	}
+	o := source.OnMount(m, source.Files{})
+	copyPath := filepath.Join(m.Dir(), job.Source())
+	obj, err := o.Stat(t.Context(), copyPath, "")
+	if err != nil || obj.JobID != job.ID {
+		t.Fatalf("the job's copy: %+v %v", obj, err)
+	}
+	outside := filepath.Join(t.TempDir(), "outside.pdf")
+	os.WriteFile(outside, []byte("%PDF-1.7 somebody else's"), 0o644)
+	other := jobfs.Job{ID: "f-0000000000000000000000000000000000000000"}
+	m.MkdirAll(other.Dir())
+	os.Symlink(outside, filepath.Join(m.Dir(), other.Source()))
+	if _, err := o.Stat(t.Context(), filepath.Join(m.Dir(), other.Source()), ""); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("a symlink out of the mount: %v", err)
+	}
+	os.Remove(filepath.Join(m.Dir(), other.Source()))
+	m.WriteFile(other.Source(), data) // job f-000...'s name, another job's bytes
+	if _, err := o.Stat(t.Context(), filepath.Join(m.Dir(), other.Source()), ""); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("a copy that is another job's content: %v", err)
+	}
+	// Outside the mount, o is the opener it wraps.
+	if obj, err := o.Stat(t.Context(), outside, ""); err != nil || obj.URI != outside {
+		t.Errorf("outside the mount: %+v %v", obj, err)
 	}
 }
