@@ -521,3 +521,24 @@ func symlinkTo(target string) func(t *testing.T, p string) {
 		}
 	}
 }
+
+// A symlink planted at <out>/<job> makes the run fail clearly, and
+// nothing is written where it points.
+func TestSymlinkedOutput(t *testing.T) {
+	src := writeDoc(t, 3)
+	r, _, code := run(t, "run", "--mount", t.TempDir(), "--out", t.TempDir(), "--json", src)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	out, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(out, r.Job)); err != nil {
+		t.Fatal(err)
+	}
+	got, stderr, code := run(t, "run", "--mount", t.TempDir(), "--out", out, "--json", src)
+	if code == 0 || got.Status != "FAILED" || !strings.Contains(stderr, "path escapes the output folder") {
+		t.Fatalf("exit %d, %+v, stderr %q", code, got, stderr)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("written outside --out: %v", ents)
+	}
+}
