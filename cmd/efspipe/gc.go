@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
 )
@@ -26,7 +25,7 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fl.NArg() != 0 {
 		return usageError{"gc takes no arguments"}
 	}
-	m, err := jobfs.Open(c.mount)
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}

@@ -542,3 +542,84 @@ func TestSymlinkedOutput(t *testing.T) {
 		t.Fatalf("written outside --out: %v", ents)
 	}
 }
+
+// A job an operator ran as root stays usable by the access point's user:
+// with --uid/--gid (or, as root, by default when the mount directory
+// belongs to that user) everything root creates on the mount is that
+// user's, and `efspipe replay --fresh` run as the user then discards and
+// redoes the job. Without them, the user's replay fails at once saying
+// "permission denied" and naming the path, not after minutes of retries.
+func TestSecondUser(t *testing.T) {
+	pipetest.NeedsRoot(t, "running efspipe as another user")
+	const uid, gid = 4242, 4343
+	// A tree the other user can reach: t.TempDir's parents are root's 0700.
+	base, err := os.MkdirTemp("", "efspipe-uid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	bin := filepath.Join(base, "efspipe")
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(base, "report.pdf")
+	for p, b := range map[string][]byte{bin: data, src: pdftest.Doc(3, pdftest.DocOptions{})} {
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(base, 0o755)
+	as := func(cred *syscall.Credential, args ...string) (result, string, error) {
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var r result
+		json.Unmarshal(stdout.Bytes(), &r)
+		return r, stderr.String(), err
+	}
+	user := &syscall.Credential{Uid: uid, Gid: gid}
+	for _, tc := range []struct {
+		name      string
+		owned     bool     // the mount directory belongs to the user
+		rootFlags []string // what root passes
+		ok        bool
+	}{
+		{"--uid/--gid", false, []string{"--uid", "4242", "--gid", "4343"}, true},
+		{"mount directory's owner", true, nil, true},
+		{"neither", false, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, err := os.MkdirTemp(base, "case")
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(dir, 0o777)
+			mount, out := filepath.Join(dir, "mount"), filepath.Join(dir, "out")
+			os.Mkdir(mount, 0o755)
+			if tc.owned {
+				os.Chown(mount, uid, gid)
+			} else {
+				os.Chmod(mount, 0o777)
+			}
+			args := append([]string{"run", "--keep", "--json", "--mount", mount, "--out", out}, tc.rootFlags...)
+			r, stderr, err := as(nil, append(args, src)...)
+			if err != nil || r.Status != "SUCCEEDED" {
+				t.Fatalf("root's run: %v %+v %s", err, r, stderr)
+			}
+			got, stderr, err := as(user, "replay", "--fresh", "--json", "--mount", mount, "--out", filepath.Join(dir, "out2"), r.Job)
+			if !tc.ok {
+				if err == nil || !strings.Contains(stderr, "permission denied") || !strings.Contains(stderr, "jobs/"+r.Job) {
+					t.Fatalf("the user's replay of root's job: %v %+v %s", err, got, stderr)
+				}
+				return
+			}
+			if err != nil || got.Status != "SUCCEEDED" || got.Job != r.Job {
+				t.Fatalf("the user's replay: %v %+v %s", err, got, stderr)
+			}
+			pipetest.SameTree(t, pipetest.Tree(t, out), pipetest.Tree(t, filepath.Join(dir, "out2")))
+		})
+	}
+}

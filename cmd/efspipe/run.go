@@ -35,6 +35,7 @@ type common struct {
 	mount, out string
 	json       bool
 	verbose    bool
+	uid, gid   int
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -42,6 +43,47 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
 	fs.BoolVar(&c.verbose, "v", false, "log every stage call (JSON, on stderr)")
+	fs.IntVar(&c.uid, "uid", envIntOr("EFSPIPE_UID", -1), "give what this process creates on the mount to user `ID` (the EFS access point's POSIX user; needs root; default: as root, the owner of the mount directory)")
+	fs.IntVar(&c.gid, "gid", envIntOr("EFSPIPE_GID", -1), "with --uid, the group `ID` (default: the mount directory's group)")
+}
+
+// openMount opens the mount, giving what this process creates there to
+// the user of --uid/--gid. Without them, a root process gives it to the
+// owner of the mount directory when that is not root: on EFS the access
+// point's root directory belongs to its POSIX user, and a job an operator
+// ran as root must stay usable by the functions (and by `efspipe` run as
+// that user) afterwards.
+func (c *common) openMount() (*jobfs.Mount, error) {
+	var opts jobfs.Options
+	switch {
+	case c.uid >= 0:
+		owner := jobfs.Owner{UID: c.uid, GID: c.gid}
+		if owner.GID < 0 {
+			if os.MkdirAll(c.mount, 0o750) == nil {
+				if o, err := jobfs.DirOwner(c.mount); err == nil {
+					owner.GID = o.GID
+				}
+			}
+		}
+		if owner.GID < 0 {
+			return nil, usageError{"--uid needs --gid: the mount directory's group is unknown"}
+		}
+		opts.Owner = &owner
+	case c.gid >= 0:
+		return nil, usageError{"--gid needs --uid"}
+	case os.Geteuid() == 0:
+		if o, err := jobfs.DirOwner(c.mount); err == nil && o.UID != 0 {
+			opts.Owner = &o
+		}
+	}
+	return jobfs.OpenWith(c.mount, opts)
+}
+
+func envIntOr(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
+	}
+	return def
 }
 
 func envInt(key string) int {
@@ -89,7 +131,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}
 
-	m, err := jobfs.Open(c.mount)
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}
@@ -145,7 +187,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	}
 	defer unlock()
 	if fresh {
-		if err := discard(m, job); err != nil {
+		// A replay running on the job's verified copy of its source keeps
+		// that copy, its ingest record and its settings: the original may
+		// be gone, and the copy is the job's content.
+		if err := discard(m, job, replay && !reingest && !source.IsS3(src)); err != nil {
 			return err
 		}
 	}
@@ -302,13 +347,30 @@ func replaySource(ctx context.Context, m *jobfs.Mount, sources source.Opener, id
 
 // discard removes a job's work but not its lock file, which this process
 // holds: removing it would let another run lock a new file at the same path.
-func discard(m *jobfs.Mount, job jobfs.Job) error {
+// With keepSource it also keeps the job's copy of its source, the ingest
+// record that vouches for it and the job's settings.
+func discard(m *jobfs.Mount, job jobfs.Job, keepSource bool) error {
+	keep := map[string]bool{job.Lock(): true}
+	if keepSource {
+		keep[job.Source()], keep[job.Settings()], keep[job.Checkpoints()] = true, true, true
+		ents, err := m.ReadDir(job.Checkpoints())
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if p := job.Checkpoints() + "/" + e.Name(); e.Name() != checkpoint.Ingest+".json" {
+				if err := m.RemoveAll(p); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	ents, err := m.ReadDir(job.Dir())
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if p := job.Dir() + "/" + e.Name(); p != job.Lock() {
+		if p := job.Dir() + "/" + e.Name(); !keep[p] {
 			if err := m.RemoveAll(p); err != nil {
 				return err
 			}

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
@@ -58,7 +57,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		allow = append(allow, abs)
 	}
-	m, err := jobfs.Open(c.mount)
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}
