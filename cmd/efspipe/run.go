@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efspipe/efspipe/pkg/checkpoint"
@@ -25,6 +27,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/testdata"
@@ -121,10 +124,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	fl.BoolVar(&fresh, "fresh", false, "discard the job's checkpoint and start over")
 	noWait := fl.Bool("no-wait", false, "fail at once when another run, replay or serve execution is processing the job, instead of waiting for it")
 	splitWorkers := fl.Int("split-workers", 0, "split workers, each holding its own parse of the document (default: cores - 1, at most 4)")
-	fl.StringVar(&password, "password", "", "user password of an encrypted PDF")
+	fl.StringVar(&password, "password", "", "refused: a password on the command line is visible to every user (ps); use --password-env or --password-file")
+	var ref secret.Ref
+	fl.StringVar(&ref.Env, "password-env", "", "the user password of an encrypted PDF is in environment variable `NAME` (only the name is recorded)")
+	fl.StringVar(&ref.File, "password-file", "", "the user password of an encrypted PDF is in file `PATH`, less a trailing newline (only the path is recorded)")
+	fl.StringVar(&ref.SecretArn, "password-secret-arn", "", "the user password is in a Secrets Manager secret or an SSM SecureString parameter with this `ARN` (read with the AWS configuration of the environment)")
 	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
+	}
+	if password != "" {
+		return usageError{"--password is not accepted: a password on the command line is visible to every user of the machine; use --password-env NAME or --password-file PATH"}
+	}
+	if ref.File != "" {
+		abs, err := filepath.Abs(ref.File)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		ref.File = abs
+	}
+	if err := ref.Check(); err != nil {
+		return usageError{pipeerr.Reason(err)}
 	}
 	settings.Level = zlevel.Level(level)
 	if *memLimit > 0 {
@@ -211,7 +231,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if c.verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	p, err := local.New(local.Config{Mount: m, Out: out, Sources: source.Remember(sources, src, version, obj), Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
+	p, err := local.New(local.Config{Mount: m, Out: out, Sources: source.Remember(sources, src, version, obj), Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log, Secrets: localSecrets(false, nil)})
 	if err != nil {
 		return err
 	}
@@ -220,7 +240,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	}
 	// A source re-ingested from its original starts a new execution: the
 	// recorded one's input names the copy that no longer verifies.
-	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Password: password}, replay && !reingest, nil)
+	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Ref: ref}, replay && !reingest, nil)
 	progress.Close()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -435,4 +455,21 @@ func (e interruptedError) Error() string {
 		return "interrupted before the job started; nothing to resume"
 	}
 	return "interrupted; resume with `efspipe replay " + e.job + "`"
+}
+
+// localSecrets resolves password references for local engines: environment
+// variables, files, and ARNs with the AWS configuration of the environment
+// (loaded only when one is given). Confined (serve), files are read only
+// under roots, none without any, and variables only if named
+// EFSPIPE_PASSWORD*.
+func localSecrets(confined bool, roots []string) *secret.Resolver {
+	r := &secret.Resolver{Getenv: os.Getenv, Files: !confined || len(roots) > 0, FileRoots: roots, AWS: func(ctx context.Context) (aws.Config, error) {
+		return config.LoadDefaultConfig(ctx)
+	}}
+	if confined {
+		// Callers of serve are not identified: they may not pick serve's
+		// other variables (AWS credentials) as a password.
+		r.EnvPrefix = "EFSPIPE_PASSWORD"
+	}
+	return r
 }

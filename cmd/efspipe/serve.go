@@ -73,11 +73,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// Requests are not authenticated, and the server reads with its own
 	// privileges: only files under the roots the operator named.
-	p, err := local.New(local.Config{Mount: m, Out: out, Log: log, Sources: source.Files{Confined: true, Roots: allow}})
+	p, err := local.New(local.Config{Mount: m, Out: out, Log: log, Sources: source.Files{Confined: true, Roots: allow}, Secrets: localSecrets(true, allow)})
 	if err != nil {
 		return err
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, Log: log})
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: local.CheckInput, Log: log})
 	if err != nil {
 		return err
 	}

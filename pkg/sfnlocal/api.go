@@ -283,6 +283,11 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 	if err := json.Compact(&compact, []byte(input)); err != nil {
 		return nil, errorf("InvalidExecutionInput", "Invalid State Machine Execution Input: '%v'", err)
 	}
+	if s.cfg.CheckInput != nil {
+		if err := s.cfg.CheckInput(json.RawMessage(input)); err != nil {
+			return nil, errorf("InvalidExecutionInput", "%s", err.Error())
+		}
+	}
 	xarn := s.executionArn(m.rec.Name, name)
 	s.mu.Lock()
 	defer s.mu.Unlock()

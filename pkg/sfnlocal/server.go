@@ -48,6 +48,13 @@ type Config struct {
 	// of the first Task the execution runs, which tries again then.
 	// Default: no lock (an engine that runs one execution at a time).
 	Lock func(ctx context.Context, job string, input json.RawMessage) (string, func(), error)
+	// CheckInput, if set, is called on the input of every StartExecution
+	// (of any machine: an edited copy of the pipeline too) before anything
+	// is stored; an error refuses
+	// the call as InvalidExecutionInput with the error's text. The pipeline
+	// uses it to refuse a plain "password", which the execution record
+	// would otherwise keep. Default: no check.
+	CheckInput func(input json.RawMessage) error
 	// FlushInterval bounds how stale a running execution's history on the
 	// mount may be. Default: 1s.
 	FlushInterval time.Duration

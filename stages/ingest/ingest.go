@@ -17,6 +17,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 )
 
@@ -30,9 +31,11 @@ type In struct {
 	// the job's copy on the mount is the source, provided the job's record
 	// says it came from this path and the copy verifies against it.
 	SHA256 string `json:"sha256,omitempty"`
-	// Password opens a PDF that needs a user password. It is passed on to
-	// split through the state and never written to the mount.
+	// Password is refused: the execution input is stored in the execution
+	// history (by Step Functions too), so a password there would be kept
+	// in plain text. The Ref names where split finds it instead.
 	Password string `json:"password,omitempty"`
+	secret.Ref
 }
 
 // Out is the job: its ID and the source's path on the mount.
@@ -41,9 +44,11 @@ type Out struct {
 	Dir    string `json:"dir"`
 	Source string `json:"source"`
 	Bytes  int64  `json:"bytes"`
-	// Password is always present (empty when none was given), because the
-	// ASL's Parameters fail on a path that matches nothing.
-	Password string `json:"password"`
+	// PasswordRef is where split finds the PDF's password (the input's
+	// reference, never the password). Always present, {} when none was
+	// given, because the ASL's Parameters fail on a path that matches
+	// nothing.
+	PasswordRef secret.Ref `json:"passwordRef"`
 }
 
 // Stage is the ingest stage.
@@ -60,6 +65,12 @@ type Stage struct {
 func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if in.Source == "" {
 		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has no "source"`)
+	}
+	if in.Password != "" {
+		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has a "password": it would be kept in plain text in the execution history; pass "passwordSecretArn" (locally "passwordEnv" or "passwordFile") instead`)
+	}
+	if err := in.Ref.Check(); err != nil {
+		return Out{}, err
 	}
 	settings, err := jobspec.Resolve(s.Mount, s.Settings)
 	if err != nil {
@@ -81,7 +92,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if err != nil {
 		return Out{}, err
 	}
-	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size, Password: in.Password}
+	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size, PasswordRef: in.Ref}
 	journal := checkpoint.Open(s.Mount, job)
 
 	spec, err := jobspec.Load(s.Mount, job)

@@ -13,6 +13,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/stages/ingest"
 )
@@ -22,12 +23,12 @@ func TestIngest(t *testing.T) {
 	data := pdftest.Doc(2, pdftest.DocOptions{})
 	src := pipetest.File(t, data)
 	s := &ingest.Stage{Mount: m, Sources: source.Files{}, Settings: jobspec.Settings{ShardPages: 7}}
-	out, err := s.Handle(t.Context(), ingest.In{Source: src, Password: "pw"})
+	out, err := s.Handle(t.Context(), ingest.In{Source: src, Ref: secret.Ref{Env: "PW"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	job := jobfs.Job{ID: out.ID}
-	if out.Source != job.Source() || out.Bytes != int64(len(data)) || out.Password != "pw" {
+	if out.Source != job.Source() || out.Bytes != int64(len(data)) || out.PasswordRef != (secret.Ref{Env: "PW"}) {
 		t.Fatalf("out %+v", out)
 	}
 	if got, _ := m.ReadFile(job.Source()); string(got) != string(data) {
@@ -74,11 +75,18 @@ func TestIngestRefuses(t *testing.T) {
 		{"a directory", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: os.TempDir()}, pipeerr.BadRequest},
 		{"too large", ingest.Stage{Mount: m, Sources: source.Files{}, Settings: jobspec.Settings{MaxBytes: 1000}}, ingest.In{Source: big}, pipeerr.TooLarge},
 		{"bucket without an opener", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: "s3://b/k.pdf"}, pipeerr.BadRequest},
+		// A password in the input would be kept in the execution history.
+		{"a plain password", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: big, Password: "pw"}, pipeerr.BadRequest},
+		{"two password references", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: big, Ref: secret.Ref{Env: "A", File: "/b"}}, pipeerr.BadRequest},
+		{"not a secret's ARN", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: big, Ref: secret.Ref{SecretArn: "arn:aws:s3:::b/k"}}, pipeerr.BadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.s.Handle(t.Context(), tc.in)
 			if k := pipeerr.KindOf(err); k != tc.want {
 				t.Fatalf("kind %s (%v), want %s", k, err, tc.want)
+			}
+			if tc.in.Password != "" && (strings.Contains(err.Error(), tc.in.Password) || m.Exists("jobs")) {
+				t.Fatalf("the password is quoted, or a job was made: %v", err)
 			}
 		})
 	}

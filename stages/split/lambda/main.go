@@ -2,17 +2,24 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/efspipe/efspipe/pkg/lambdaenv"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/stage"
 	"github.com/efspipe/efspipe/stages/split"
 )
 
 func main() {
 	env := lambdaenv.Main(os.Getenv, 0)
-	s := &split.Stage{Mount: env.Mount, Log: env.Log}
+	// Only ARNs in the cloud: the execution role reads the secrets the
+	// stack grants it (infra: PasswordSecrets).
+	cfg := lambdaenv.Must(lambdaenv.AWS(os.Getenv))
+	secrets := &secret.Resolver{AWS: func(context.Context) (aws.Config, error) { return cfg, nil }}
+	s := &split.Stage{Mount: env.Mount, Log: env.Log, Secrets: secrets}
 	lambda.StartHandlerFunc(stage.Handler("split", env.Log, s.Handle))
 }
