@@ -186,7 +186,7 @@ func readPassword(name string, read func() ([]byte, error)) (string, error) {
 
 func (res *Resolver) fromARN(ctx context.Context, ref string) (string, error) {
 	if res.AWS == nil {
-		return "", pipeerr.New(pipeerr.BadRequest, "passwordSecretArn cannot be resolved here (no AWS configuration)")
+		return "", pipeerr.New(pipeerr.BadRequest, "passwordSecretArn cannot be resolved here (in the cloud: deploy with passwordSecrets naming it)")
 	}
 	svc, err := service(ref)
 	if err != nil {

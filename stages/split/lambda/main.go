@@ -16,10 +16,15 @@ import (
 
 func main() {
 	env := lambdaenv.Main(os.Getenv, 0)
-	// Only ARNs in the cloud: the execution role reads the secrets the
-	// stack grants it (infra: PasswordSecrets).
-	cfg := lambdaenv.Must(lambdaenv.AWS(os.Getenv))
-	secrets := &secret.Resolver{AWS: func(context.Context) (aws.Config, error) { return cfg, nil }}
+	// Only ARNs in the cloud, and only when the stack grants the role
+	// some (infra: PasswordSecrets sets EFSPIPE_PASSWORD_SECRETS): without
+	// a grant or a route to the service, a call would time out instead of
+	// failing with a reason.
+	secrets := &secret.Resolver{}
+	if os.Getenv("EFSPIPE_PASSWORD_SECRETS") != "" {
+		cfg := lambdaenv.Must(lambdaenv.AWS(os.Getenv))
+		secrets.AWS = func(context.Context) (aws.Config, error) { return cfg, nil }
+	}
 	s := &split.Stage{Mount: env.Mount, Log: env.Log, Secrets: secrets}
 	lambda.StartHandlerFunc(stage.Handler("split", env.Log, s.Handle))
 }
