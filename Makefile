@@ -5,12 +5,12 @@ OUT       ?= out
 FUNCTIONS := ingest split compress checkpoint finalize trigger
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all run test test-go test-infra lint build synth deploy bench fuzz clean
+.PHONY: all run test test-go test-infra lint build synth deploy bench corpus fuzz clean
 
 # Fuzz targets: package:function. New crashers land in the package's
 # testdata/fuzz/ and are kept as regression seeds.
 FUZZTIME ?= 20s
-FUZZ := ./pkg/asl:FuzzParse ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput ./stages/trigger:FuzzObjects ./pkg/pdfsplit:FuzzAssemble
+FUZZ := ./pkg/asl:FuzzParse ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput ./stages/trigger:FuzzObjects ./pkg/pdfsplit:FuzzAssemble ./pkg/pdfsplit:FuzzRepair
 
 all: lint test
 
@@ -63,6 +63,17 @@ bench:
 	@if [ -e /dev/fuse ] && [ "$$(id -u)" = 0 ]; then FILES=3 bench/efs.sh; \
 	else echo "bench/efs.sh skipped: the EFS-like mount needs root and /dev/fuse"; fi
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/zpage ./pkg/jobfs ./pkg/local ./pkg/pdfsplit ./pkg/asl
+
+## corpus: efspipe beside qpdf --split-pages on every PDF under DIR (not
+## part of test): classes, refusals, every silent fault (bench/README.md).
+##   make corpus DIR="dir1 dir2" [JOBS=2] [PAGES=4] [JSON=runs.json] [COMPARE=old.json] [CORPUSFLAGS=...]
+JOBS  ?= 2
+PAGES ?= 4
+corpus:
+	@test -n "$(DIR)" || { echo 'usage: make corpus DIR="dir1 dir2" [JOBS=2] [PAGES=4] [JSON=runs.json] [COMPARE=old.json]' >&2; exit 2; }
+	$(GO) build -o bin/efspipe ./cmd/efspipe
+	$(GO) run ./bench/corpuscheck -efspipe bin/efspipe -j $(JOBS) -pages $(PAGES) \
+		$(if $(JSON),-json $(JSON)) $(if $(COMPARE),-compare $(COMPARE)) $(CORPUSFLAGS) $(DIR)
 
 ## fuzz: run every fuzz target for FUZZTIME (CI: 20s each). New inputs are
 ## not minimized (-fuzzminimizetime 1x): the go command fails a run whose

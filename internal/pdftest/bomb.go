@@ -101,13 +101,18 @@ func zlibZeros(n int) []byte {
 }
 
 // flateBomb is a one-page file whose content stream is zeros deflated twice:
-// a few kilobytes that decode to BombDecodedBytes.
-func flateBomb() []byte {
+// a few kilobytes that decode to BombDecodedBytes. With resources, a reader
+// of the content for the names it uses meets the bomb too.
+func flateBomb(resources bool) []byte {
 	var outer bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&outer, zlib.BestCompression)
 	zw.Write(zlibZeros(BombDecodedBytes))
 	zw.Close()
-	b := minimal("", "")
+	extra := ""
+	if resources {
+		extra = " /Resources <</Font <</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>>>>>"
+	}
+	b := minimal("", extra)
 	b.stream(4, " /Filter [/FlateDecode /FlateDecode]", outer.Bytes())
 	return b.finish(1, "")
 }

@@ -30,15 +30,37 @@ const (
 // BombDecodedBytes is what the bomb's content stream decodes to.
 const BombDecodedBytes = 1 << 30
 
+// Reference returns what the pages of c must look like: for a damaged
+// file that must split, the file before the damage (no reader may be able
+// to render the damaged one); else c's own data.
+func Reference(c Case) []byte {
+	if b, ok := intact()[c.Name]; ok {
+		return b
+	}
+	return c.Data
+}
+
+// intact maps the corpus entries made by damaging a valid file to it.
+var intact = sync.OnceValue(func() map[string][]byte {
+	small := corpusSmall()
+	m := map[string][]byte{"truncated-mid-xref": small, "truncated-before-eof": small, "corrupt-startxref": small}
+	for _, name := range unreadableRepairCases {
+		m[name] = newTextDoc("1.7", RepairPages, "").b.finish(1, "")
+	}
+	return m
+})
+
+func corpusSmall() []byte { return Doc(3, DocOptions{FontBytes: 2048}) }
+
 // Corpus returns the hostile inputs, in a fixed order. The result is built
 // once per process (the bomb takes a few seconds to compress); callers must
 // not modify it.
 func Corpus() []Case { return corpus() }
 
 var corpus = sync.OnceValue(func() []Case {
-	small := Doc(3, DocOptions{FontBytes: 2048})
+	small := corpusSmall()
 	xrefAt := bytes.LastIndex(small, []byte("\nxref\n")) + 1
-	return []Case{
+	return append([]Case{
 		{"empty", nil, pipeerr.NotPDF},
 		{"not-a-pdf-png", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), randomBytes(3, 64)...), pipeerr.NotPDF},
 		{"not-a-pdf-zip", append([]byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), randomBytes(4, 64)...), pipeerr.NotPDF},
@@ -47,17 +69,25 @@ var corpus = sync.OnceValue(func() []Case {
 		{"truncated-mid-xref", small[:xrefAt+40], ""},       // pdfcpu rebuilds the table
 		{"truncated-before-eof", small[:len(small)-12], ""}, // startxref survives
 		{"corrupt-startxref", corruptStartxref(small), ""},  // pdfcpu rescans
-		{"corrupt-xref", corruptXref(small, xrefAt), pipeerr.Damaged},
+		{"corrupt-xref", corruptXref(small, xrefAt), ""},    // the repair layer rebuilds the table
 		{"cyclic-page-tree", cyclicPageTree(), pipeerr.Damaged},
-		{"xref-prev-loop", xrefPrevLoop(), pipeerr.Damaged},
+		{"xref-prev-loop", xrefPrevLoop(), ""}, // the repair layer rebuilds the table
 		{"deep-array-nesting", deepNesting(100_000), pipeerr.Damaged},
 		{"huge-count", hugeCount(), ""},
 		{"zero-pages", zeroPages(), pipeerr.NoPages},
-		{"flate-bomb", flateBomb(), ""},
+		{"flate-bomb", flateBomb(false), ""},
+		{"flate-bomb-with-resources", flateBomb(true), ""},
 		{"encrypted-user-password", encrypt(Doc(2, DocOptions{FontBytes: 1024}), UserPassword, OwnerPassword), pipeerr.Encrypted},
 		{"encrypted-owner-only", encrypt(Doc(2, DocOptions{FontBytes: 1024}), "", OwnerPassword), ""},
+		{"encrypted-linearized", encryptedLinearized(""), ""},
 		{"many-tiny-pages", tinyPages(5000), ""},
-	}
+		{"pages-is-an-action", pagesIsAnAction(), pipeerr.NoPages},
+		{"page-tree-leaf-is-an-action", leafIsAnAction(), pipeerr.Damaged},
+		{"count-exceeds-kids", countExceedsKids(), ""},
+		{"direct-pages-in-kids", directPages(), ""},
+		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
+		{"huge-object-numbers", hugeObjectNumbers(), ""},
+	}, repairCases()...)
 })
 
 // minimal returns a builder holding a catalog (1) and a one-page tree (2, 3)

@@ -13,22 +13,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/efspipe/efspipe/internal/testenv"
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/zpage"
 )
 
-// NeedsTool skips the test when name is not installed, saying so; CI
-// installs every tool the tests use, so there the test runs.
+// NeedsTool is testenv.NeedsTool: the path of the tool name, or a skip
+// (a failure in CI) when it is not installed.
 func NeedsTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed, and CI must install it (.ci/run)", name)
-		}
-		t.Skipf("%s not installed; skipping (CI installs it)", name)
-	}
-	return p
+	return testenv.NeedsTool(t, name)
 }
 
 // Verify checks <out>/<job>/ completely and returns its manifest. With

@@ -35,3 +35,19 @@ func ExampleOpen_notPDF() {
 	fmt.Println(err)
 	// Output: not a PDF: file starts with "PK\x03\x04"
 }
+
+// A file whose cross-reference table is garbled opens through the repair
+// layer, which says what it did.
+func ExampleDocument_Repairs() {
+	src := bytes.Clone(pdftest.Doc(2, pdftest.DocOptions{}))
+	x := bytes.LastIndex(src, []byte("\nxref\n")) + len("\nxref\n")
+	x += bytes.IndexByte(src[x:], '\n') + 1 + 20 // object 1's entry
+	copy(src[x:], "zz9zz9zz9z")
+	doc, err := pdfsplit.Open(bytes.NewReader(src), int64(len(src)), pdfsplit.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(doc.Pages(), doc.Encrypted(), doc.Repairs())
+	// Output: 2 false [rebuilt the cross-reference table from the objects in the file]
+}

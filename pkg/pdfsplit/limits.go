@@ -11,10 +11,16 @@ type Limits struct {
 	// the page tree. Default 100 (pdfcpu's own default: real files stay far
 	// below; hostile ones use it to exhaust the stack).
 	MaxDepth int
-	// MaxDecodedBytes bounds what any one stream may decode to. Only object
-	// streams (which hold objects, not page content) are ever decoded: content
-	// streams, fonts and images are copied as stored. Default 256 MiB.
+	// MaxDecodedBytes bounds what any one object stream (which holds
+	// objects, not page content) may decode to. Default 256 MiB.
 	MaxDecodedBytes int64
+	// MaxContentBytes bounds what one content stream (a page's, a form
+	// XObject's, a Type 3 glyph's) may decode to when it is read for the
+	// resource names it uses; a stream also stops at 64 bytes decoded per
+	// encoded byte. Over the bound the page keeps every resource instead
+	// of failing. Fonts and images are never decoded: they are copied as
+	// stored. Default 64 MiB.
+	MaxContentBytes int64
 	// MaxObjects bounds the cross-reference table's object count. Default
 	// 10,000,000.
 	MaxObjects int
@@ -25,6 +31,7 @@ const (
 	defaultMaxPages        = 100_000
 	defaultMaxDepth        = 100
 	defaultMaxDecodedBytes = 256 << 20
+	defaultMaxContentBytes = 64 << 20
 	defaultMaxObjects      = 10_000_000
 )
 
@@ -41,6 +48,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDecodedBytes <= 0 {
 		l.MaxDecodedBytes = defaultMaxDecodedBytes
+	}
+	if l.MaxContentBytes <= 0 {
+		l.MaxContentBytes = defaultMaxContentBytes
 	}
 	if l.MaxObjects <= 0 {
 		l.MaxObjects = defaultMaxObjects

@@ -29,9 +29,34 @@ type Document struct {
 	// written as null, except a page's reference to itself.
 	cut     map[int]bool
 	version string
-	// catalogNr and pagesNr number the two objects every one-page PDF adds;
-	// both lie above every object number of the source.
-	catalogNr, pagesNr int
+	// maxNr is the highest object number in use: those of the source, then
+	// those given to objects stored directly where a reference belongs.
+	maxNr int
+
+	// names caches the names each content stream uses; views the objects
+	// rewritten with pruned resources; resless the names of content with
+	// no resources of its own (see resourceless).
+	names                  map[int]cachedNames
+	views                  map[int]types.Object
+	resless                names
+	reslessDone, reslessOK bool
+	// labels and dests index the catalog's page labels and named
+	// destinations, read on first use.
+	labels *[]labelRange
+	dests  *destIndex
+
+	// annotPage maps an annotation's object number to the page whose
+	// /Annots hold it (-1: more than one); fieldOn caches fieldPages.
+	annotPage map[int]int
+	fieldOn   map[int][]int
+
+	// lostName is the first resource name with a stray '#' that content
+	// uses and its resources lack: pdfcpu drops such keys while parsing,
+	// so a page drawing it would be published without the resource.
+	lostName string
+
+	// source is what Open learnt about the file: encryption, repairs.
+	source source
 
 	// objects is the shared-object table: computed by the first Objects
 	// or page call, or adopted with UseObjects.
@@ -40,19 +65,16 @@ type Document struct {
 	scratch []byte
 }
 
-// page is one leaf of the page tree, with the attributes it inherits.
-type page struct {
-	nr        int
-	dict      types.Dict
-	inherited types.Dict // Resources, MediaBox, CropBox, Rotate from its ancestors
-}
-
-// inheritable are the page attributes a page tree node passes to its kids
-// (ISO 32000-1, 7.7.3.4).
-var inheritable = []string{"Resources", "MediaBox", "CropBox", "Rotate"}
-
 // Open parses the PDF in r (size bytes) once. Not safe for concurrent use
 // (pdfcpu contexts are not); to split in parallel open one Document per worker.
+//
+// When pdfcpu refuses the file as damaged, cannot open its encryption, or
+// reads it but not its catalog or page tree, Open rebuilds the file from
+// the objects a scan of it finds and parses that (see repair.go; Repairs
+// says what was done). A file that stays unreadable is refused with the
+// kind of the first failure, its message saying that a repair was tried.
+// Errors: NotPDF, Damaged, Encrypted (a password is needed or wrong),
+// TooLarge, TooManyPages, NoPages; IO when r fails.
 func Open(r io.ReadSeeker, size int64, opts Options) (d *Document, err error) {
 	defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
 	limits := opts.Limits.withDefaults()
@@ -62,53 +84,122 @@ func Open(r io.ReadSeeker, size int64, opts Options) (d *Document, err error) {
 	if size > limits.MaxBytes {
 		return nil, pipeerr.New(pipeerr.TooLarge, "too large: the file is %d bytes, the limit is %d", size, limits.MaxBytes)
 	}
-	if err := sniff(r); err != nil {
-		return nil, err
-	}
-	ctx, err := read(r, opts.Password, limits)
+	h, err := sniff(r, size, limits.MaxBytes)
 	if err != nil {
-		return nil, classify(err, opts.Password != "", limits)
-	}
-	if ctx.Read.FileSize > limits.MaxBytes {
-		return nil, pipeerr.New(pipeerr.TooLarge, "too large: the file is %d bytes, the limit is %d", ctx.Read.FileSize, limits.MaxBytes)
-	}
-	d = &Document{ctx: ctx, limits: limits, cut: map[int]bool{}, version: "1.7"}
-	if v := ctx.XRefTable.HeaderVersion; v != nil {
-		d.version = ctx.XRefTable.Version().String()
-	}
-	maxNr := 0
-	for nr := range ctx.Table {
-		maxNr = max(maxNr, nr)
-	}
-	d.catalogNr, d.pagesNr = maxNr+1, maxNr+2
-	if err := d.walkPageTree(); err != nil {
 		return nil, err
 	}
-	return d, nil
+	first := pipeerr.New(pipeerr.Damaged, "damaged: the file has no %%PDF- header")
+	if h.at >= 0 {
+		// Offsets count from the header (Acrobat's rule for junk before
+		// it), and failing that from the start of the file.
+		if d, first = parse(h.view(r, size, h.at), opts.Password, limits); first == nil {
+			d.source.repairs = h.notes(true)
+			return d, nil
+		}
+		if !repairable(first) {
+			return nil, first
+		}
+		if h.at > 0 {
+			if d, err := parse(h.view(r, size, 0), opts.Password, limits); err == nil {
+				d.source.repairs = h.notes(false)
+				return d, nil
+			}
+		}
+	}
+	src := h.src
+	h.src = nil
+	if src == nil {
+		if src, err = readAll(r, size, limits.MaxBytes); err != nil {
+			return nil, err
+		}
+	}
+	return openRepaired(src, h, opts, limits, first)
 }
 
-// sniff refuses what is plainly not a PDF before the parser sees it: a reader
-// accepts junk before "%PDF-" within the first 1024 bytes, so we do too.
-func sniff(r io.ReadSeeker) error {
+// sniff refuses what is plainly not a PDF before the parser sees it. A
+// reader accepts junk before "%PDF-" within the first 1024 bytes, so we do
+// too; a file without the header within them is read whole, and accepted
+// if it has one further on or holds "N G obj" objects and a trailer or a
+// page (qpdf reads those too).
+func sniff(r io.ReadSeeker, size, maxBytes int64) (head, error) {
+	h := head{at: -1}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
-	head := make([]byte, 1024)
-	n, err := io.ReadFull(r, head)
+	start := make([]byte, 1024)
+	n, err := io.ReadFull(r, start)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
-	head = head[:n]
+	start = start[:n]
 	if n == 0 {
-		return pipeerr.New(pipeerr.NotPDF, "not a PDF: the file is empty")
+		return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: the file is empty")
 	}
-	if !bytes.Contains(head, []byte("%PDF-")) {
-		return pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", head[:min(n, 4)])
+	all := start
+	if !bytes.Contains(start, []byte("%PDF-")) && n == len(start) {
+		// Held in memory only if it may be a PDF: a large upload of
+		// another kind is refused after one pass in small reads.
+		ok, err := mayBePDF(r, maxBytes)
+		if err != nil {
+			return h, err
+		}
+		if !ok {
+			return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:4])
+		}
+		if all, err = readAll(r, size, maxBytes); err != nil {
+			return h, err
+		}
+		h.src = all
+	}
+	if i := bytes.Index(all, []byte("%PDF-")); i >= 0 {
+		h.at = int64(i)
+		h.headerVersion(all[i+len("%PDF-"):])
+	} else if !looksLikePDF(all) {
+		return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:min(n, 4)])
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
 	}
-	return nil
+	return h, nil
+}
+
+// mayBePDF reads r from its start in 1 MiB chunks (at most max bytes) and
+// reports whether it holds "%PDF-", or an "N G obj" and a trailer, a
+// catalog or a page: what looksLikePDF then checks on the whole file.
+func mayBePDF(r io.ReadSeeker, max int64) (bool, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return false, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+	}
+	const chunk, overlap = 1 << 20, 64
+	buf := make([]byte, overlap+chunk)
+	kept := 0 // bytes carried over from the previous chunk
+	var sawObj, sawKeyword bool
+	for total := int64(0); total <= max; {
+		n, err := io.ReadFull(r, buf[kept:])
+		total += int64(n)
+		b := buf[:kept+n]
+		if bytes.Contains(b, []byte("%PDF-")) {
+			return true, nil
+		}
+		if !sawObj {
+			hs, _ := headers(b, defaultMaxObjects)
+			sawObj = len(hs) > 0
+		}
+		for _, kw := range []string{"trailer", "/Catalog", "/Page"} {
+			sawKeyword = sawKeyword || bytes.Contains(b, []byte(kw))
+		}
+		if sawObj && sawKeyword {
+			return true, nil
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
+		}
+		kept = copy(buf, b[len(b)-overlap:])
+	}
+	return false, nil
 }
 
 // read runs pdfcpu's reader alone. The configuration is built here rather
@@ -144,134 +235,51 @@ func classify(err error, havePassword bool, l Limits) error {
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
 		if havePassword {
-			return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: the password is wrong")
+			return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the password is wrong")
 		}
-		return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: a user password is required")
+		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: a user password is required")
 	case errors.Is(err, pdfcpu.ErrPermissionDenied):
-		return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: the permissions forbid reading")
+		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the permissions forbid reading")
 	case errors.Is(err, filter.ErrDecodeLimitExceeded):
-		return pipeerr.Wrap(pipeerr.TooLarge, err, "too large: a stream decodes to more than %d bytes", l.MaxDecodedBytes)
+		return pipeerr.Wrap(pipeerr.TooLarge, readable(err), "too large: a stream decodes to more than %d bytes", l.MaxDecodedBytes)
 	case errors.Is(err, model.ErrMaxRecursionDepthExceeded):
-		return pipeerr.Wrap(pipeerr.TooLarge, err, "too large: objects nest deeper than %d levels", l.MaxDepth)
+		return pipeerr.Wrap(pipeerr.TooLarge, readable(err), "too large: objects nest deeper than %d levels", l.MaxDepth)
 	case errors.Is(err, pdfcpu.ErrEmptyInput):
-		return pipeerr.Wrap(pipeerr.NotPDF, err, "not a PDF: the file is empty")
+		return pipeerr.Wrap(pipeerr.NotPDF, readable(err), "not a PDF: the file is empty")
 	case strings.Contains(msg, "exceeds limit"):
-		return pipeerr.Wrap(pipeerr.TooLarge, err, "too large: the file exceeds a parser limit")
+		return pipeerr.Wrap(pipeerr.TooLarge, readable(err), "too large: the file exceeds a parser limit")
 	case strings.Contains(msg, "encrypt"):
-		return pipeerr.Wrap(pipeerr.Encrypted, err, "encrypted: the encryption cannot be opened")
+		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the encryption cannot be opened")
 	}
-	return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: the PDF cannot be parsed")
+	return pipeerr.Wrap(pipeerr.Damaged, readable(err), "damaged: the PDF cannot be parsed")
 }
 
-// catch turns a panic into an error of kind k carrying the stack: pdfcpu
-// panics on some real files, and a panic must never leave this package.
+// catch turns a panic into an error of kind k: pdfcpu panics on some real
+// files, and a panic must never leave this package.
 func catch(err *error, k pipeerr.Kind, msg string) {
 	if r := recover(); r != nil {
-		*err = &pipeerr.Error{Kind: k, Msg: msg, Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+		*err = &pipeerr.Error{Kind: k, Msg: msg, Err: &PanicError{Value: r, Stack: debug.Stack()}}
 	}
 }
 
-// walkPageTree lists the leaves of the page tree in order, with inherited
-// attributes, refusing cycles, excess depth and more than MaxPages pages.
-// It trusts no /Count: only the leaves it finds are pages.
-func (d *Document) walkPageTree() error {
-	root, err := d.ctx.Catalog()
-	if err != nil || root == nil {
-		return pipeerr.Wrap(pipeerr.Damaged, orNil(err), "damaged: the document catalog is missing")
-	}
-	if d.ctx.Root != nil {
-		d.cut[d.ctx.Root.ObjectNumber.Value()] = true
-	}
-	ref, ok := root["Pages"].(types.IndirectRef)
-	if !ok {
-		if root["Pages"] == nil {
-			return pipeerr.New(pipeerr.NoPages, "no pages: the catalog has no page tree")
-		}
-		return pipeerr.New(pipeerr.Damaged, "damaged: the catalog's /Pages is not a reference")
-	}
-	internal := map[int]bool{} // page tree nodes seen: a second visit is a cycle
-	var walk func(ref types.IndirectRef, inherited types.Dict, depth int) error
-	walk = func(ref types.IndirectRef, inherited types.Dict, depth int) error {
-		nr := ref.ObjectNumber.Value()
-		if depth > d.limits.MaxDepth {
-			return pipeerr.New(pipeerr.Damaged, "damaged: the page tree is deeper than %d levels at object %d", d.limits.MaxDepth, nr)
-		}
-		o, err := d.ctx.Dereference(ref)
-		if err != nil {
-			return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: page tree object %d cannot be read", nr)
-		}
-		dict, ok := o.(types.Dict)
-		if !ok {
-			if o == nil {
-				// Missing, or dropped by pdfcpu's relaxed reader as unparsable.
-				return pipeerr.New(pipeerr.Damaged, "damaged: page tree object %d is missing or unreadable", nr)
-			}
-			return pipeerr.New(pipeerr.Damaged, "damaged: page tree object %d is not a dictionary", nr)
-		}
-		d.cut[nr] = true
-		kids, isNode := dict["Kids"]
-		if t := dict.Type(); t != nil && *t == "Page" {
-			isNode = false
-		}
-		if !isNode {
-			if len(d.pages) >= d.limits.MaxPages {
-				return pipeerr.New(pipeerr.TooManyPages, "too many pages: more than %d", d.limits.MaxPages)
-			}
-			d.pages = append(d.pages, page{nr: nr, dict: dict, inherited: inherited})
-			return nil
-		}
-		if internal[nr] {
-			return pipeerr.New(pipeerr.Damaged, "damaged: the page tree has a cycle at object %d", nr)
-		}
-		internal[nr] = true
-		arr, err := d.ctx.DereferenceArray(kids)
-		if err != nil {
-			return pipeerr.Wrap(pipeerr.Damaged, err, "damaged: page tree node %d has unreadable /Kids", nr)
-		}
-		next, cloned := inherited, false
-		for _, k := range inheritable {
-			if v, ok := dict[k]; ok && v != nil {
-				if !cloned {
-					next, cloned = cloneShallow(inherited), true
-				}
-				next[k] = v
-			}
-		}
-		inherited = next
-		for _, kid := range arr {
-			kref, ok := kid.(types.IndirectRef)
-			if !ok {
-				return pipeerr.New(pipeerr.Damaged, "damaged: page tree node %d has a kid that is not a reference", nr)
-			}
-			if err := walk(kref, inherited, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(ref, nil, 0); err != nil {
-		return err
-	}
-	if len(d.pages) == 0 {
-		return pipeerr.New(pipeerr.NoPages, "no pages: the page tree is empty")
-	}
-	return nil
+// PanicError is a panic recovered inside the PDF parser or the page
+// writer. Its message is one line, fit for a user and a Step Functions
+// cause; the stack is for the debug log (stages log it at level Debug).
+type PanicError struct {
+	Value any
+	Stack []byte
 }
 
-func cloneShallow(d types.Dict) types.Dict {
-	c := make(types.Dict, len(d)+len(inheritable))
-	for k, v := range d {
-		c[k] = v
-	}
-	return c
+// Error names the fault in words, without the Go runtime's "panic:" and
+// "runtime error:" prefixes: users read it as a cause, not a crash.
+func (e *PanicError) Error() string {
+	v := strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	return "internal fault (" + strings.TrimPrefix(v, "runtime error: ") + ")"
 }
 
-func orNil(err error) error {
-	if err == nil {
-		return errors.New("no catalog")
-	}
-	return err
-}
+// PanicStack is the stack of the goroutine that panicked, for the debug
+// log (see stage.Handler).
+func (e *PanicError) PanicStack() []byte { return e.Stack }
 
 // Pages is the number of pages.
 func (d *Document) Pages() int { return len(d.pages) }
@@ -295,5 +303,5 @@ func (d *Document) AppendRecipe(dst []byte, n int) (recipe []byte, size int, err
 	if n < 1 || n > len(d.pages) {
 		return nil, 0, pipeerr.New(pipeerr.Internal, "pdfsplit: page %d out of range 1..%d", n, len(d.pages))
 	}
-	return d.appendRecipe(dst, &d.pages[n-1])
+	return d.appendRecipe(dst, n-1)
 }

@@ -12,18 +12,73 @@ import (
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
 
-// object is a source object a page reaches, by its source object number.
+// pagesMarker stands, in a page's dictionary and catalog, for the page tree
+// node every one-page PDF adds; the writer turns it into that node's
+// number. No source object has a negative number.
+const pagesMarker = -1
+
+// object is a source object a page reaches, by its source object number,
+// as the page writes it (its view).
 type object struct {
 	nr  int
 	obj types.Object // types.Dict, types.StreamDict, types.Array or a scalar
 }
 
-// closure resolves every object reachable from start, in object number order.
-// It does not enter the objects in d.cut (other pages, the page tree, the
-// catalog), nor self (the page being written), nor the two numbers the writer
-// adds. Objects that do not exist are left out: references to them are
-// written as null.
-func (d *Document) closure(start types.Object, self int) ([]object, error) {
+// pagePlan is what one page's file holds, before it is written: the page
+// dictionary, the catalog entries it carries, and every object they reach.
+type pagePlan struct {
+	self    int        // the page's source object number
+	dict    types.Dict // the page dictionary as written
+	catalog types.Dict // catalog entries besides /Type and /Pages
+	info    int        // the document information dictionary's number, or 0
+	// objs are the page and every object it reaches, ascending by source
+	// number; the file numbers them 1..len(objs) in that order.
+	objs []object
+	// override are objects written differently in this page than in the
+	// document (its form fields, narrowed to its widgets).
+	override map[int]types.Object
+}
+
+// plan works out page i (0-based): the page dictionary with its inherited
+// attributes and pruned resources, the catalog entries it needs, and the
+// closure of objects they reach.
+func (d *Document) plan(i int) (*pagePlan, error) {
+	p := &d.pages[i]
+	cat, override := d.catalogFor(i)
+	pl := &pagePlan{self: p.nr, dict: d.pageDict(p), catalog: cat, override: override}
+	roots := []types.Object{pl.dict, cat}
+	if d.ctx.Info != nil {
+		pl.info = d.ctx.Info.ObjectNumber.Value()
+		roots = append(roots, *d.ctx.Info)
+	}
+	objs, err := d.closure(roots, pl)
+	if err != nil {
+		return nil, err
+	}
+	if d.lostName != "" {
+		return nil, pipeerr.New(pipeerr.Damaged, "damaged: the content of page %d or a form it draws names the resource /%s, whose stray '#' (invalid since PDF 1.2, ISO 32000-1 7.3.5) the PDF parser drops from the resource dictionary, so the page would be published without it", i+1, d.lostName)
+	}
+	pl.objs = append(objs, object{p.nr, pl.dict})
+	slices.SortFunc(pl.objs, func(a, b object) int { return a.nr - b.nr })
+	in := make(map[int]bool, len(pl.objs))
+	for _, o := range pl.objs {
+		in[o.nr] = true
+	}
+	if !in[pl.info] {
+		pl.info = 0
+	}
+	if ocp := d.ocProperties(in); ocp != nil {
+		cat["OCProperties"] = ocp
+	}
+	return pl, nil
+}
+
+// closure resolves every object reachable from roots, in object number
+// order, each as the page writes it. It does not enter the objects in
+// d.cut (other pages, the page tree, the catalog) nor the page itself.
+// Objects that do not exist are left out: references to them are written
+// as null.
+func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error) {
 	seen := map[int]bool{}
 	var out []object
 	var work []types.Object
@@ -35,13 +90,17 @@ func (d *Document) closure(start types.Object, self int) ([]object, error) {
 		switch o := o.(type) {
 		case types.IndirectRef:
 			nr := o.ObjectNumber.Value()
-			if seen[nr] || d.keepRef(nr, self) || d.cut[nr] {
+			if nr <= 0 || seen[nr] || nr == pl.self || d.cut[nr] {
 				return nil
 			}
 			seen[nr] = true
-			r, err := d.ctx.Dereference(o)
-			if err != nil {
-				return classify(err, false, d.limits)
+			r, ok := pl.override[nr]
+			if !ok {
+				v, err := d.ctx.Dereference(o)
+				if err != nil {
+					return classify(err, false, d.limits)
+				}
+				r = d.view(nr, v)
 			}
 			switch r.(type) {
 			case types.Dict, types.StreamDict, types.Array, types.Integer, types.Float,
@@ -66,8 +125,10 @@ func (d *Document) closure(start types.Object, self int) ([]object, error) {
 		}
 		return nil
 	}
-	if err := scan(start, 0); err != nil {
-		return nil, err
+	for _, r := range roots {
+		if err := scan(r, 0); err != nil {
+			return nil, err
+		}
 	}
 	// Indirect objects are scanned from a work list, not by recursion, so a
 	// long chain of references cannot exhaust the stack.
@@ -78,19 +139,13 @@ func (d *Document) closure(start types.Object, self int) ([]object, error) {
 			return nil, err
 		}
 	}
-	slices.SortFunc(out, func(a, b object) int { return a.nr - b.nr })
 	return out, nil
 }
 
-// keepRef reports whether a reference to nr is written as is without being
-// resolved: the page itself and the objects the writer adds.
-func (d *Document) keepRef(nr, self int) bool {
-	return nr == self || nr == d.catalogNr || nr == d.pagesNr
-}
-
 // pageDict is the page's dictionary as written: its own entries, the
-// attributes it inherits, a /Parent pointing at the new page tree, and no /B
-// (article beads chain to other pages).
+// attributes it inherits, its resources pruned to what its content uses,
+// a /Parent pointing at the new page tree, and no /B (article beads chain
+// to other pages).
 func (d *Document) pageDict(p *page) types.Dict {
 	out := make(types.Dict, len(p.dict)+len(inheritable))
 	for k, v := range p.dict {
@@ -105,31 +160,54 @@ func (d *Document) pageDict(p *page) types.Dict {
 		// Readers assume US Letter too; qpdf --check requires a MediaBox.
 		out["MediaBox"] = types.Array{types.Integer(0), types.Integer(0), types.Integer(612), types.Integer(792)}
 	}
+	if res := out["Resources"]; res != nil {
+		if used, ok := d.contentsNames(out["Contents"]); ok {
+			out["Resources"] = d.prune(res, used)
+		}
+	}
 	delete(out, "B")
-	out["Parent"] = types.IndirectRef{ObjectNumber: types.Integer(d.pagesNr)}
+	out["Parent"] = types.IndirectRef{ObjectNumber: pagesMarker}
 	return out
 }
 
-// appendRecipe appends the recipe of page p to dst: the page serialized
-// with the objects of the shared table left out, and where they go.
-func (d *Document) appendRecipe(dst []byte, p *page) ([]byte, int, error) {
+// appendRecipe appends the recipe of page i (0-based) to dst: the page
+// serialized with the objects of the shared table left out, and where they
+// go. The page's objects are numbered 1..n in source order, so its cross-
+// reference table is the one subsection from 0 that ISO 32000-1 7.5.4
+// asks of a file without updates (with a free entry for each pinned number
+// the page does not use; see Objects.pinObjects).
+func (d *Document) appendRecipe(dst []byte, i int) ([]byte, int, error) {
 	table, err := d.Objects()
 	if err != nil {
 		return nil, 0, err
 	}
-	pd := d.pageDict(p)
-	objs, err := d.closure(pd, p.nr)
+	pl, err := d.plan(i)
 	if err != nil {
 		return nil, 0, err
 	}
-	objs = append(objs, object{p.nr, pd})
-	slices.SortFunc(objs, func(a, b object) int { return a.nr - b.nr })
-
-	present := make(map[int]bool, len(objs))
-	for _, o := range objs {
-		present[o.nr] = true
+	// Numbers: the table's pinned objects have theirs in every page; the
+	// page's other objects follow in source order, then the catalog and
+	// the page tree node. A pinned number the page does not use is a free
+	// entry of its cross-reference table.
+	local := make(map[int]int, len(pl.objs))
+	byNr := make([]int, table.pinned+len(pl.objs)+3) // number → index in pl.objs+1, 0 when free
+	next := table.pinned + 1
+	for k, o := range pl.objs {
+		n := 0
+		if t, ok := table.index[o.nr]; ok && o.nr != pl.self && pl.override[o.nr] == nil {
+			n = table.pin[t]
+		}
+		if n == 0 {
+			n, next = next, next+1
+		}
+		local[o.nr] = n
+		byNr[n] = k + 1
 	}
-	w := serializer{d: d, self: p.nr, present: present, buf: d.scratch[:0]}
+	catalogNr, pagesNr := next, next+1
+	size := pagesNr + 1 // the xref's /Size: objects 0..pagesNr
+	byNr = byNr[:size]
+
+	w := serializer{d: d, local: local, pagesNr: pagesNr, buf: d.scratch[:0]}
 	defer func() { d.scratch = w.buf[:0] }()
 	// shared counts the table's bytes left out so far: every offset in the
 	// page is the literal length plus them.
@@ -140,35 +218,52 @@ func (d *Document) appendRecipe(dst []byte, p *page) ([]byte, int, error) {
 	w.buf = append(w.buf, d.version...)
 	w.buf = append(w.buf, "\n%\xe2\xe3\xcf\xd3\n"...)
 
-	offsets := make([]int, 0, len(objs)+2)
-	nrs := make([]int, 0, len(objs)+2)
-	for _, o := range objs {
-		nrs, offsets = append(nrs, o.nr), append(offsets, pos())
-		if i, ok := table.index[o.nr]; ok && o.nr != p.nr {
-			refs = append(refs, recipeRef{at: len(w.buf), obj: i})
-			shared += table.offs[i+1] - table.offs[i]
+	offsets := make([]int, size) // 0 for a free entry
+	for n := 1; n < catalogNr; n++ {
+		if byNr[n] == 0 {
 			continue
 		}
-		if err := w.indirect(o.nr, o.obj); err != nil {
+		o := pl.objs[byNr[n]-1]
+		offsets[n] = pos()
+		w.buf = strconv.AppendInt(w.buf, int64(n), 10)
+		w.buf = append(w.buf, " 0 obj\n"...)
+		if t, ok := table.index[o.nr]; ok && o.nr != pl.self && pl.override[o.nr] == nil {
+			ref := recipeRef{at: len(w.buf), obj: t}
+			for _, h := range table.holesOf(t) {
+				n, ok := local[h.nr]
+				if !ok {
+					return nil, 0, pipeerr.New(pipeerr.Internal, "pdfsplit: shared object %d refers to object %d, which page %d does not carry", o.nr, h.nr, i+1)
+				}
+				ref.nums = append(ref.nums, n)
+			}
+			refs = append(refs, ref)
+			shared += table.renderedLen(t, ref.nums)
+		} else if err := w.body(o.obj); err != nil {
 			return nil, 0, err
 		}
+		w.buf = append(w.buf, "\nendobj\n"...)
 	}
-	nrs, offsets = append(nrs, d.catalogNr), append(offsets, pos())
-	w.buf = strconv.AppendInt(w.buf, int64(d.catalogNr), 10)
-	w.buf = append(w.buf, " 0 obj\n<</Type /Catalog /Pages "...)
-	w.buf = strconv.AppendInt(w.buf, int64(d.pagesNr), 10)
-	w.buf = append(w.buf, " 0 R>>\nendobj\n"...)
-	nrs, offsets = append(nrs, d.pagesNr), append(offsets, pos())
-	w.buf = strconv.AppendInt(w.buf, int64(d.pagesNr), 10)
-	w.buf = append(w.buf, " 0 obj\n<</Type /Pages /Kids ["...)
-	w.buf = strconv.AppendInt(w.buf, int64(p.nr), 10)
-	w.buf = append(w.buf, " 0 R] /Count 1>>\nendobj\n"...)
+	offsets[catalogNr] = pos()
+	w.buf = strconv.AppendInt(w.buf, int64(catalogNr), 10)
+	w.buf = append(w.buf, " 0 obj\n"...)
+	cat := cloneDict(pl.catalog)
+	cat["Type"] = types.Name("Catalog")
+	cat["Pages"] = types.IndirectRef{ObjectNumber: pagesMarker}
+	if err := w.dict(cat, 0, -1); err != nil {
+		return nil, 0, err
+	}
+	w.buf = append(w.buf, "\nendobj\n"...)
+	offsets[pagesNr] = pos()
+	w.buf = strconv.AppendInt(w.buf, int64(pagesNr), 10)
+	w.buf = append(w.buf, " 0 obj\n<</Count 1 /Kids ["...)
+	w.buf = strconv.AppendInt(w.buf, int64(local[pl.self]), 10)
+	w.buf = append(w.buf, " 0 R] /Type /Pages>>\nendobj\n"...)
 
 	// The file identifier is a digest of what makes up the body: the
-	// shared table (itself a digest), where its objects go, and the
-	// page's own bytes. Stable across runs, different for different pages,
-	// and it hashes a few kilobytes where the whole body is often a
-	// megabyte of fonts.
+	// shared table (itself a digest), where its objects go and how they
+	// are numbered, and the page's own bytes. Stable across runs,
+	// different for different pages, and it hashes a few kilobytes where
+	// the whole body is often a megabyte of fonts.
 	h := sha256.New()
 	h.Write(table.sum[:])
 	h.Write(appendRecipe(nil, 0, refs, nil))
@@ -176,35 +271,56 @@ func (d *Document) appendRecipe(dst []byte, p *page) ([]byte, int, error) {
 	id := hex.EncodeToString(h.Sum(nil)[:16])
 
 	xrefAt := pos()
-	w.buf = append(w.buf, "xref\n0 1\n0000000000 65535 f \n"...)
-	for i := 0; i < len(nrs); {
-		j := i + 1
-		for j < len(nrs) && nrs[j] == nrs[j-1]+1 {
-			j++
-		}
-		w.buf = strconv.AppendInt(w.buf, int64(nrs[i]), 10)
-		w.buf = append(w.buf, ' ')
-		w.buf = strconv.AppendInt(w.buf, int64(j-i), 10)
-		w.buf = append(w.buf, '\n')
-		for k := i; k < j; k++ {
-			w.buf = appendPadded(w.buf, offsets[k])
-			w.buf = append(w.buf, " 00000 n \n"...)
-		}
-		i = j
-	}
+	w.buf = append(w.buf, "xref\n0 "...)
+	w.buf = strconv.AppendInt(w.buf, int64(size), 10)
+	w.buf = append(w.buf, '\n')
+	w.buf = appendXref(w.buf, offsets)
 	w.buf = append(w.buf, "trailer\n<</Size "...)
-	w.buf = strconv.AppendInt(w.buf, int64(d.pagesNr+1), 10)
+	w.buf = strconv.AppendInt(w.buf, int64(size), 10)
 	w.buf = append(w.buf, " /Root "...)
-	w.buf = strconv.AppendInt(w.buf, int64(d.catalogNr), 10)
-	w.buf = append(w.buf, " 0 R /ID [<"...)
+	w.buf = strconv.AppendInt(w.buf, int64(catalogNr), 10)
+	w.buf = append(w.buf, " 0 R"...)
+	if pl.info != 0 {
+		w.buf = append(w.buf, " /Info "...)
+		w.buf = strconv.AppendInt(w.buf, int64(local[pl.info]), 10)
+		w.buf = append(w.buf, " 0 R"...)
+	}
+	w.buf = append(w.buf, " /ID [<"...)
 	w.buf = append(w.buf, id...)
 	w.buf = append(w.buf, "> <"...)
 	w.buf = append(w.buf, id...)
 	w.buf = append(w.buf, ">]>>\nstartxref\n"...)
 	w.buf = strconv.AppendInt(w.buf, int64(xrefAt), 10)
 	w.buf = append(w.buf, "\n%%EOF\n"...)
-	size := pos()
-	return appendRecipe(dst, size, refs, w.buf), size, nil
+	total := pos()
+	return appendRecipe(dst, total, refs, w.buf), total, nil
+}
+
+// appendXref appends the entries of a cross-reference subsection from 0:
+// offsets[n] is object n's offset, 0 for a free entry. Free entries form
+// the linked list ISO 32000-1 7.5.4 describes: entry 0 holds the first
+// free number, each free entry the next, the last 0.
+func appendXref(b []byte, offsets []int) []byte {
+	// next[n] is the first free number above n, 0 for none.
+	next := make([]int, len(offsets))
+	for n, free := len(offsets)-2, 0; n >= 0; n-- {
+		if offsets[n+1] == 0 {
+			free = n + 1
+		}
+		next[n] = free
+	}
+	b = appendPadded(b, next[0])
+	b = append(b, " 65535 f \n"...)
+	for n := 1; n < len(offsets); n++ {
+		if offsets[n] == 0 {
+			b = appendPadded(b, next[n])
+			b = append(b, " 00001 f \n"...)
+			continue
+		}
+		b = appendPadded(b, offsets[n])
+		b = append(b, " 00000 n \n"...)
+	}
+	return b
 }
 
 // appendPadded appends off as 10 decimal digits (xref entry offset).
@@ -217,34 +333,36 @@ func appendPadded(b []byte, off int) []byte {
 	return append(b, s...)
 }
 
+func itoa(n int) string { return strconv.Itoa(n) }
+
 // serializer writes PDF objects canonically: dictionary keys sorted, numbers
 // in shortest form, generation numbers 0, streams as stored with a direct
-// /Length.
+// /Length. A reference is written in one of two ways: for a page (local
+// set), as the number the page gives the object, or null when the page
+// does not carry it; for the shared table (local nil), as a hole the page
+// fills in with its own number, or null when no page carries the object.
 type serializer struct {
 	d       *Document
-	self    int
-	present map[int]bool // objects written in this file; references to others are null
+	local   map[int]int  // page: source object number → number in the page
+	pagesNr int          // page: the number of the page tree node it adds
+	present map[int]bool // table: the objects pages carry
+	holes   []hole       // table: the references left out of buf, in order
 	buf     []byte
 }
 
-// indirect writes "nr 0 obj ... endobj".
-func (w *serializer) indirect(nr int, o types.Object) error {
-	w.buf = strconv.AppendInt(w.buf, int64(nr), 10)
-	w.buf = append(w.buf, " 0 obj\n"...)
+// body writes an object's body: the value, or the stream dictionary and
+// data ("<<…>>\nstream\n…\nendstream").
+func (w *serializer) body(o types.Object) error {
 	if sd, ok := o.(types.StreamDict); ok {
 		if err := w.dict(sd.Dict, 0, len(sd.Raw)); err != nil {
 			return err
 		}
 		w.buf = append(w.buf, "\nstream\n"...)
 		w.buf = append(w.buf, sd.Raw...)
-		w.buf = append(w.buf, "\nendstream\nendobj\n"...)
+		w.buf = append(w.buf, "\nendstream"...)
 		return nil
 	}
-	if err := w.value(o, 0); err != nil {
-		return err
-	}
-	w.buf = append(w.buf, "\nendobj\n"...)
-	return nil
+	return w.value(o, 0)
 }
 
 // dict writes d; a length ≥ 0 replaces /Length (which may be an indirect
@@ -284,19 +402,34 @@ func (w *serializer) name(s string) {
 	w.buf = append(w.buf, types.EncodeName(s)...)
 }
 
+func (w *serializer) ref(nr int) {
+	switch {
+	case nr == pagesMarker && w.local != nil:
+		w.buf = strconv.AppendInt(w.buf, int64(w.pagesNr), 10)
+	case w.local != nil:
+		n, ok := w.local[nr]
+		if !ok {
+			w.buf = append(w.buf, "null"...)
+			return
+		}
+		w.buf = strconv.AppendInt(w.buf, int64(n), 10)
+	case w.present[nr]:
+		w.holes = append(w.holes, hole{at: len(w.buf), nr: nr})
+		return
+	default:
+		w.buf = append(w.buf, "null"...)
+		return
+	}
+	w.buf = append(w.buf, " 0 R"...)
+}
+
 func (w *serializer) value(o types.Object, depth int) error {
 	if depth > w.d.limits.MaxDepth {
 		return pipeerr.New(pipeerr.TooLarge, "too large: objects nest deeper than %d levels", w.d.limits.MaxDepth)
 	}
 	switch o := o.(type) {
 	case types.IndirectRef:
-		nr := o.ObjectNumber.Value()
-		if w.d.keepRef(nr, w.self) || w.present[nr] {
-			w.buf = strconv.AppendInt(w.buf, int64(nr), 10)
-			w.buf = append(w.buf, " 0 R"...)
-		} else {
-			w.buf = append(w.buf, "null"...)
-		}
+		w.ref(o.ObjectNumber.Value())
 	case types.Dict:
 		return w.dict(o, depth, -1)
 	case types.Array:

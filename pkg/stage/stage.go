@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -27,6 +28,12 @@ func Handler[In, Out any](name string, log *slog.Logger, fn func(context.Context
 			}
 			if err != nil {
 				kind := pipeerr.KindOf(err)
+				// A panic recovered deeper down (the PDF parser) keeps its
+				// stack out of the one-line cause users see.
+				var p interface{ PanicStack() []byte }
+				if errors.As(err, &p) {
+					log.Debug("recovered panic", "stack", string(p.PanicStack()))
+				}
 				log.Warn("failed", "error", kind, "cause", err.Error(), "ms", time.Since(start).Milliseconds())
 				err = pipeerr.ForLambda(err)
 				return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -204,11 +205,13 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 			return nil, err
 		}
 		if ok {
-			if r.objects, err = pdfsplit.DecodeObjects(b); err != nil {
+			// A table an older efspipe wrote decodes to an error: the plan
+			// is then made anew, as for a job that has none.
+			if r.objects, err = pdfsplit.DecodeObjects(b); err == nil {
+				r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
 				return nil, err
 			}
-			r.plan, err = manifest.LoadPlan(r.Mount, r.job, r.job.SplitManifest())
-			return nil, err
+			r.objects = nil
 		}
 	}
 	doc, err := r.open(r.src)
@@ -317,7 +320,8 @@ func (r *run) worker(ctx context.Context, shards <-chan int, doc *pdfsplit.Docum
 		// pdfcpu is known to panic on some real files; the stage boundary
 		// only sees the worker's goroutine through this recover.
 		if p := recover(); p != nil {
-			err = pipeerr.New(pipeerr.Damaged, "the PDF could not be split (parser failure: %v)", p)
+			err = &pipeerr.Error{Kind: pipeerr.Damaged, Msg: "damaged: the PDF could not be split",
+				Err: &pdfsplit.PanicError{Value: p, Stack: debug.Stack()}}
 		}
 	}()
 	for i := range shards {

@@ -157,3 +157,26 @@ func TestSplitWorkersAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestOlderTableIsRemade: a job begun by an efspipe whose shared-object
+// table had another format (recorded and verifying, but not decodable now)
+// is split again from its source, not failed.
+func TestOlderTableIsRemade(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{FontBytes: 4 << 10}), jobspec.Settings{ShardPages: 4}, "split")
+	journal := checkpoint.Open(m, s.Job)
+	if _, err := journal.WriteFile(checkpoint.Objects, s.Job.Objects(), []byte("efspipe-objects 1\n\x00"), nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&split.Stage{Mount: m}).Handle(t.Context(), split.In{Job: s.Job.ID, Source: s.Job.Source()})
+	if err != nil || out.Pages != 6 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	_, table, ok, _, err := journal.ReadVerified(checkpoint.Objects)
+	if !ok || err != nil {
+		t.Fatalf("objects: %v", err)
+	}
+	if _, err := pdfsplit.DecodeObjects(table); err != nil {
+		t.Errorf("the table was not remade: %v", err)
+	}
+}

@@ -1,0 +1,119 @@
+package pdftest
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+)
+
+// Page trees and numbering that readers disagree on, or that a splitter
+// gets wrong without noticing.
+
+// pagesIsAnAction: the catalog's /Pages is an action dictionary with
+// JavaScript, not a page tree node. qpdf counts no pages; a splitter that
+// takes any dictionary for a page publishes the action as "page 1".
+func pagesIsAnAction() []byte {
+	b := newBuilder("1.7")
+	catalog, action := b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", action))
+	b.obj(action, "<</Type /Action /S /JavaScript /JS (app.alert\\(1\\))>>")
+	return b.finish(catalog, "")
+}
+
+// leafIsAnAction: a page tree node lists a page and an action dictionary
+// among its kids.
+func leafIsAnAction() []byte {
+	b := minimal("", "")
+	action := b.alloc()
+	b.obj(action, "<</Type /Action /S /JavaScript /JS (app.alert\\(1\\))>>")
+	b.obj(2, fmt.Sprintf("<</Type /Pages /Kids [3 0 R %d 0 R] /Count 2>>", action))
+	return b.finish(1, "")
+}
+
+// countExceedsKids: the root's /Count claims 1,000 pages where /Kids holds
+// two, and an intermediate node claims 500 for one page.
+func countExceedsKids() []byte {
+	b := newBuilder("1.7")
+	catalog, root, mid, content := b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	p1, p2 := b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.obj(root, fmt.Sprintf("<</Type /Pages /Kids [%d 0 R %d 0 R] /Count 1000 /MediaBox [0 0 200 200]>>", p1, mid))
+	b.obj(mid, fmt.Sprintf("<</Type /Pages /Parent %d 0 R /Kids [%d 0 R] /Count 500>>", root, p2))
+	b.stream(content, "", []byte("0 0 m 100 100 l S\n"))
+	b.obj(p1, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Contents %d 0 R>>", root, content))
+	b.obj(p2, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Contents %d 0 R>>", mid, content))
+	return b.finish(catalog, "")
+}
+
+// directPages: page dictionaries stored directly in /Kids instead of by
+// reference (qpdf converts them to indirect objects).
+func directPages() []byte {
+	b := newBuilder("1.7")
+	catalog, root, content := b.alloc(), b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.stream(content, "", []byte("0 0 m 100 100 l S\n"))
+	b.obj(root, fmt.Sprintf("<</Type /Pages /Count 2 /MediaBox [0 0 200 200] /Kids [<</Type /Page /Contents %d 0 R>> <</Type /Page /Contents %d 0 R /Rotate 90>>]>>", content, content))
+	return b.finish(catalog, "")
+}
+
+// pagesPointsAtPage: the catalog's /Pages points at the first page, not at
+// the root of the tree (files like this exist; qpdf follows /Parent up).
+func pagesPointsAtPage() []byte {
+	b := newBuilder("1.7")
+	catalog, root, content, p1, p2 := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", p1))
+	b.obj(root, fmt.Sprintf("<</Type /Pages /Kids [%d 0 R %d 0 R] /Count 2 /MediaBox [0 0 200 200]>>", p1, p2))
+	b.stream(content, "", []byte("0 0 m 100 100 l S\n"))
+	b.obj(p1, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Contents %d 0 R>>", root, content))
+	b.obj(p2, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Contents %d 0 R>>", root, content))
+	return b.finish(catalog, "")
+}
+
+// hugeObjectNumbers: a one-page file whose content stream and font are
+// objects 2147483645 and 2147483646, the largest numbers a reader takes
+// (2^31-1 is the limit): a writer that numbers new objects above the
+// source's makes a page no reader opens.
+func hugeObjectNumbers() []byte {
+	const font, content = 2147483645, 2147483646
+	objs := map[int][]byte{
+		1:    []byte("<</Type /Catalog /Pages 2 0 R>>"),
+		2:    []byte("<</Type /Pages /Kids [3 0 R] /Count 1>>"),
+		3:    fmt.Appendf(nil, "<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources <</Font <</F1 %d 0 R>>>> /Contents %d 0 R>>", font, content),
+		font: []byte("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>"),
+	}
+	data := []byte("BT /F1 12 Tf 20 100 Td (big numbers) Tj ET")
+	objs[content] = fmt.Appendf(nil, "<</Length %d>>\nstream\n%s\nendstream", len(data), data)
+	return sparse(objs, 1)
+}
+
+// sparse writes a file of the given objects with one xref subsection per
+// run of consecutive numbers, for numbers a builder would never reach.
+func sparse(objs map[int][]byte, root int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	var nrs []int
+	for n := range objs {
+		nrs = append(nrs, n)
+	}
+	slices.Sort(nrs)
+	offs := map[int]int{}
+	for _, n := range nrs {
+		offs[n] = buf.Len()
+		fmt.Fprintf(&buf, "%d 0 obj\n%s\nendobj\n", n, objs[n])
+	}
+	xrefAt := buf.Len()
+	buf.WriteString("xref\n0 1\n0000000000 65535 f \n")
+	for i := 0; i < len(nrs); {
+		j := i + 1
+		for j < len(nrs) && nrs[j] == nrs[j-1]+1 {
+			j++
+		}
+		fmt.Fprintf(&buf, "%d %d\n", nrs[i], j-i)
+		for _, n := range nrs[i:j] {
+			fmt.Fprintf(&buf, "%010d 00000 n \n", offs[n])
+		}
+		i = j
+	}
+	fmt.Fprintf(&buf, "trailer\n<</Size %d /Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", nrs[len(nrs)-1]+1, root, xrefAt)
+	return buf.Bytes()
+}
