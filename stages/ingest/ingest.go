@@ -169,14 +169,41 @@ const headBytes = 1024
 // sniff refuses what is plainly not a PDF before any of it is copied onto
 // the mount. The reason never quotes the file: a source may be anything
 // its starter can name, and an error travels into histories and logs.
-func sniff(head []byte, name string) error {
+// A head without "%PDF-" that is not the whole file is not refused yet:
+// the split stage repairs a header further on, or a missing one when the
+// file holds objects (pdfsplit's sniff), so the copy looks for either
+// (marks) and is abandoned, never committed, if it finds neither.
+func sniff(head []byte, name string) (whole bool, err error) {
 	switch {
 	case len(head) == 0:
-		return pipeerr.New(pipeerr.NotPDF, "not a PDF: %s is empty", name)
-	case !bytes.Contains(head, []byte("%PDF-")):
-		return pipeerr.New(pipeerr.NotPDF, "not a PDF: %s has no %%PDF- header in its first %d bytes", name, headBytes)
+		return false, pipeerr.New(pipeerr.NotPDF, "not a PDF: %s is empty", name)
+	case bytes.Contains(head, []byte("%PDF-")):
+		return false, nil
+	case len(head) < headBytes && !bytes.Contains(head, []byte(" obj")):
+		return false, notPDF(name)
 	}
-	return nil
+	return true, nil
+}
+
+func notPDF(name string) error {
+	return pipeerr.New(pipeerr.NotPDF, "not a PDF: %s has no %%PDF- header and no objects", name)
+}
+
+// marks is an io.Writer that notes whether what went through it holds a
+// "%PDF-" header or an "N G obj" object, across write boundaries.
+type marks struct {
+	tail  []byte
+	found bool
+}
+
+func (m *marks) Write(p []byte) (int, error) {
+	if m.found {
+		return len(p), nil
+	}
+	buf := append(m.tail, p...)
+	m.found = bytes.Contains(buf, []byte("%PDF-")) || bytes.Contains(buf, []byte(" obj"))
+	m.tail = append(m.tail[:0], buf[max(0, len(buf)-4):]...)
+	return len(p), nil
 }
 
 // copy streams the source to the mount, hashing as it goes: nothing is
@@ -197,8 +224,13 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 		}
 		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "read %s", obj.Name)
 	}
-	if err := sniff(head[:hn], obj.Name); err != nil {
+	whole, err := sniff(head[:hn], obj.Name)
+	if err != nil {
 		return "", 0, err
+	}
+	var mk *marks
+	if whole {
+		mk = &marks{}
 	}
 	r = io.MultiReader(bytes.NewReader(head[:hn]), r)
 	w, err := s.Mount.Create(job.Source())
@@ -210,7 +242,11 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 	// 1 MiB writes: on NFS every write is a round trip, and io.Copy's
 	// default 32 KiB would pay it 32 times per MiB.
 	bw := bufio.NewWriterSize(w, 1<<20)
-	n, err := io.Copy(io.MultiWriter(bw, h), io.LimitReader(r, max+1))
+	dst := io.MultiWriter(bw, h)
+	if mk != nil {
+		dst = io.MultiWriter(bw, h, mk)
+	}
+	n, err := io.Copy(dst, io.LimitReader(r, max+1))
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -225,6 +261,9 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 	}
 	if obj.Size >= 0 && n != obj.Size {
 		return "", 0, pipeerr.New(pipeerr.IO, "%s: read %d bytes, expected %d", obj.Name, n, obj.Size)
+	}
+	if mk != nil && !mk.found {
+		return "", 0, notPDF(obj.Name)
 	}
 	if err := w.Commit(); err != nil {
 		return "", 0, err

@@ -1,9 +1,12 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -160,7 +163,7 @@ func TestIngestSniffs(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"empty":  nil,
 		"shadow": []byte("root:$6$hash-of-a-secret:19000:0:99999:7:::\n"),
-		"late":   append(make([]byte, 1024), []byte("%PDF-1.7")...),
+		"long":   bytes.Repeat([]byte("root:$6$hash-of-a-secret:19000:0:99999:7:::\n"), 1000),
 		"a zip":  []byte("PK\x03\x04 zip"),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -169,9 +172,21 @@ func TestIngestSniffs(t *testing.T) {
 			if pipeerr.KindOf(err) != pipeerr.NotPDF || strings.Contains(err.Error(), "root") || strings.Contains(err.Error(), "PK") {
 				t.Fatalf("%v", err)
 			}
-			if ents, _ := m.ReadDir("jobs"); len(ents) != 0 {
-				t.Fatal("copied onto the mount")
-			}
+			filepath.WalkDir(m.Dir(), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					t.Errorf("copied onto the mount: %s", p)
+				}
+				return nil
+			})
 		})
+	}
+	// A header past the first 1024 bytes, or none before the objects: the
+	// split stage repairs those, so ingest copies them.
+	for _, c := range pdftest.Corpus() {
+		if c.Name == "header-after-1024" || c.Name == "header-missing" {
+			if _, err := (&ingest.Stage{Mount: pipetest.Mount(t), Sources: source.Files{}}).Handle(t.Context(), ingest.In{Source: pipetest.File(t, c.Data)}); err != nil {
+				t.Errorf("%s: %v", c.Name, err)
+			}
+		}
 	}
 }
