@@ -79,9 +79,10 @@ func service(s string) (string, error) {
 // Resolver turns a Ref into the password. Its zero value refuses every
 // kind of reference; each field enables one.
 type Resolver struct {
-	// AWS returns the configuration of the Secrets Manager and SSM
-	// clients, called on the first ARN (a Lambda builds it once; a local
-	// run only when an ARN is given). Nil refuses ARNs.
+	// AWS returns the region, credentials and endpoint (BaseEndpoint:
+	// AWS_ENDPOINT_URL) the GetSecretValue and GetParameter calls use,
+	// called for each ARN (a Lambda builds it once; a local run only when
+	// an ARN is given). Nil refuses ARNs.
 	AWS func(ctx context.Context) (aws.Config, error)
 	// Getenv reads environment references. Nil refuses them.
 	Getenv func(string) string
