@@ -15,7 +15,7 @@ import (
 // Lock takes the job's exclusive lock without waiting; a held lock is
 // pipeerr.Busy. See LockWait.
 func (m *Mount) Lock(j Job) (unlock func(), err error) {
-	return m.lock(nil, j)
+	return m.lock(context.Background(), j, false)
 }
 
 // LockWait takes the job's exclusive lock, waiting while anyone else holds
@@ -34,19 +34,20 @@ func (m *Mount) Lock(j Job) (unlock func(), err error) {
 // A flock held by another process is polled (from 5 ms up to 250 ms
 // apart): a blocking flock could not be abandoned when ctx ends.
 func (m *Mount) LockWait(ctx context.Context, j Job) (unlock func(), err error) {
-	return m.lock(ctx, j)
+	return m.lock(ctx, j, true)
 }
 
 // lockPoll bounds the wait between two tries of a flock another process holds.
 const lockPoll = 250 * time.Millisecond
 
-// lock waits when ctx is not nil.
-func (m *Mount) lock(ctx context.Context, j Job) (func(), error) {
+// lock takes j's lock; with wait it waits for another holder until ctx
+// ends, without it a held lock is pipeerr.Busy.
+func (m *Mount) lock(ctx context.Context, j Job, wait bool) (func(), error) {
 	busy := func() error {
 		return pipeerr.New(pipeerr.Busy, "job %s is being processed by another run", j.ID)
 	}
 	token, release := m.jobToken(j.ID)
-	if ctx == nil {
+	if !wait {
 		select {
 		case token <- struct{}{}:
 		default:
@@ -65,7 +66,7 @@ func (m *Mount) lock(ctx context.Context, j Job) (func(), error) {
 		<-token
 		release()
 	}
-	wait := 5 * time.Millisecond
+	pause := 5 * time.Millisecond
 	for {
 		f, err := m.flock(j)
 		if err == nil {
@@ -79,7 +80,7 @@ func (m *Mount) lock(ctx context.Context, j Job) (func(), error) {
 			drop()
 			return nil, err
 		}
-		if ctx == nil {
+		if !wait {
 			drop()
 			return nil, busy()
 		}
@@ -87,9 +88,9 @@ func (m *Mount) lock(ctx context.Context, j Job) (func(), error) {
 		case <-ctx.Done():
 			drop()
 			return nil, ctx.Err()
-		case <-time.After(wait):
+		case <-time.After(pause):
 		}
-		wait = min(2*wait, lockPoll)
+		pause = min(2*pause, lockPoll)
 	}
 }
 
