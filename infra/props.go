@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -61,6 +62,16 @@ type PipelineStackProps struct {
 	// Context "<stage>MemoryMiB" and "<stage>TimeoutSeconds"; defaults in
 	// defaultSizes.
 	Sizes map[string]Size
+
+	// PasswordSecrets are the ARNs (a trailing * allowed) of the Secrets
+	// Manager secrets and SSM SecureString parameters that executions may
+	// name as "passwordSecretArn": the split function may read these and no
+	// others, and the VPC gets interface endpoints for both services (the
+	// functions' subnets have no route out). Secrets encrypted with a
+	// customer managed KMS key also need kms:Decrypt on it, which the stack
+	// does not grant. Context "passwordSecrets" (comma-separated); default
+	// none: split then refuses every passwordSecretArn, saying so.
+	PasswordSecrets []string
 
 	// DestroyOnRemoval deletes the buckets, the file system and the log
 	// groups with the stack (buckets must be empty). Context
@@ -161,6 +172,18 @@ func (p PipelineStackProps) resolve(scope constructs.Construct) PipelineStackPro
 	num(&p.MaxConcurrentJobs, "maxConcurrentJobs", 4)
 	p.NoReservedConcurrency = p.NoReservedConcurrency || c.bool("noReservedConcurrency", false)
 	p.DestroyOnRemoval = p.DestroyOnRemoval || c.bool("destroyOnRemoval", false)
+	if len(p.PasswordSecrets) == 0 {
+		for _, a := range strings.Split(c.string("passwordSecrets", ""), ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				p.PasswordSecrets = append(p.PasswordSecrets, a)
+			}
+		}
+	}
+	for _, a := range p.PasswordSecrets {
+		if secretService(a) == "" {
+			panic(fmt.Sprintf("efspipe: passwordSecrets %q: want arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME or arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME", a))
+		}
+	}
 
 	sizes := make(map[string]Size, len(defaultSizes))
 	for name, def := range defaultSizes {
@@ -238,4 +261,18 @@ func (c contextReader) bool(key string, def bool) bool {
 		}
 	}
 	panic(fmt.Sprintf("efspipe: context %s: want true or false, have %v", key, c.get(key)))
+}
+
+// secretService is "secretsmanager" or "ssm" for an ARN of a secret or a
+// parameter, else "".
+func secretService(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	switch {
+	case len(parts) < 6 || parts[0] != "arn":
+	case parts[2] == "secretsmanager" && strings.HasPrefix(parts[5], "secret:"):
+		return parts[2]
+	case parts[2] == "ssm" && strings.HasPrefix(parts[5], "parameter/"):
+		return parts[2]
+	}
+	return ""
 }

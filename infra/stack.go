@@ -319,6 +319,41 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Output[0-9A-F]+\.Arn>\/` + regexQuote(prefix) + `\/\*$/`)}},
 	}}, jsii.Bool(true))
 
+	// split resolves an execution's passwordSecretArn itself, so the
+	// password never travels in state: it may read the secrets and
+	// parameters named in PasswordSecrets, through interface endpoints
+	// (the isolated subnets have no route to the services otherwise).
+	if len(p.PasswordSecrets) > 0 {
+		fns[Split].AddEnvironment(jsii.String("EFSPIPE_PASSWORD_SECRETS"), jsii.String("1"), nil)
+		byService := map[string][]*string{}
+		wildcard := false
+		for _, a := range p.PasswordSecrets {
+			byService[secretService(a)] = append(byService[secretService(a)], jsii.String(a))
+			wildcard = wildcard || strings.Contains(a, "*")
+		}
+		for svc, action := range map[string]string{"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter"} {
+			if arns := byService[svc]; len(arns) > 0 {
+				fns[Split].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions: jsii.Strings(action), Resources: &arns,
+				}))
+			}
+		}
+		for id, svc := range map[string]awsec2.InterfaceVpcEndpointAwsService{
+			"SecretsManager": awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
+			"Ssm":            awsec2.InterfaceVpcEndpointAwsService_SSM(),
+		} {
+			vpc.AddInterfaceEndpoint(jsii.String(id), &awsec2.InterfaceVpcEndpointOptions{
+				Service: svc, Subnets: isolated, PrivateDnsEnabled: jsii.Bool(true),
+			})
+		}
+		if wildcard {
+			cdknag.NagSuppressions_AddResourceSuppressions(fns[Split].Role(), &[]*cdknag.NagPackSuppression{{
+				Id:     jsii.String("AwsSolutions-IAM5"),
+				Reason: jsii.String("split reads the PDF passwords under the prefixes the operator named in passwordSecrets (read only, one action per service)."),
+			}}, jsii.Bool(true))
+		}
+	}
+
 	// ---- State machine -------------------------------------------------
 
 	subs := map[string]*string{}

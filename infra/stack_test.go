@@ -722,3 +722,53 @@ func TestLoadDefinition(t *testing.T) {
 		})
 	}
 }
+
+// Password secrets: none by default (no grant, no endpoint, split told
+// to refuse ARNs); with passwordSecrets, split alone may read exactly
+// those, one read action per service, through interface endpoints.
+func TestPasswordSecrets(t *testing.T) {
+	secretsOf := func(c *cfn) (grants map[string][]string, endpoints int, env string) {
+		grants = map[string][]string{}
+		for role, stmts := range c.policies(t) {
+			for _, s := range stmts {
+				for _, a := range s.Actions {
+					if strings.HasPrefix(a, "secretsmanager:") || strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "kms:") {
+						grants[role+" "+a] = append(grants[role+" "+a], s.Resources...)
+					}
+				}
+			}
+		}
+		for _, id := range c.ofType("AWS::EC2::VPCEndpoint") {
+			if c.Resources[id].Properties["VpcEndpointType"] == "Interface" {
+				endpoints++
+			}
+		}
+		env = js(c.Resources[c.one(t, "AWS::Lambda::Function", "SplitFunction")].Properties["Environment"])
+		return grants, endpoints, env
+	}
+	if g, n, env := secretsOf(template(t)); len(g) != 0 || n != 0 || strings.Contains(env, "EFSPIPE_PASSWORD_SECRETS") {
+		t.Errorf("default: grants %v, %d interface endpoints, split env %s", g, n, env)
+	}
+	sm := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:efspipe/*"
+	param := "arn:aws:ssm:eu-west-1:123456789012:parameter/efspipe/report"
+	c := synth(t, map[string]any{"passwordSecrets": sm + ", " + param})
+	g, n, env := secretsOf(c)
+	split := c.Resources[c.one(t, "AWS::Lambda::Function", "SplitFunction")].Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	want := map[string][]string{
+		split + " secretsmanager:GetSecretValue": {js(sm)},
+		split + " ssm:GetParameter":              {js(param)},
+	}
+	if js(g) != js(want) || n != 2 || !strings.Contains(env, `"EFSPIPE_PASSWORD_SECRETS":"1"`) {
+		t.Errorf("grants %v (want %v), %d interface endpoints, split env %s", g, want, n, env)
+	}
+	for _, bad := range []string{"arn:aws:s3:::bucket/*", "efspipe/report"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("passwordSecrets %q accepted", bad)
+				}
+			}()
+			synth(t, map[string]any{"passwordSecrets": bad})
+		}()
+	}
+}

@@ -8,8 +8,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
+	"github.com/efspipe/efspipe/pkg/sfnlocal"
 )
 
 func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,12 +25,18 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fl.NArg() != 0 {
 		return usageError{"gc takes no arguments"}
 	}
-	m, err := jobfs.Open(c.mount)
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	got, err := local.GC(m, *older, time.Now(), *whole)
+	// Jobs of serve executions that have not ended are left alone, even
+	// between two states, when nothing holds their lock.
+	running, err := sfnlocal.RunningJobs(m)
+	if err != nil {
+		return err
+	}
+	got, err := local.GC(m, local.GCOptions{OlderThan: *older, Now: time.Now(), Whole: *whole, Running: running})
 	if err != nil {
 		return err
 	}

@@ -67,9 +67,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	var jf jobFailed
+	var ie interruptedError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "efspipe: %s\n", ie.Error())
+		return exitInterrupted
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "efspipe: %s\n\n%s", ue.msg, usage)
 		return 2
@@ -80,6 +84,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "efspipe: %v\n", err)
 	return 1
 }
+
+// exitInterrupted is the exit code of a command stopped by SIGINT or
+// SIGTERM, as a shell reports a process killed by SIGINT (128 + 2).
+const exitInterrupted = 130
 
 // jobFailed is a job that ended FAILED: one line, naming the file.
 type jobFailed struct{ name, reason string }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,9 +125,75 @@ func TestConcurrentRunIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	_, stderr, code := run(t, "replay", "--mount", mount, "--out", out, r.Job)
+	_, stderr, code := run(t, "replay", "--no-wait", "--mount", mount, "--out", out, r.Job)
 	if code != 1 || !strings.Contains(stderr, "is being processed") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Without --no-wait, a run of a job another engine holds waits for it and
+// then finds the work done: both succeed. Interrupted while it waits
+// (Ctrl-C), it says so, and with --json still prints its status.
+func TestConcurrentRunWaits(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 3)
+	first, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+	if code != 0 {
+		t.Fatal("first run failed")
+	}
+	m, _ := jobfs.Open(mount)
+	defer m.Close()
+	job, _ := jobfs.NewJob(first.Job)
+	unlock, err := m.Lock(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real process, since the lock is what other processes see.
+	var stdout, stderr pipetest.Buffer
+	cmd := exec.Command(binary, "run", "--mount", mount, "--out", out, src)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the waiting line", func() bool { return strings.Contains(stderr.String(), "is being processed by another run; waiting") })
+	unlock()
+	if err := cmd.Wait(); err != nil || !strings.Contains(stdout.String(), "manifest: ") {
+		t.Fatalf("waiting run: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
+
+	// Interrupted while waiting.
+	if unlock, err = m.Lock(job); err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	for _, asJSON := range []bool{false, true} {
+		args := []string{"run", "--mount", mount, "--out", out}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		args = append(args, src)
+		var stdout, stderr pipetest.Buffer
+		cmd := exec.Command(binary, args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the run to wait", func() bool { return strings.Contains(stderr.String(), "waiting") })
+		cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("interrupted run: %v, stderr %q", err, stderr.String())
+		}
+		if want := "efspipe: interrupted; resume with `efspipe replay " + first.Job + "`\n"; stderr.String() != want && !strings.HasSuffix(stderr.String(), want) {
+			t.Errorf("stderr %q, want %q", stderr.String(), want)
+		}
+		if asJSON {
+			var r result
+			if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil || r.Status != "INTERRUPTED" || r.Job != first.Job {
+				t.Errorf("--json printed %q (%v)", stdout.String(), err)
+			}
+		}
 	}
 }
 
@@ -337,5 +404,222 @@ func TestReplayRedrivesFailedExecution(t *testing.T) {
 	b, _ = os.ReadFile(hist)
 	if !strings.Contains(string(b), "ExecutionRedriven") {
 		t.Fatal("the history does not record the redrive")
+	}
+}
+
+// Ctrl-C in the middle of a run: the run stops, says how to resume, and
+// the replay it names finishes the job.
+func TestInterruptMidRun(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 48)
+	var stdout, stderr pipetest.Buffer
+	cmd := exec.Command(binary, "run", "--mount", mount, "--out", out, "--json", "--shard-pages", "1", src)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the ingest record", func() bool {
+		ents, _ := os.ReadDir(filepath.Join(mount, "jobs"))
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(mount, "jobs", e.Name(), "ckpt", "ingest.json")); err == nil {
+				return true
+			}
+		}
+		return false
+	})
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted run: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
+	var r result
+	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil || r.Status != "INTERRUPTED" || r.Job == "" {
+		t.Fatalf("--json printed %q (%v)", stdout.String(), err)
+	}
+	if want := "efspipe: interrupted; resume with `efspipe replay " + r.Job + "`\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	if _, se, code := run(t, "replay", "--mount", mount, "--out", out, r.Job); code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, se)
+	}
+	pipetest.Verify(t, out, r.Job, false)
+}
+
+// replay trusts the job's copy of its source only as far as the ingest
+// record vouches for it: a copy with one byte changed, or replaced by a
+// symlink out of the mount, is re-ingested from the original while that
+// still has the recorded content, and otherwise the replay fails saying
+// why; never is another file published, as this job or as another.
+func TestReplayTamperedSource(t *testing.T) {
+	outsider := filepath.Join(t.TempDir(), "other.pdf")
+	if err := os.WriteFile(outsider, pdftest.Doc(2, pdftest.DocOptions{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name         string
+		tamper       func(t *testing.T, copy string)
+		originalGone bool
+		ok           bool
+	}{
+		{"one byte changed, original there", flipByte, false, true},
+		{"one byte changed, original gone", flipByte, true, false},
+		{"symlink out, original there", symlinkTo(outsider), false, true},
+		{"symlink out, original gone", symlinkTo(outsider), true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mount, out := t.TempDir(), t.TempDir()
+			src := writeDoc(t, 4)
+			r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+			if code != 0 {
+				t.Fatal("run failed")
+			}
+			want := pipetest.Tree(t, out)
+			os.RemoveAll(filepath.Join(out, r.Job))
+			os.Remove(filepath.Join(mount, "jobs", r.Job, "status.json"))
+			tc.tamper(t, filepath.Join(mount, "jobs", r.Job, "source.pdf"))
+			if tc.originalGone {
+				os.Remove(src)
+			}
+			got, stderr, code := run(t, "replay", "--mount", mount, "--out", out, "--json", r.Job)
+			if !tc.ok {
+				if code != 1 || !strings.Contains(stderr, "does not match its ingest record") {
+					t.Fatalf("exit %d, stderr %q", code, stderr)
+				}
+				if ents, _ := os.ReadDir(out); len(ents) != 0 {
+					t.Fatalf("published %v", ents)
+				}
+				return
+			}
+			if code != 0 || got.Job != r.Job || !strings.Contains(stderr, "re-ingesting from "+src) {
+				t.Fatalf("exit %d, %+v, stderr %q", code, got, stderr)
+			}
+			pipetest.SameTree(t, want, pipetest.Tree(t, out))
+			if fi, err := os.Lstat(filepath.Join(mount, "jobs", r.Job, "source.pdf")); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("the copy was not replaced: %v %v", fi, err)
+			}
+		})
+	}
+}
+
+func flipByte(t *testing.T, p string) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(p, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlinkTo(target string) func(t *testing.T, p string) {
+	return func(t *testing.T, p string) {
+		os.Remove(p)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A symlink planted at <out>/<job> makes the run fail clearly, and
+// nothing is written where it points.
+func TestSymlinkedOutput(t *testing.T) {
+	src := writeDoc(t, 3)
+	r, _, code := run(t, "run", "--mount", t.TempDir(), "--out", t.TempDir(), "--json", src)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	out, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(out, r.Job)); err != nil {
+		t.Fatal(err)
+	}
+	got, stderr, code := run(t, "run", "--mount", t.TempDir(), "--out", out, "--json", src)
+	if code == 0 || got.Status != "FAILED" || !strings.Contains(stderr, "path escapes the output folder") {
+		t.Fatalf("exit %d, %+v, stderr %q", code, got, stderr)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("written outside --out: %v", ents)
+	}
+}
+
+// A job an operator ran as root stays usable by the access point's user:
+// with --uid/--gid (or, as root, by default when the mount directory
+// belongs to that user) everything root creates on the mount is that
+// user's, and `efspipe replay --fresh` run as the user then discards and
+// redoes the job. Without them, the user's replay fails at once saying
+// "permission denied" and naming the path, not after minutes of retries.
+func TestSecondUser(t *testing.T) {
+	pipetest.NeedsRoot(t, "running efspipe as another user")
+	const uid, gid = 4242, 4343
+	// A tree the other user can reach: t.TempDir's parents are root's 0700.
+	base, err := os.MkdirTemp("", "efspipe-uid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	bin := filepath.Join(base, "efspipe")
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(base, "report.pdf")
+	for p, b := range map[string][]byte{bin: data, src: pdftest.Doc(3, pdftest.DocOptions{})} {
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(base, 0o755)
+	as := func(cred *syscall.Credential, args ...string) (result, string, error) {
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var r result
+		json.Unmarshal(stdout.Bytes(), &r)
+		return r, stderr.String(), err
+	}
+	user := &syscall.Credential{Uid: uid, Gid: gid}
+	for _, tc := range []struct {
+		name      string
+		owned     bool     // the mount directory belongs to the user
+		rootFlags []string // what root passes
+		ok        bool
+	}{
+		{"--uid/--gid", false, []string{"--uid", "4242", "--gid", "4343"}, true},
+		{"mount directory's owner", true, nil, true},
+		{"neither", false, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, err := os.MkdirTemp(base, "case")
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(dir, 0o777)
+			mount, out := filepath.Join(dir, "mount"), filepath.Join(dir, "out")
+			os.Mkdir(mount, 0o755)
+			if tc.owned {
+				os.Chown(mount, uid, gid)
+			} else {
+				os.Chmod(mount, 0o777)
+			}
+			args := append([]string{"run", "--keep", "--json", "--mount", mount, "--out", out}, tc.rootFlags...)
+			r, stderr, err := as(nil, append(args, src)...)
+			if err != nil || r.Status != "SUCCEEDED" {
+				t.Fatalf("root's run: %v %+v %s", err, r, stderr)
+			}
+			got, stderr, err := as(user, "replay", "--fresh", "--json", "--mount", mount, "--out", filepath.Join(dir, "out2"), r.Job)
+			if !tc.ok {
+				if err == nil || !strings.Contains(stderr, "permission denied") || !strings.Contains(stderr, "jobs/"+r.Job) {
+					t.Fatalf("the user's replay of root's job: %v %+v %s", err, got, stderr)
+				}
+				return
+			}
+			if err != nil || got.Status != "SUCCEEDED" || got.Job != r.Job {
+				t.Fatalf("the user's replay: %v %+v %s", err, got, stderr)
+			}
+			pipetest.SameTree(t, pipetest.Tree(t, out), pipetest.Tree(t, filepath.Join(dir, "out2")))
+		})
 	}
 }

@@ -16,14 +16,18 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/testdata"
@@ -34,6 +38,7 @@ type common struct {
 	mount, out string
 	json       bool
 	verbose    bool
+	uid, gid   int
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -41,6 +46,47 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
 	fs.BoolVar(&c.verbose, "v", false, "log every stage call (JSON, on stderr)")
+	fs.IntVar(&c.uid, "uid", envIntOr("EFSPIPE_UID", -1), "give what this process creates on the mount to user `ID` (the EFS access point's POSIX user; needs root; default: as root, the owner of the mount directory)")
+	fs.IntVar(&c.gid, "gid", envIntOr("EFSPIPE_GID", -1), "with --uid, the group `ID` (default: the mount directory's group)")
+}
+
+// openMount opens the mount, giving what this process creates there to
+// the user of --uid/--gid. Without them, a root process gives it to the
+// owner of the mount directory when that is not root: on EFS the access
+// point's root directory belongs to its POSIX user, and a job an operator
+// ran as root must stay usable by the functions (and by `efspipe` run as
+// that user) afterwards.
+func (c *common) openMount() (*jobfs.Mount, error) {
+	var opts jobfs.Options
+	switch {
+	case c.uid >= 0:
+		owner := jobfs.Owner{UID: c.uid, GID: c.gid}
+		if owner.GID < 0 {
+			if os.MkdirAll(c.mount, 0o750) == nil {
+				if o, err := jobfs.DirOwner(c.mount); err == nil {
+					owner.GID = o.GID
+				}
+			}
+		}
+		if owner.GID < 0 {
+			return nil, usageError{"--uid needs --gid: the mount directory's group is unknown"}
+		}
+		opts.Owner = &owner
+	case c.gid >= 0:
+		return nil, usageError{"--gid needs --uid"}
+	case os.Geteuid() == 0:
+		if o, err := jobfs.DirOwner(c.mount); err == nil && o.UID != 0 {
+			opts.Owner = &o
+		}
+	}
+	return jobfs.OpenWith(c.mount, opts)
+}
+
+func envIntOr(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
+	}
+	return def
 }
 
 func envInt(key string) int {
@@ -76,18 +122,36 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")
 	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")
 	fl.BoolVar(&fresh, "fresh", false, "discard the job's checkpoint and start over")
+	noWait := fl.Bool("no-wait", false, "fail at once when another run, replay or serve execution is processing the job, instead of waiting for it")
 	splitWorkers := fl.Int("split-workers", 0, "split workers, each holding its own parse of the document (default: cores - 1, at most 4)")
-	fl.StringVar(&password, "password", "", "user password of an encrypted PDF")
+	fl.StringVar(&password, "password", "", "refused: a password on the command line is visible to every user (ps); use --password-env or --password-file")
+	var ref secret.Ref
+	fl.StringVar(&ref.Env, "password-env", "", "the user password of an encrypted PDF is in environment variable `NAME` (only the name is recorded)")
+	fl.StringVar(&ref.File, "password-file", "", "the user password of an encrypted PDF is in file `PATH`, less a trailing newline (only the path is recorded)")
+	fl.StringVar(&ref.SecretArn, "password-secret-arn", "", "the user password is in a Secrets Manager secret or an SSM SecureString parameter with this `ARN` (read with the AWS configuration of the environment)")
 	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
+	}
+	if password != "" {
+		return usageError{"--password is not accepted: a password on the command line is visible to every user of the machine; use --password-env NAME or --password-file PATH"}
+	}
+	if ref.File != "" {
+		abs, err := filepath.Abs(ref.File)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		ref.File = abs
+	}
+	if err := ref.Check(); err != nil {
+		return usageError{pipeerr.Reason(err)}
 	}
 	settings.Level = zlevel.Level(level)
 	if *memLimit > 0 {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}
 
-	m, err := jobfs.Open(c.mount)
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}
@@ -98,16 +162,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return err
 	}
 	defer cleanup()
-	sources, s3c, err := openSources(ctx, src, c.out)
+	anySource, s3c, err := openSources(ctx, src, c.out)
 	if err != nil {
 		return err
 	}
+	// A source inside the mount (a replay's jobs/<job>/source.pdf) is read
+	// through the mount's root, never through a symlink planted there.
+	sources := source.OnMount(m, anySource)
 	var opener publish.Opener
 	if s3c != nil {
 		opener = publish.S3(s3c)
 	}
-	obj, err := sources.Stat(ctx, src, version)
+	var (
+		obj      source.Object
+		reingest bool
+	)
+	if replay && !source.IsS3(src) {
+		obj, src, reingest, err = replaySource(ctx, m, sources, fl.Arg(0), stderr)
+	} else {
+		obj, err = sources.Stat(ctx, src, version)
+	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, "")
+		}
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	job, err := jobfs.NewJob(obj.JobID)
@@ -115,12 +193,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return err
 	}
 	unlock, err := m.Lock(job)
+	if pipeerr.KindOf(err) == pipeerr.Busy && !*noWait {
+		// Another engine is on this job: wait for it, then find its work
+		// done (or resume what it left), rather than fail.
+		fmt.Fprintf(stderr, "job %s is being processed by another run; waiting for it (--no-wait to fail instead)\n", job.ID)
+		unlock, err = m.LockWait(ctx, job)
+	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, job.ID)
+		}
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	defer unlock()
 	if fresh {
-		if err := discard(m, job); err != nil {
+		// A replay running on the job's verified copy of its source keeps
+		// that copy, its ingest record and its settings: the original may
+		// be gone, and the copy is the job's content.
+		if err := discard(m, job, replay && !reingest && !source.IsS3(src)); err != nil {
 			return err
 		}
 	}
@@ -141,16 +231,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if c.verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	p, err := local.New(local.Config{Mount: m, Out: out, Sources: source.Remember(sources, src, version, obj), Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log})
+	p, err := local.New(local.Config{Mount: m, Out: out, Sources: source.Remember(sources, src, version, obj), Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log, Secrets: localSecrets(false, nil)})
 	if err != nil {
 		return err
 	}
 	if progress.on {
 		fmt.Fprintf(stderr, "job %s (%s)\n", job.ID, display)
 	}
-	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Password: password}, replay, nil)
+	// A source re-ingested from its original starts a new execution: the
+	// recorded one's input names the copy that no longer verifies.
+	res, redriven, err := p.RunJob(ctx, job, local.Input{Source: src, Version: obj.Version, Ref: ref}, replay && !reingest, nil)
 	progress.Close()
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, job.ID)
+		}
 		return err
 	}
 	if redriven && !c.json {
@@ -207,7 +302,7 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 		if source.IsS3(spec.Source.URI) {
 			return spec.Source.URI, spec.Source.Version, spec.Source.Name, cleanup, nil
 		}
-		return filepath.Join(m.Dir(), job.Source()), "", spec.Source.Name, cleanup, nil
+		return spec.Source.URI, "", spec.Source.Name, cleanup, nil
 	case len(args) == 1 && source.IsS3(args[0]):
 		_, key, err := source.ParseS3URI(args[0])
 		if err != nil {
@@ -228,15 +323,74 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 	return f.Name(), "", "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
 }
 
+// replaySource is the source a replay of a job ingested from a local file
+// runs on. The job's copy on the mount is trusted only as far as its ingest
+// record vouches for it: read through the mount's os.Root (a symlink
+// planted there cannot lead out), with the recorded size and SHA-256, the
+// job's own hash. A copy that does not verify is re-ingested from the
+// original file if that still has the recorded content; otherwise the
+// replay fails, saying why, and nothing is published.
+func replaySource(ctx context.Context, m *jobfs.Mount, sources source.Opener, id string, stderr io.Writer) (obj source.Object, src string, reingest bool, err error) {
+	job, err := jobfs.NewJob(id)
+	if err != nil {
+		return source.Object{}, "", false, err
+	}
+	spec, err := jobspec.Load(m, job)
+	if err != nil {
+		return source.Object{}, "", false, err
+	}
+	rec, ok, reason, err := checkpoint.Open(m, job).Verify(checkpoint.Ingest)
+	if err != nil {
+		return source.Object{}, "", false, err
+	}
+	switch {
+	case ok && rec.SHA256 == spec.Source.SHA256 && jobfs.FileJobIDOf(rec.SHA256) == job.ID:
+		// The copy is the job's: ingest skips it, split reads it through
+		// the mount.
+		mounted := filepath.Join(m.Dir(), job.Source())
+		return source.Object{JobID: job.ID, Name: spec.Source.Name, URI: mounted, Size: rec.Bytes, SHA256: rec.SHA256}, mounted, false, nil
+	case ok:
+		reason = "the record is not of this job's content"
+	}
+	orig, err := sources.Stat(ctx, spec.Source.URI, "")
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return source.Object{}, "", false, ctx.Err()
+	case err != nil:
+		return source.Object{}, "", false, pipeerr.Wrap(pipeerr.BadRequest, err, "job %s: its source on the mount does not match its ingest record (%s), and the original cannot be re-ingested", job.ID, reason)
+	case orig.JobID != job.ID:
+		return source.Object{}, "", false, pipeerr.New(pipeerr.BadRequest, "job %s: its source on the mount does not match its ingest record (%s), and the original %s has changed since it was ingested", job.ID, reason, spec.Source.URI)
+	}
+	fmt.Fprintf(stderr, "job %s: its source on the mount does not match its ingest record (%s); re-ingesting from %s\n", job.ID, reason, spec.Source.URI)
+	return orig, spec.Source.URI, true, nil
+}
+
 // discard removes a job's work but not its lock file, which this process
 // holds: removing it would let another run lock a new file at the same path.
-func discard(m *jobfs.Mount, job jobfs.Job) error {
+// With keepSource it also keeps the job's copy of its source, the ingest
+// record that vouches for it and the job's settings.
+func discard(m *jobfs.Mount, job jobfs.Job, keepSource bool) error {
+	keep := map[string]bool{job.Lock(): true}
+	if keepSource {
+		keep[job.Source()], keep[job.Settings()], keep[job.Checkpoints()] = true, true, true
+		ents, err := m.ReadDir(job.Checkpoints())
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if p := job.Checkpoints() + "/" + e.Name(); e.Name() != checkpoint.Ingest+".json" {
+				if err := m.RemoveAll(p); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	ents, err := m.ReadDir(job.Dir())
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if p := job.Dir() + "/" + e.Name(); p != job.Lock() {
+		if p := job.Dir() + "/" + e.Name(); !keep[p] {
 			if err := m.RemoveAll(p); err != nil {
 				return err
 			}
@@ -278,4 +432,44 @@ func report(stdout, stderr io.Writer, asJSON bool, display string, res local.Res
 		return jobFailed{display, reason}
 	}
 	return nil
+}
+
+// Interrupted is the status of a run stopped by SIGINT or SIGTERM.
+const Interrupted = "INTERRUPTED"
+
+// interrupted reports a run stopped by a signal: everything it finished is
+// checkpointed, and a replay resumes from there.
+func interrupted(stdout io.Writer, asJSON bool, job string) error {
+	if asJSON {
+		b, _ := json.Marshal(local.Result{Job: job, Status: Interrupted})
+		fmt.Fprintln(stdout, string(b))
+	}
+	return interruptedError{job}
+}
+
+// interruptedError ends the process with exitInterrupted.
+type interruptedError struct{ job string }
+
+func (e interruptedError) Error() string {
+	if e.job == "" {
+		return "interrupted before the job started; nothing to resume"
+	}
+	return "interrupted; resume with `efspipe replay " + e.job + "`"
+}
+
+// localSecrets resolves password references for local engines: environment
+// variables, files, and ARNs with the AWS configuration of the environment
+// (loaded only when one is given). Confined (serve), files are read only
+// under roots, none without any, and variables only if named
+// EFSPIPE_PASSWORD*.
+func localSecrets(confined bool, roots []string) *secret.Resolver {
+	r := &secret.Resolver{Getenv: os.Getenv, Files: !confined || len(roots) > 0, FileRoots: roots, AWS: func(ctx context.Context) (aws.Config, error) {
+		return config.LoadDefaultConfig(ctx)
+	}}
+	if confined {
+		// Callers of serve are not identified: they may not pick serve's
+		// other variables (AWS credentials) as a password.
+		r.EnvPrefix = "EFSPIPE_PASSWORD"
+	}
+	return r
 }

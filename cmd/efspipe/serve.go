@@ -9,13 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
+	"github.com/efspipe/efspipe/pkg/source"
 )
 
 // cmdServe runs the local Step Functions endpoint until ctx ends (SIGINT,
@@ -27,14 +30,34 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
 	c.register(fl)
 	addr := fl.String("addr", envOr("EFSPIPE_ADDR", "127.0.0.1:8083"), "listen on `HOST:PORT` (loopback unless you say otherwise: requests are not authenticated)")
-	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when done)")
+	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when it succeeded, DIR/failed with NAME.error when not)")
+	settle := fl.Duration("inbox-settle", sfnlocal.DefaultSettle, "take an inbox file once its size and modification time have not changed for this long (a writer that pauses longer should write NAME.part and rename)")
+	var allow []string
+	fl.Func("allow-source", "read local sources named in execution inputs only under `DIR` (repeatable; default: the inbox only)", func(dir string) error {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--allow-source %s: not a directory", dir)
+		}
+		allow = append(allow, abs)
+		return nil
+	})
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	if fl.NArg() != 0 {
 		return usageError{"serve takes no arguments"}
 	}
-	m, err := jobfs.Open(c.mount)
+	if *inbox != "" {
+		abs, err := filepath.Abs(*inbox)
+		if err != nil {
+			return err
+		}
+		allow = append(allow, abs)
+	}
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}
@@ -48,11 +71,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	p, err := local.New(local.Config{Mount: m, Out: out, Log: log})
+	// Requests are not authenticated, and the server reads with its own
+	// privileges: only files under the roots the operator named.
+	p, err := local.New(local.Config{Mount: m, Out: out, Log: log, Sources: source.Files{Confined: true, Roots: allow}, Secrets: localSecrets(true, allow)})
 	if err != nil {
 		return err
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Log: log})
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: local.CheckInput, Log: log})
 	if err != nil {
 		return err
 	}
@@ -67,6 +92,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stderr, "efspipe serve: Step Functions endpoint on %s\n  aws stepfunctions list-state-machines --endpoint-url %s\n  state machine: %s\n",
 		url, url, srv.MachineArn(sfnlocal.PipelineName))
+	if len(allow) == 0 {
+		fmt.Fprintf(stderr, "  local sources: none allowed (--allow-source DIR, or --inbox DIR)\n")
+	} else {
+		fmt.Fprintf(stderr, "  local sources: under %s only\n", strings.Join(allow, ", "))
+	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -77,7 +107,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if *inbox != "" {
 		fmt.Fprintf(stderr, "  inbox: %s\n", *inbox)
 		wg.Go(func() {
-			ib := &sfnlocal.Inbox{Dir: *inbox, Server: srv, Log: log}
+			ib := &sfnlocal.Inbox{Dir: *inbox, Server: srv, Settle: *settle, Log: log}
 			if err := ib.Run(ictx); err != nil {
 				log.Error("inbox stopped", "err", err)
 			}

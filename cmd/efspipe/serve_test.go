@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -36,7 +41,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // ends; the same bytes dropped again start nothing.
 func TestServeInbox(t *testing.T) {
 	out, inbox := t.TempDir(), t.TempDir()
-	c, _, stop := startServe(t, "--out", out, "--inbox", inbox)
+	c, _, stop := startServe(t, "--out", out, "--inbox", inbox, "--inbox-settle", "20ms")
 	list := func() []types.ExecutionListItem {
 		l, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
 		if err != nil {
@@ -89,7 +94,7 @@ func startServe(t *testing.T, args ...string) (*sfn.Client, string, func()) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var stderr pipetest.Buffer
 	done := make(chan int, 1)
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--mount", t.TempDir()}, args...)
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--mount", t.TempDir()}, args...) // a later --mount wins
 	go func() { done <- Main(ctx, args, &bytes.Buffer{}, &stderr) }()
 	re := regexp.MustCompile(`endpoint on (http://127\.0\.0\.1:\d+)`)
 	eventually(t, "the listening line", func() bool { return re.MatchString(stderr.String()) })
@@ -119,8 +124,8 @@ func TestServeWithCloudCommands(t *testing.T) {
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", envStateMachine: ""} {
 		t.Setenv(k, v)
 	}
-	c, url, _ := startServe(t, "--out", t.TempDir())
 	doc := writeDoc(t, 3)
+	c, url, _ := startServe(t, "--out", t.TempDir(), "--allow-source", filepath.Dir(doc))
 	var stdout, stderr bytes.Buffer
 	if code := Main(t.Context(), []string{"start", "--endpoint-url", url, "--state-machine-arn", machine, "--json", doc}, &stdout, &stderr); code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr.String())
@@ -136,6 +141,9 @@ func TestServeWithCloudCommands(t *testing.T) {
 		d, err := c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(started.ExecutionArn)})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if d.Status != types.ExecutionStatusRunning && d.Status != types.ExecutionStatusSucceeded {
+			t.Fatalf("execution %s: %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 		}
 		return d.Status == types.ExecutionStatusSucceeded
 	})
@@ -154,5 +162,186 @@ func TestServeWithCloudCommands(t *testing.T) {
 func TestServeUsage(t *testing.T) {
 	if _, stderr, code := run(t, "serve", "extra"); code != 2 {
 		t.Errorf("serve with an argument: exit %d, %s", code, stderr)
+	}
+}
+
+// startServeProcess runs `efspipe serve` as a real process (what SIGTERM
+// and kill -9 are about) and returns a client, the process and its stderr.
+func startServeProcess(t *testing.T, mount string, args ...string) (*sfn.Client, *exec.Cmd, *pipetest.Buffer) {
+	t.Helper()
+	var stderr pipetest.Buffer
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--mount", mount}, args...)...)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	re := regexp.MustCompile(`endpoint on (http://127\.0\.0\.1:\d+)`)
+	eventually(t, "the listening line", func() bool { return re.MatchString(stderr.String()) })
+	url := re.FindStringSubmatch(stderr.String())[1]
+	return sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}), cmd, &stderr
+}
+
+// waitExecution polls until the execution is not RUNNING.
+func waitExecution(t *testing.T, c *sfn.Client, arn string) *sfn.DescribeExecutionOutput {
+	t.Helper()
+	var d *sfn.DescribeExecutionOutput
+	eventually(t, arn+" to end", func() bool {
+		var err error
+		d, err = c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Status != types.ExecutionStatusRunning
+	})
+	return d
+}
+
+func startExecution(t *testing.T, c *sfn.Client, name string, input any) string {
+	t.Helper()
+	b, _ := json.Marshal(input)
+	out, err := c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String(name), Input: aws.String(string(b))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *out.ExecutionArn
+}
+
+// FIFOs as sources are refused at once, without being opened for reading:
+// eight of them block nothing, another job runs beside them, and SIGTERM
+// stops serve.
+func TestServeFIFOSources(t *testing.T) {
+	dir := t.TempDir()
+	c, cmd, stderr := startServeProcess(t, t.TempDir(), "--out", t.TempDir(), "--allow-source", dir)
+	var arns []string
+	for i := range 8 {
+		fifo := filepath.Join(dir, "fifo-"+strconv.Itoa(i)+".pdf")
+		if err := unix.Mkfifo(fifo, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, startExecution(t, c, "fifo-"+strconv.Itoa(i), map[string]string{"source": fifo}))
+	}
+	doc := filepath.Join(dir, "report.pdf")
+	if err := os.WriteFile(doc, pdftest.Doc(3, pdftest.DocOptions{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := startExecution(t, c, "report", map[string]string{"source": doc})
+	for _, arn := range arns {
+		d := waitExecution(t, c, arn)
+		if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "InvalidInput.BadRequest" || !strings.Contains(aws.ToString(d.Cause), "a FIFO") {
+			t.Errorf("%s: %s %s %s", arn, d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+	}
+	if d := waitExecution(t, c, good); d.Status != types.ExecutionStatusSucceeded {
+		t.Errorf("the job beside the FIFOs: %s %s", d.Status, aws.ToString(d.Cause))
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}
+
+// serve reads local sources only under --allow-source roots (default: the
+// inbox): anything else is refused with a clear error that quotes none of
+// the file, and nothing of it reaches the mount.
+func TestServeAllowSource(t *testing.T) {
+	base := t.TempDir()
+	inbox, allowed, private := filepath.Join(base, "inbox"), filepath.Join(base, "allowed"), filepath.Join(base, "private")
+	for _, d := range []string{inbox, allowed, private} {
+		os.Mkdir(d, 0o755)
+	}
+	secret := filepath.Join(private, "secret.pdf")
+	os.WriteFile(secret, []byte("%PDF-1.4 root:$6$hash-of-a-secret\n"), 0o600)
+	os.Symlink(secret, filepath.Join(allowed, "link.pdf"))
+	doc := pdftest.Doc(2, pdftest.DocOptions{})
+	os.WriteFile(filepath.Join(allowed, "ok.pdf"), doc, 0o644)
+	os.WriteFile(filepath.Join(inbox, ".in-inbox.pdf.tmp"), doc, 0o644) // a name the inbox ignores
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		source  string
+		allowed bool
+	}{
+		{"default: outside the inbox", nil, secret, false},
+		{"default: /etc/shadow", nil, "/etc/shadow", false},
+		{"default: inside the inbox", nil, filepath.Join(inbox, ".in-inbox.pdf.tmp"), true},
+		{"--allow-source: inside", []string{"--allow-source", allowed}, filepath.Join(allowed, "ok.pdf"), true},
+		{"--allow-source: a symlink out", []string{"--allow-source", allowed}, filepath.Join(allowed, "link.pdf"), false},
+		{"--allow-source: outside", []string{"--allow-source", allowed}, secret, false},
+		{"--allow-source: dot-dot", []string{"--allow-source", allowed}, allowed + "/../private/secret.pdf", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mount := t.TempDir()
+			c, _, stop := startServe(t, append([]string{"--mount", mount, "--out", t.TempDir(), "--inbox", inbox}, tc.args...)...)
+			d := waitExecution(t, c, startExecution(t, c, "x", map[string]string{"source": tc.source}))
+			stop()
+			if tc.allowed {
+				if d.Status != types.ExecutionStatusSucceeded {
+					t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+				}
+				return
+			}
+			cause := aws.ToString(d.Cause)
+			if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "InvalidInput.BadRequest" || !strings.Contains(cause, "--allow-source") {
+				t.Fatalf("%s %s %s", d.Status, aws.ToString(d.Error), cause)
+			}
+			if strings.Contains(cause, "root:") || strings.Contains(cause, "hash-of-a-secret") {
+				t.Errorf("the error quotes the file: %s", cause)
+			}
+			if ents, _ := os.ReadDir(filepath.Join(mount, "jobs")); len(ents) != 0 {
+				t.Errorf("a refused source reached the mount: %v", ents)
+			}
+		})
+	}
+}
+
+// kill -9 of serve while its inbox executions run, then a restart: the
+// new server redrives the interrupted executions by itself, and every
+// file ends published and in processed/.
+func TestServeInboxSurvivesKill(t *testing.T) {
+	mount, out, inbox := t.TempDir(), t.TempDir(), t.TempDir()
+	args := []string{"--out", out, "--inbox", inbox, "--inbox-settle", "20ms"}
+	c, cmd, _ := startServeProcess(t, mount, args...)
+	for i := range 4 {
+		doc := pdftest.Doc(150+i, pdftest.DocOptions{FontBytes: 64 << 10})
+		if err := os.WriteFile(filepath.Join(inbox, "doc-"+strconv.Itoa(i)+".pdf"), doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(c *sfn.Client) []types.ExecutionListItem {
+		l, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Executions
+	}
+	eventually(t, "four executions", func() bool { return len(list(c)) == 4 })
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	c, _, _ = startServeProcess(t, mount, args...)
+	eventually(t, "every file processed", func() bool {
+		ents, _ := os.ReadDir(filepath.Join(inbox, "processed"))
+		return len(ents) == 4
+	})
+	redriven := 0
+	for _, x := range list(c) {
+		if x.Status != types.ExecutionStatusSucceeded {
+			t.Errorf("%s: %s", *x.Name, x.Status)
+		}
+		redriven += int(aws.ToInt32(x.RedriveCount))
+		pipetest.Verify(t, out, *x.Name, false)
+	}
+	if redriven == 0 {
+		t.Error("no execution was interrupted by the kill: the test did not test")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(inbox, "failed")); len(ents) != 0 {
+		t.Errorf("failed/: %v", ents)
 	}
 }

@@ -25,7 +25,7 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	m, err := jobfs.Open(c.mount)
+	m, err := c.openMount()
 	if err != nil {
 		return err
 	}

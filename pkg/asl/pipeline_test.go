@@ -40,7 +40,7 @@ func stages(t *testing.T, shards int, fail map[string]error, got map[string][]st
 		}
 		switch stage {
 		case "ingest":
-			return json.RawMessage(`{"id":"job1","source":"jobs/job1/source.pdf","password":""}`), nil
+			return json.RawMessage(`{"id":"job1","source":"jobs/job1/source.pdf","passwordRef":{}}`), nil
 		case "split":
 			return json.RawMessage(`{"job":"job1","manifest":"jobs/job1/pages.json","shards":` + itoa(shards) + `,"lastShard":` + itoa(shards-1) + `}`), nil
 		case "compress":

@@ -1,10 +1,16 @@
 package jobfs_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
@@ -97,12 +103,167 @@ func TestLockIsExclusive(t *testing.T) {
 	if _, err := m.Lock(job); pipeerr.KindOf(err) != pipeerr.Busy {
 		t.Fatalf("second lock: %v", err)
 	}
+	// Another mount of the same directory (another process, as far as the
+	// lock is concerned: the flock alone excludes it).
+	other, err := jobfs.Open(m.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Lock(job); pipeerr.KindOf(err) != pipeerr.Busy {
+		t.Fatalf("lock through another mount: %v", err)
+	}
 	unlock()
 	unlock2, err := m.Lock(job)
 	if err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	unlock2()
+}
+
+// LockWait waits for the holder, in this process or another, and gives up
+// when its context ends.
+func TestLockWait(t *testing.T) {
+	for _, holder := range []string{"same mount", "another mount", "a bare flock"} {
+		t.Run(holder, func(t *testing.T) {
+			m, _ := open(t)
+			job, _ := jobfs.NewJob("j1")
+			var release func()
+			switch holder {
+			case "same mount":
+				unlock, err := m.Lock(job)
+				if err != nil {
+					t.Fatal(err)
+				}
+				release = unlock
+			case "another mount":
+				other, err := jobfs.Open(m.Dir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				unlock, err := other.Lock(job)
+				if err != nil {
+					t.Fatal(err)
+				}
+				release = unlock
+			default:
+				if err := m.MkdirAll(job.Dir()); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.OpenFile(filepath.Join(m.Dir(), job.Lock()), os.O_CREATE|os.O_RDWR, 0o640)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+					t.Fatal(err)
+				}
+				release = func() { f.Close() }
+			}
+			// Given up when the context ends.
+			ctx, cancel := context.WithCancel(t.Context())
+			gaveUp := make(chan error, 1)
+			go func() {
+				_, err := m.LockWait(ctx, job)
+				gaveUp <- err
+			}()
+			cancel()
+			if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+				t.Fatalf("LockWait after cancel: %v", err)
+			}
+			// Taken once the holder lets go.
+			got := make(chan func(), 1)
+			go func() {
+				unlock, err := m.LockWait(t.Context(), job)
+				if err != nil {
+					t.Error(err)
+				}
+				got <- unlock
+			}()
+			select {
+			case <-got:
+				t.Fatal("LockWait returned while the lock was held")
+			case <-time.After(20 * time.Millisecond):
+			}
+			release()
+			unlock := <-got
+			if _, err := m.Lock(job); pipeerr.KindOf(err) != pipeerr.Busy {
+				t.Fatalf("the waiter's lock does not exclude: %v", err)
+			}
+			unlock()
+		})
+	}
+}
+
+// A holder that removes the job directory, lock file included (gc --all),
+// leaves the waiter a lock that still excludes: on the lock file now at the
+// path, not on the removed one.
+func TestLockFileReplaced(t *testing.T) {
+	m, _ := open(t)
+	job, _ := jobfs.NewJob("j1")
+	unlock, err := m.Lock(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := jobfs.Open(m.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	got := make(chan func(), 1)
+	go func() {
+		u, err := other.LockWait(t.Context(), job)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- u
+	}()
+	time.Sleep(10 * time.Millisecond) // let it start waiting on the old lock file
+	if err := m.RemoveAll(job.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	u := <-got
+	defer u()
+	third, err := jobfs.Open(m.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if _, err := third.Lock(job); pipeerr.KindOf(err) != pipeerr.Busy {
+		t.Fatalf("the waiter holds a removed lock file: a third locker got %v", err)
+	}
+}
+
+// With an Owner, everything created on the mount is that user's: a job
+// written by root is then usable by the access point's user.
+func TestOwner(t *testing.T) {
+	pipetest.NeedsRoot(t, "giving files to another user")
+	dir := filepath.Join(t.TempDir(), "mount")
+	owner := jobfs.Owner{UID: 4242, GID: 4343}
+	m, err := jobfs.OpenWith(dir, jobfs.Options{Owner: &owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	job, _ := jobfs.NewJob("j1")
+	unlock, err := m.Lock(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if err := m.WriteFile("jobs/j1/ckpt/a/b.json", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MkdirAll("jobs/j1/split/deep"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"jobs", "jobs/j1", "jobs/j1/lock", "jobs/j1/ckpt", "jobs/j1/ckpt/a", "jobs/j1/ckpt/a/b.json", "jobs/j1/split", "jobs/j1/split/deep"} {
+		got, err := jobfs.DirOwner(filepath.Join(dir, p))
+		if err != nil || got != owner {
+			t.Errorf("%s: owner %+v %v, want %+v", p, got, err, owner)
+		}
+	}
 }
 
 func FuzzCheckPath(f *testing.F) {

@@ -34,6 +34,17 @@ func FileJobID(sha256Hex string) string {
 	return "f-" + sha256Hex[:40]
 }
 
+// FileJobIDOf is FileJobID of a hex SHA-256 given by a caller, or "" when
+// it is not one.
+func FileJobIDOf(sha256Hex string) string {
+	if !sha256Re.MatchString(sha256Hex) {
+		return ""
+	}
+	return FileJobID(sha256Hex)
+}
+
+var sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // ObjectJobID is the job ID of an object in a bucket: derived from its
 // identity (bucket, key, and version ID or else ETag), never from the key's
 // text, so keys never become path components.

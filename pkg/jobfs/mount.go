@@ -36,7 +36,32 @@ type Mount struct {
 	// found stale on a miss) is reopened.
 	mu   sync.Mutex
 	dirs map[string]*dirHandle
+	// locks are the in-process halves of the job locks held or awaited.
+	locks map[string]*jobLock
+	owner *Owner
 }
+
+// Owner is a POSIX user and group.
+type Owner struct{ UID, GID int }
+
+// Options configure Open. The zero value is the defaults.
+type Options struct {
+	// Owner, if not nil, is given every file and directory this process
+	// creates on the mount. On EFS the access point makes every function
+	// one POSIX user; an operator who replays a job as root on a machine
+	// mounting the file system directly would otherwise leave files that
+	// user cannot change, and the next run of the job would fail on them.
+	// Giving another user a file needs root (CAP_CHOWN). Default: nil, what
+	// this process creates is its own.
+	Owner *Owner
+}
+
+// Modes of what is created on the mount: the owner reads and writes, its
+// group reads (status and debugging as another user of the group).
+const (
+	filePerm = 0o640
+	dirPerm  = 0o750
+)
 
 // dirHandle is a held directory and when it was last known to exist.
 type dirHandle struct {
@@ -57,16 +82,69 @@ var trustFor = time.Second
 // long-lived process working through many jobs holds a few dozen at most.
 const maxDirs = 64
 
-// Open opens the mount at dir, creating the directory if it is missing.
-func Open(dir string) (*Mount, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+// Open opens the mount at dir with the default Options, creating the
+// directory if it is missing.
+func Open(dir string) (*Mount, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith opens the mount at dir, creating the directory if it is missing.
+func OpenWith(dir string, opts Options) (*Mount, error) {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, pipeerr.Wrap(pipeerr.IO, err, "mount %s", dir)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.IO, err, "mount %s", dir)
 	}
-	return &Mount{dir: dir, root: root, dirs: map[string]*dirHandle{}}, nil
+	return &Mount{dir: dir, root: root, dirs: map[string]*dirHandle{}, locks: map[string]*jobLock{}, owner: opts.Owner}, nil
+}
+
+// DirOwner is the owner of the directory dir (on EFS, the root of the
+// access point: its POSIX user).
+func DirOwner(dir string) (Owner, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return Owner{}, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return Owner{}, fmt.Errorf("%s: no owner on this system", dir)
+	}
+	return Owner{UID: int(st.Uid), GID: int(st.Gid)}, nil
+}
+
+// own gives f to the mount's Owner, if it has one.
+func (m *Mount) own(f *os.File) error {
+	if m.owner == nil {
+		return nil
+	}
+	return f.Chown(m.owner.UID, m.owner.GID)
+}
+
+// mkdirAll creates rel and its missing parents. With an Owner each
+// directory it creates is given to it: it goes one component at a time,
+// so it knows which ones it created.
+func (m *Mount) mkdirAll(rel string) error {
+	if m.owner == nil {
+		return m.root.MkdirAll(rel, dirPerm)
+	}
+	if fi, err := m.root.Stat(rel); err == nil && fi.IsDir() {
+		return nil
+	}
+	parts := strings.Split(rel, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		err := m.root.Mkdir(p, dirPerm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := m.root.Lchown(p, m.owner.UID, m.owner.GID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // in runs op on rel's directory handle and base name. On a miss (ENOENT,
@@ -243,7 +321,7 @@ func (m *Mount) MkdirAll(rel string) error {
 	if err := CheckPath(rel); err != nil {
 		return err
 	}
-	return classify(m.root.MkdirAll(rel, 0o750), "mkdir", rel)
+	return classify(m.mkdirAll(rel), "mkdir", rel)
 }
 
 // RemoveAll removes rel and everything below it.
@@ -309,14 +387,21 @@ func (m *Mount) Create(rel string) (*File, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		f, err := h.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+		f, err := h.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, filePerm)
+		if err == nil {
+			if err = m.own(f); err != nil {
+				f.Close()
+				h.root.Remove(tmp)
+				return nil, nil, err
+			}
+		}
 		return h.root, f, err
 	}
 	dir, f, err := create()
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
 		// The directory is missing, or the handle held is of a removed one.
 		m.forget(dirRel)
-		if err := m.root.MkdirAll(dirRel, 0o750); err != nil {
+		if err := m.mkdirAll(dirRel); err != nil {
 			return nil, classify(err, "mkdir", dirRel)
 		}
 		dir, f, err = create()

@@ -12,6 +12,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
+	"github.com/efspipe/efspipe/pkg/secret"
 )
 
 // Every broken and hostile document goes through the whole state machine
@@ -69,14 +70,16 @@ func TestHostileCorpus(t *testing.T) {
 }
 
 // A user-password PDF is refused without the password and processed with
-// it, given in the execution input.
+// it, the execution input naming the variable that holds it.
 func TestEncryptedWithPassword(t *testing.T) {
 	for _, c := range pdftest.Corpus() {
 		if c.Want != "InvalidInput.Encrypted" {
 			continue
 		}
-		e := newEnv(t, local.Config{})
-		res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data), Password: pdftest.UserPassword}, nil)
+		env := map[string]string{"PDF_PASSWORD": pdftest.UserPassword}
+		e := newEnv(t, local.Config{Secrets: &secret.Resolver{Getenv: func(k string) string { return env[k] }}})
+		src := writePDF(t, c.Data)
+		res, err := e.p.Run(t.Context(), local.Input{Source: src, Ref: secret.Ref{Env: "PDF_PASSWORD"}}, nil)
 		if err != nil || res.Status != jobspec.Succeeded {
 			t.Fatalf("%s with the password: %+v %v", c.Name, res, err)
 		}

@@ -18,14 +18,32 @@ type Collected struct {
 	Bytes   int64    `json:"bytes"`
 }
 
+// GCOptions say what GC collects.
+type GCOptions struct {
+	// OlderThan is how long a job must have been idle (no file in its
+	// directory changed). Zero collects every idle job.
+	OlderThan time.Duration
+	// Now is the time idleness is measured at. Default: time.Now().
+	Now time.Time
+	// Whole also removes the whole directory of succeeded jobs.
+	Whole bool
+	// Running are jobs an execution of `efspipe serve` has not finished
+	// (sfnlocal.RunningJobs): left alone even when nobody holds their lock
+	// at this instant.
+	Running map[string]bool
+}
+
 // GC removes the intermediates (split pages, compressed shards) of every
-// job idle for longer than olderThan: finished jobs whose finalize kept
-// them, failed jobs, and abandoned runs that nobody replayed. With whole,
+// job idle for longer than OlderThan: finished jobs whose finalize kept
+// them, failed jobs, and abandoned runs that nobody replayed. With Whole,
 // the directories of succeeded jobs go entirely. A job whose lock is held
-// is being processed and is left alone. The source of a failed or
-// unfinished job stays unless whole is set and it succeeded: a failure
-// never loses the input.
-func GC(m *jobfs.Mount, olderThan time.Duration, now time.Time, whole bool) ([]Collected, error) {
+// (a run, a replay, a serve execution is working on it) or whose execution
+// is running is left alone. The source of a failed or unfinished job stays
+// unless Whole is set and it succeeded: a failure never loses the input.
+func GC(m *jobfs.Mount, opts GCOptions) ([]Collected, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	ents, err := m.ReadDir(jobfs.JobsDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -36,14 +54,14 @@ func GC(m *jobfs.Mount, olderThan time.Duration, now time.Time, whole bool) ([]C
 	var out []Collected
 	for _, e := range ents {
 		job, err := jobfs.NewJob(e.Name())
-		if err != nil || !e.IsDir() {
+		if err != nil || !e.IsDir() || opts.Running[job.ID] {
 			continue
 		}
 		idle, err := lastActivity(m, job.Dir())
 		if err != nil {
 			return out, err
 		}
-		if now.Sub(idle) < olderThan {
+		if opts.Now.Sub(idle) < opts.OlderThan {
 			continue
 		}
 		unlock, err := m.Lock(job)
@@ -57,7 +75,7 @@ func GC(m *jobfs.Mount, olderThan time.Duration, now time.Time, whole bool) ([]C
 			c.Status = st.Status
 		}
 		targets := job.Intermediates()
-		if whole && c.Status == jobspec.Succeeded {
+		if opts.Whole && c.Status == jobspec.Succeeded {
 			targets = []string{job.Dir()}
 		}
 		for _, t := range targets {

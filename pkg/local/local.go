@@ -10,7 +10,9 @@ import (
 	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/pkg/stage"
 	"github.com/efspipe/efspipe/stages/checkpoint"
@@ -35,6 +37,9 @@ type Config struct {
 	SplitWorkers int
 	Progress     stage.Progress
 	Log          *slog.Logger
+	// Secrets resolves password references in split. Default: none
+	// resolved (a reference fails the execution as InvalidInput).
+	Secrets *secret.Resolver
 	// Hook, if set, runs before every stage invocation (fault injection).
 	Hook Hook
 	// Sleep replaces the engine's Retry waits (tests).
@@ -74,7 +79,7 @@ func Handlers(cfg Config) map[string]any {
 	log := cfg.Log
 	return map[string]any{
 		"ingest":     stage.Handler("ingest", log, (&ingest.Stage{Mount: cfg.Mount, Sources: cfg.Sources, Settings: cfg.Settings, Log: log}).Handle),
-		"split":      stage.Handler("split", log, (&split.Stage{Mount: cfg.Mount, Workers: cfg.SplitWorkers, Progress: cfg.Progress, Log: log}).Handle),
+		"split":      stage.Handler("split", log, (&split.Stage{Mount: cfg.Mount, Workers: cfg.SplitWorkers, Progress: cfg.Progress, Log: log, Secrets: cfg.Secrets}).Handle),
 		"compress":   stage.Handler("compress", log, (&compress.Stage{Mount: cfg.Mount, Progress: cfg.Progress, Log: log}).Handle),
 		"checkpoint": stage.Handler("checkpoint", log, (&checkpoint.Stage{Mount: cfg.Mount, Log: log}).Handle),
 		"finalize":   stage.Handler("finalize", log, (&finalize.Stage{Mount: cfg.Mount, Out: cfg.Out, Log: log}).Handle),
@@ -90,9 +95,52 @@ func (p *Pipeline) Functions() *Functions { return p.functions }
 
 // Input is an execution input.
 type Input struct {
-	Source   string `json:"source"`
-	Version  string `json:"version,omitempty"`
-	Password string `json:"password,omitempty"`
+	Source  string `json:"source"`
+	Version string `json:"version,omitempty"`
+	// SHA256 is the content hash of a local source, when the starter knows
+	// it (the inbox does): the job is then known without reading the file,
+	// and ingest can trust the job's verified copy on the mount if the file
+	// has moved since.
+	SHA256 string `json:"sha256,omitempty"`
+	// The reference to a PDF's password (never the password: the input is
+	// kept in the execution history).
+	secret.Ref
+}
+
+// LockExecution is sfnlocal.Config.Lock for this pipeline: it takes the
+// lock of the job an execution input names (the job known from an earlier
+// run of the execution, else the input's "sha256", else its source,
+// resolved as ingest resolves it), waiting for another holder until ctx
+// ends. An input whose source cannot be resolved locks nothing: ingest
+// then fails the execution saying why. Other errors are reported as a
+// stage's error would be.
+func (p *Pipeline) LockExecution(ctx context.Context, known string, input json.RawMessage) (string, func(), error) {
+	id := known
+	if id == "" {
+		var in Input
+		if json.Unmarshal(input, &in) != nil || in.Source == "" {
+			return "", nil, nil
+		}
+		if id = jobfs.FileJobIDOf(in.SHA256); id == "" || source.IsS3(in.Source) {
+			obj, err := p.cfg.Sources.Stat(ctx, in.Source, in.Version)
+			if err != nil {
+				return "", nil, nil
+			}
+			id = obj.JobID
+		}
+	}
+	job, err := jobfs.NewJob(id)
+	if err != nil {
+		return "", nil, nil
+	}
+	unlock, err := p.cfg.Mount.LockWait(ctx, job)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", nil, ctx.Err()
+		}
+		return "", nil, lambdaError(pipeerr.ForLambda(err))
+	}
+	return job.ID, unlock, nil
 }
 
 // Result is a finished execution's outcome.
@@ -124,4 +172,19 @@ func result(out json.RawMessage, err error) (Result, error) {
 		return Result{}, err
 	}
 	return r, nil
+}
+
+// CheckInput refuses an execution input with a top-level "password": an
+// execution's input is stored in its history (by Step Functions, and by
+// sfnlocal under sfn/ on the mount), so the password would be kept in
+// plain text. It is sfnlocal.Config.CheckInput for serve; ingest refuses
+// the same input in the cloud, where the history is already written.
+func CheckInput(input json.RawMessage) error {
+	var in struct {
+		Password *json.RawMessage `json:"password"`
+	}
+	if json.Unmarshal(input, &in) == nil && in.Password != nil {
+		return errors.New(`the input has a "password", which the execution history would keep in plain text: pass "passwordSecretArn", "passwordEnv" (a variable of serve named EFSPIPE_PASSWORD*) or "passwordFile" (under an --allow-source directory) instead`)
+	}
+	return nil
 }

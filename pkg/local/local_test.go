@@ -123,10 +123,13 @@ func TestBadInputFailsCleanly(t *testing.T) {
 		name string
 		data []byte
 		want pipeerr.Kind
+		// onMount: the source was copied before it was found bad (a file
+		// that is plainly not a PDF never reaches the mount).
+		onMount bool
 	}{
-		{"empty", nil, pipeerr.NotPDF},
-		{"not a pdf", []byte("PK\x03\x04 this is a zip file, not a PDF"), pipeerr.NotPDF},
-		{"truncated", full[:len(full)/3], pipeerr.Damaged},
+		{"empty", nil, pipeerr.NotPDF, false},
+		{"not a pdf", []byte("PK\x03\x04 this is a zip file, not a PDF"), pipeerr.NotPDF, false},
+		{"truncated", full[:len(full)/3], pipeerr.Damaged, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, local.Config{})
@@ -148,8 +151,17 @@ func TestBadInputFailsCleanly(t *testing.T) {
 			if len(ents) != 0 {
 				t.Fatalf("a failed job published %d entries", len(ents))
 			}
-			// The source stays on the mount, and status says why.
+			if strings.Contains(res.Cause, "PK") {
+				t.Errorf("the cause quotes the file: %q", res.Cause)
+			}
 			jobs, _ := e.mount.ReadDir("jobs")
+			if !tc.onMount {
+				if len(jobs) != 0 {
+					t.Errorf("a file that is not a PDF was copied onto the mount")
+				}
+				return
+			}
+			// The source stays on the mount, and status says why.
 			if len(jobs) != 1 {
 				t.Fatalf("%d job dirs", len(jobs))
 			}

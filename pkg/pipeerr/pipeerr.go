@@ -1,11 +1,13 @@
 package pipeerr
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -16,6 +18,10 @@ type Kind string
 
 // The kinds. InvalidInput.* are permanent (the document or request is at
 // fault: retrying cannot help); Transient.* are retried by the state machine;
+// Storage.* are faults of the file system that no retry heals within an
+// execution (a full disk, a read-only mount, a permission the process lacks):
+// they end the execution at once, naming the path and the cause, and leave
+// the job's checkpoint for a replay once the operator has fixed the mount;
 // Internal is a bug (a recovered panic, a broken invariant).
 const (
 	NotPDF       Kind = "InvalidInput.NotPDF"
@@ -29,6 +35,10 @@ const (
 	IO      Kind = "Transient.IO"
 	Timeout Kind = "Transient.Timeout"
 	Busy    Kind = "Transient.Busy"
+
+	NoSpace    Kind = "Storage.NoSpace"
+	ReadOnly   Kind = "Storage.ReadOnly"
+	Permission Kind = "Storage.Permission"
 
 	Internal Kind = "Internal"
 )
@@ -49,19 +59,25 @@ var kinds = map[Kind]kindInfo{
 	IO:           {true, "a storage operation failed"},
 	Timeout:      {true, "the stage ran out of time"},
 	Busy:         {true, "the job is being processed by another run"},
+	NoSpace:      {false, "no space left on the file system"},
+	ReadOnly:     {false, "the file system is read-only"},
+	Permission:   {false, "permission denied"},
 	Internal:     {false, "internal error"},
 }
 
 // Kinds lists every kind, in a fixed order.
 func Kinds() []Kind {
-	return []Kind{NotPDF, Damaged, Encrypted, TooLarge, TooManyPages, NoPages, BadRequest, IO, Timeout, Busy, Internal}
+	return []Kind{NotPDF, Damaged, Encrypted, TooLarge, TooManyPages, NoPages, BadRequest, IO, Timeout, Busy, NoSpace, ReadOnly, Permission, Internal}
 }
 
 // Retryable reports whether the state machine retries this kind.
 func (k Kind) Retryable() bool { return kinds[k].retry }
 
 // Permanent reports whether the input itself is at fault (InvalidInput.*).
-func (k Kind) Permanent() bool { _, ok := kinds[k]; return ok && !kinds[k].retry && k != Internal }
+func (k Kind) Permanent() bool {
+	_, ok := kinds[k]
+	return ok && strings.HasPrefix(string(k), "InvalidInput.")
+}
 
 // Summary is a short user-facing description of the kind.
 func (k Kind) Summary() string { return kinds[k].summary }
@@ -96,23 +112,47 @@ func New(k Kind, format string, args ...any) error {
 }
 
 // Wrap classifies err as kind k, with a formatted reason. Wrap(k, nil, ...) is nil.
+// Wrap(IO, err, ...) of a full disk, a read-only file system or a refused
+// permission is that Storage.* kind instead: callers wrap "an I/O error" and
+// the cause decides whether a retry can heal it.
 func Wrap(k Kind, err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
+	if k == IO {
+		k = cmp.Or(storage(err), IO)
+	}
 	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
+// storage is the Storage.* kind of a file-system error, or "".
+func storage(err error) Kind {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return NoSpace
+	case errors.Is(err, syscall.EROFS):
+		return ReadOnly
+	case errors.Is(err, fs.ErrPermission): // EACCES, EPERM
+		return Permission
+	}
+	return ""
+}
+
 // KindOf classifies any error. A classified error keeps its kind even when
-// wrapped; context deadlines are Timeout; file-system errors other than
-// "not exist"/"permission" are IO (EFS hiccups are worth a retry); anything
-// else is Internal.
+// wrapped (an IO one whose cause is a full disk, a read-only file system or
+// a refused permission is that Storage.* kind); context deadlines are
+// Timeout; ENOSPC/EDQUOT, EROFS and EACCES/EPERM are their Storage.* kinds;
+// other file-system errors but "not exist" are IO (EFS hiccups, a dropped
+// connection: worth a retry); anything else is Internal.
 func KindOf(err error) Kind {
 	if err == nil {
 		return ""
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Kind == IO {
+			return cmp.Or(storage(e.Err), IO)
+		}
 		return e.Kind
 	}
 	var ie messages.InvokeResponse_Error
@@ -125,9 +165,9 @@ func KindOf(err error) Kind {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return Timeout
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return IO
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
+	case storage(err) != "":
+		return storage(err)
+	case errors.Is(err, fs.ErrNotExist):
 		return Internal
 	}
 	var pe *os.PathError

@@ -2,5 +2,7 @@
 //
 // Invariant: a job's manifest is written only after every file it names
 // is in place, so a reader of <out>/<job>/ that finds a manifest finds all
-// its pages.
+// its pages; and a local folder is opened as an os.Root, so nothing is
+// read or written outside it whatever symlinks it holds, with FileMode and
+// DirMode whatever the umask.
 package publish

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"gocloud.dev/blob"
-	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/gcerrors"
 
 	"github.com/efspipe/efspipe/pkg/manifest"
@@ -21,7 +20,8 @@ import (
 
 // Target is an output location: a local folder or a bucket prefix.
 type Target struct {
-	bucket *blob.Bucket
+	bucket *blob.Bucket // a bucket, or
+	dir    *folder      // a local folder
 	prefix string
 	base   string
 }
@@ -53,20 +53,28 @@ func Open(ctx context.Context, out string, open Opener) (*Target, error) {
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.BadRequest, err, "output %s", out)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, DirMode); err != nil {
+			return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
+		}
+		if err := os.Chmod(dir, DirMode); err != nil {
+			return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
+		}
 	}
-	// Temp files next to the final ones: a rename across file systems would
-	// fail. No metadata sidecars: the folder holds exactly what is published.
-	b, err := fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
 	}
-	return &Target{bucket: b, base: dir}, nil
+	return &Target{dir: &folder{root}, base: dir}, nil
 }
 
 // Close releases the target.
-func (t *Target) Close() error { return t.bucket.Close() }
+func (t *Target) Close() error {
+	if t.dir != nil {
+		return t.dir.root.Close()
+	}
+	return t.bucket.Close()
+}
 
 func (t *Target) key(rel string) string { return path.Join(t.prefix, rel) }
 
@@ -78,14 +86,23 @@ func (t *Target) URL(rel string) string {
 	return filepath.Join(t.base, filepath.FromSlash(rel))
 }
 
-// Put writes one object; it appears whole or not at all.
+// Put writes one object; it appears whole or not at all. In a local
+// folder it is a file of FileMode in directories of DirMode, and a name
+// that resolves outside the folder (a symlink at <out>/<job>) is refused
+// as InvalidInput.BadRequest.
 func (t *Target) Put(ctx context.Context, rel string, data []byte) error {
+	if t.dir != nil {
+		return t.dir.put(rel, data)
+	}
 	err := t.bucket.WriteAll(ctx, t.key(rel), data, &blob.WriterOptions{ContentType: manifest.ContentType(rel)})
 	return classify(err, "publish", rel)
 }
 
 // Get reads one object; a missing one is reported with found=false.
 func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, err error) {
+	if t.dir != nil {
+		return t.dir.get(rel)
+	}
 	b, err := t.bucket.ReadAll(ctx, t.key(rel))
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil, false, nil
@@ -98,6 +115,9 @@ func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, 
 
 // Size reports a published object's size; a missing one is found=false.
 func (t *Target) Size(ctx context.Context, rel string) (n int64, found bool, err error) {
+	if t.dir != nil {
+		return t.dir.size(rel)
+	}
 	a, err := t.bucket.Attributes(ctx, t.key(rel))
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return 0, false, nil
@@ -109,35 +129,25 @@ func (t *Target) Size(ctx context.Context, rel string) (n int64, found bool, err
 }
 
 // Sweep removes what a killed writer left under rel in a local folder:
-// fileblob writes "<name>.<hex>.tmp" next to the final file and renames it,
+// Put writes "<name>.<hex>.tmp" next to the final file and renames it,
 // so a process killed mid-write leaves the temp file behind. Buckets need
 // nothing (a PUT is atomic), so Sweep is a no-op for them. Finalize sweeps
 // before it writes the manifest: the folder then holds exactly what the
 // manifest names.
 func (t *Target) Sweep(ctx context.Context, rel string) error {
-	if strings.Contains(t.base, "://") {
+	if t.dir == nil {
 		return nil
 	}
-	root := filepath.Join(t.base, filepath.FromSlash(rel))
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && tempName.MatchString(d.Name()) {
-			return os.Remove(p)
-		}
-		return nil
-	})
-	return classify(err, "sweep", rel)
+	return t.dir.sweep(rel)
 }
 
 var tempName = regexp.MustCompile(`\.[0-9a-f]+\.tmp$`)
 
 // Delete removes one object if present.
 func (t *Target) Delete(ctx context.Context, rel string) error {
+	if t.dir != nil {
+		return t.dir.delete(rel)
+	}
 	err := t.bucket.Delete(ctx, t.key(rel))
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -282,6 +283,11 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 	if err := json.Compact(&compact, []byte(input)); err != nil {
 		return nil, errorf("InvalidExecutionInput", "Invalid State Machine Execution Input: '%v'", err)
 	}
+	if s.cfg.CheckInput != nil {
+		if err := s.cfg.CheckInput(json.RawMessage(input)); err != nil {
+			return nil, errorf("InvalidExecutionInput", "%s", err.Error())
+		}
+	}
 	xarn := s.executionArn(m.rec.Name, name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -327,8 +333,9 @@ func (s *Server) launch(x *execution, redrive bool) {
 		}
 		return s.cfg.Now()
 	}
+	lock := &execLock{s: s, x: x}
 	opts := asl.Options{
-		Invoke: s.cfg.Invoke,
+		Invoke: lock.invoke,
 		Sleep:  s.cfg.Sleep,
 		Now:    now,
 		OnEvent: func(e asl.Event) {
@@ -343,6 +350,9 @@ func (s *Server) launch(x *execution, redrive bool) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
+		// Taken before anything runs, so the execution never overlaps
+		// another of its job; an error is retried by the first Task.
+		_ = lock.acquire(ctx)
 		stopFlush := make(chan struct{})
 		go func() {
 			t := time.NewTicker(s.cfg.FlushInterval)
@@ -382,8 +392,64 @@ func (s *Server) launch(x *execution, redrive bool) {
 		if err := s.flush(x); err != nil {
 			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
 		}
+		lock.release()
 		close(x.done)
 	}()
+}
+
+// execLock holds the lock of an execution's job (Config.Lock) for one run.
+type execLock struct {
+	s      *Server
+	x      *execution
+	mu     sync.Mutex
+	held   bool
+	unlock func()
+}
+
+// acquire takes the lock unless this run holds it already.
+func (l *execLock) acquire(ctx context.Context) error {
+	if l.s.cfg.Lock == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held {
+		return nil
+	}
+	l.x.mu.Lock()
+	known := l.x.rec.Job
+	l.x.mu.Unlock()
+	job, unlock, err := l.s.cfg.Lock(ctx, known, json.RawMessage(l.x.rec.Input))
+	if err != nil {
+		return err
+	}
+	l.held, l.unlock = true, unlock
+	if job != "" && job != known {
+		l.x.mu.Lock()
+		l.x.rec.Job = job
+		l.x.mu.Unlock()
+		if err := l.s.saveExecution(l.x); err != nil {
+			l.s.cfg.Log.Warn("sfnlocal: execution record not written", "arn", l.x.rec.Arn, "err", err)
+		}
+	}
+	return nil
+}
+
+// invoke runs a Task once the job is locked.
+func (l *execLock) invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+	if err := l.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return l.s.cfg.Invoke(ctx, resource, input)
+}
+
+func (l *execLock) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held && l.unlock != nil {
+		l.unlock()
+	}
+	l.held, l.unlock = false, nil
 }
 
 // record appends an event. An abort the user asked for carries the
@@ -397,7 +463,7 @@ func (s *Server) record(x *execution, e asl.Event) {
 			e.ExecutionAbortedEventDetails = x.stopErr
 		} else if s.ctx.Err() != nil {
 			e.Type, e.ExecutionAbortedEventDetails = "ExecutionFailed", nil
-			e.ExecutionFailedEventDetails = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "interrupted by a restart"}
+			e.ExecutionFailedEventDetails = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: InterruptedCause}
 		}
 	}
 	x.events = append(x.events, e)
@@ -593,9 +659,6 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
-		page = []asl.Event{}
-	}
 	return struct {
 		Events    []asl.Event `json:"events"`
 		NextToken string      `json:"nextToken,omitempty"`
@@ -636,6 +699,60 @@ func (s *Server) stopExecution(ctx context.Context, in stopIn) (any, error) {
 	}{epoch(sm.stop)}, nil
 }
 
+// Execution is an execution as Describe and Executions report it.
+type Execution struct {
+	Arn, Name, Input string
+	Status           string // RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED
+	Error, Cause     string
+}
+
+// Interrupted reports whether the execution was cut short by the end of
+// the server that ran it (a restart, a crash) and has not run since.
+func (e Execution) Interrupted() bool {
+	return e.Status == "FAILED" && e.Error == asl.ErrRuntime && e.Cause == InterruptedCause
+}
+
+// InterruptedCause is the cause of an execution cut short by the end of
+// its server.
+const InterruptedCause = "interrupted by a restart"
+
+// Describe describes the execution arn.
+func (s *Server) Describe(arn string) (Execution, error) {
+	x, err := s.execution(arn)
+	if err != nil {
+		return Execution{}, err
+	}
+	return x.info(), nil
+}
+
+// Executions lists the executions of the machine arn, in no order.
+func (s *Server) Executions(machineArn string) []Execution {
+	s.mu.Lock()
+	var xs []*execution
+	for _, x := range s.execs {
+		if x.rec.MachineArn == machineArn {
+			xs = append(xs, x)
+		}
+	}
+	s.mu.Unlock()
+	out := make([]Execution, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, x.info())
+	}
+	return out
+}
+
+func (x *execution) info() Execution {
+	sm := x.summary()
+	return Execution{Arn: x.rec.Arn, Name: x.rec.Name, Input: x.rec.Input, Status: sm.status, Error: sm.error, Cause: sm.caus}
+}
+
+// Redrive redrives the execution arn, as RedriveExecution does.
+func (s *Server) Redrive(arn string) error {
+	_, err := s.redriveExecution(context.Background(), executionArnIn{Arn: arn})
+	return err
+}
+
 func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, error) {
 	x, err := s.execution(in.Arn)
 	if err != nil {
@@ -669,7 +786,7 @@ func newUUID() string {
 
 // ---- paging
 
-// paginate cuts a page from all. The token is the offset of the next page:
+// paginate cuts a page from all, never nil. The token is the offset of the next page:
 // lists only grow at the end (histories) or are re-sorted on each call, as
 // AWS's tokens are only valid for the same request.
 func paginate[T any](all []T, max int, token string) ([]T, string, error) {
@@ -692,5 +809,7 @@ func paginate[T any](all []T, max int, token string) ([]T, string, error) {
 	if end < len(all) {
 		next = "efspipe-" + strconv.Itoa(end)
 	}
-	return all[off:end], next, nil
+	// An empty page is [], never null: clients that iterate the list
+	// without a nil check (jq '.executions[]', JavaScript) then work.
+	return append(make([]T, 0, end-off), all[off:end]...), next, nil
 }

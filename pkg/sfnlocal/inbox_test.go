@@ -28,7 +28,7 @@ func TestMoveAside(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "a.pdf"), []byte{byte(i)}, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		dst, err := moveAside(dir, "a.pdf")
+		dst, err := moveAside(dir, ProcessedDir, "a.pdf")
 		if err != nil || dst != filepath.Join(dir, ProcessedDir, want) {
 			t.Fatalf("move %d: %s %v, want %s", i, dst, err, want)
 		}

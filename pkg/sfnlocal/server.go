@@ -37,6 +37,24 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now stamps events and dates. Default: time.Now.
 	Now func() time.Time
+	// Lock, if set, is called when an execution (or a redrive) begins, with
+	// the job an earlier run of it locked ("" for none) and its input. It
+	// takes the lock of the job the input names, waiting while another
+	// holder has it, until ctx ends (StopExecution, Close): so two
+	// executions of one job never overlap, and the second finds the first's
+	// work done. It returns that job ("" when the input names none it can
+	// resolve: the stages then report what is wrong with it) and the
+	// release, called when the run ends. An error is reported as the failure
+	// of the first Task the execution runs, which tries again then.
+	// Default: no lock (an engine that runs one execution at a time).
+	Lock func(ctx context.Context, job string, input json.RawMessage) (string, func(), error)
+	// CheckInput, if set, is called on the input of every StartExecution
+	// (of any machine: an edited copy of the pipeline too) before anything
+	// is stored; an error refuses
+	// the call as InvalidExecutionInput with the error's text. The pipeline
+	// uses it to refuse a plain "password", which the execution record
+	// would otherwise keep. Default: no check.
+	CheckInput func(input json.RawMessage) error
 	// FlushInterval bounds how stale a running execution's history on the
 	// mount may be. Default: 1s.
 	FlushInterval time.Duration

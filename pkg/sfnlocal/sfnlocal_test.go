@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 // env is a server on a temp mount with the real pipeline behind it.
 type env struct {
 	mountDir, out string
+	mount         *jobfs.Mount
 	srv           *sfnlocal.Server
 	http          *httptest.Server
 	c             *sfn.Client
@@ -50,14 +52,14 @@ func newEnv(t *testing.T, mountDir string, hook local.Hook) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, FlushInterval: 10 * time.Millisecond,
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, FlushInterval: 10 * time.Millisecond,
 		Sleep: func(context.Context, time.Duration) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &env{mountDir: mountDir, out: outDir, srv: srv, http: hs, c: client(hs.URL),
+	return &env{mountDir: mountDir, mount: m, out: outDir, srv: srv, http: hs, c: client(hs.URL),
 		pipeline: "arn:aws:states:us-east-1:000000000000:stateMachine:efspipe"}
 }
 
@@ -324,5 +326,47 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 30s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// post sends one API call as raw JSON over HTTP and returns the body: what
+// a client that reads the JSON itself (jq, JavaScript) receives.
+func (e *env) post(t *testing.T, action, body string) map[string]json.RawMessage {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.http.URL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+action)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: HTTP %d, %v", action, resp.StatusCode, err)
+	}
+	return out
+}
+
+// Every list action answers an empty list as [], never null.
+func TestEmptyListsAreLists(t *testing.T) {
+	e := newEnv(t, "", nil)
+	machine := `{"stateMachineArn":"` + e.pipeline + `"}`
+	for _, tc := range []struct{ action, body, field string }{
+		{"ListExecutions", machine, "executions"},
+		{"ListExecutions", `{"stateMachineArn":"` + e.pipeline + `","statusFilter":"FAILED"}`, "executions"},
+		{"ListStateMachines", `{"nextToken":"efspipe-1"}`, "stateMachines"},
+	} {
+		if got := string(e.post(t, tc.action, tc.body)[tc.field]); got != "[]" {
+			t.Errorf("%s %s: %s is %s, want []", tc.action, tc.body, tc.field, got)
+		}
+	}
+	// And with the SDK, the list decodes to an empty slice.
+	l, err := e.c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: &e.pipeline})
+	if err != nil || len(l.Executions) != 0 {
+		t.Fatalf("%+v %v", l, err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/asl"
+	"github.com/efspipe/efspipe/pkg/jobfs"
 )
 
 // The layout under the mount root. Names are hashed: a state machine or
@@ -56,10 +57,14 @@ type executionRecord struct {
 	Start      time.Time `json:"startDate"`
 	Definition string    `json:"definition"`
 	RoleArn    string    `json:"roleArn"`
+	// Job is the job the execution locked (Config.Lock), once known: a
+	// redrive locks it again without resolving the input, and gc leaves
+	// the job alone while the execution runs.
+	Job string `json:"job,omitempty"`
 }
 
 type execution struct {
-	rec executionRecord
+	rec executionRecord // Job is guarded by mu; the rest never changes
 	m   *asl.Machine
 
 	mu      sync.Mutex
@@ -92,7 +97,10 @@ func (s *Server) removeMachine(m *machine) error {
 }
 
 func (s *Server) saveExecution(x *execution) error {
-	b, err := json.MarshalIndent(x.rec, "", "  ")
+	x.mu.Lock()
+	rec := x.rec
+	x.mu.Unlock()
+	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -212,7 +220,7 @@ func (s *Server) interrupt(x *execution) {
 	}
 	last := x.events[len(x.events)-1]
 	x.events = append(x.events, asl.Event{Timestamp: s.now(), Type: "ExecutionFailed", ID: last.ID + 1, PreviousEventID: last.ID,
-		ExecutionFailedEventDetails: &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "interrupted by a restart"}})
+		ExecutionFailedEventDetails: &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: InterruptedCause}})
 	x.dirty = true
 }
 
@@ -263,4 +271,41 @@ func terminal(e asl.Event) bool {
 		return true
 	}
 	return false
+}
+
+// RunningJobs lists the jobs of the executions on the mount that have not
+// ended: running in a server, or left running by one that died (until the
+// next server closes them). gc leaves these jobs alone even when no lock
+// is held on them at the moment: an execution between two states, or one
+// whose server will redrive it, still needs its intermediates.
+func RunningJobs(m *jobfs.Mount) (map[string]bool, error) {
+	jobs := map[string]bool{}
+	ents, err := m.ReadDir(executionsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return jobs, nil
+	} else if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := path.Join(executionsDir, e.Name())
+		var rec executionRecord
+		if b, err := m.ReadFile(path.Join(dir, "execution.json")); err != nil || json.Unmarshal(b, &rec) != nil || rec.Job == "" {
+			continue
+		}
+		var events []asl.Event
+		if b, err := m.ReadFile(path.Join(dir, "history.json")); err == nil {
+			if json.Unmarshal(b, &events) != nil {
+				events = nil
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if len(events) == 0 || !terminal(events[len(events)-1]) {
+			jobs[rec.Job] = true
+		}
+	}
+	return jobs, nil
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,11 +10,14 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 )
 
@@ -21,9 +25,17 @@ import (
 type In struct {
 	Source  string `json:"source"`
 	Version string `json:"version,omitempty"`
-	// Password opens a PDF that needs a user password. It is passed on to
-	// split through the state and never written to the mount.
+	// SHA256 is the content hash of a local source when its starter knew
+	// it (the inbox names executions by it). The source must still have
+	// it; and if the file is gone (moved aside after the execution began),
+	// the job's copy on the mount is the source, provided the job's record
+	// says it came from this path and the copy verifies against it.
+	SHA256 string `json:"sha256,omitempty"`
+	// Password is refused: the execution input is stored in the execution
+	// history (by Step Functions too), so a password there would be kept
+	// in plain text. The Ref names where split finds it instead.
 	Password string `json:"password,omitempty"`
+	secret.Ref
 }
 
 // Out is the job: its ID and the source's path on the mount.
@@ -32,9 +44,11 @@ type Out struct {
 	Dir    string `json:"dir"`
 	Source string `json:"source"`
 	Bytes  int64  `json:"bytes"`
-	// Password is always present (empty when none was given), because the
-	// ASL's Parameters fail on a path that matches nothing.
-	Password string `json:"password"`
+	// PasswordRef is where split finds the PDF's password (the input's
+	// reference, never the password). Always present, {} when none was
+	// given, because the ASL's Parameters fail on a path that matches
+	// nothing.
+	PasswordRef secret.Ref `json:"passwordRef"`
 }
 
 // Stage is the ingest stage.
@@ -52,19 +66,33 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	if in.Source == "" {
 		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has no "source"`)
 	}
+	if in.Password != "" {
+		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has a "password": it would be kept in plain text in the execution history; pass "passwordSecretArn" (locally "passwordEnv" or "passwordFile") instead`)
+	}
+	if err := in.Ref.Check(); err != nil {
+		return Out{}, err
+	}
 	settings, err := jobspec.Resolve(s.Mount, s.Settings)
 	if err != nil {
 		return Out{}, err
 	}
 	obj, err := s.Sources.Stat(ctx, in.Source, in.Version)
+	if errors.Is(err, fs.ErrNotExist) {
+		if rec, ok := s.recorded(in); ok {
+			obj, err = rec, nil
+		}
+	}
 	if err != nil {
 		return Out{}, err
+	}
+	if in.SHA256 != "" && obj.SHA256 != "" && obj.SHA256 != in.SHA256 {
+		return Out{}, pipeerr.New(pipeerr.BadRequest, "source %s no longer has the content this execution was started for (sha256 %.12s…, now %.12s…)", obj.Name, in.SHA256, obj.SHA256)
 	}
 	job, err := jobfs.NewJob(obj.JobID)
 	if err != nil {
 		return Out{}, err
 	}
-	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size, Password: in.Password}
+	out := Out{ID: job.ID, Dir: job.Dir(), Source: job.Source(), Bytes: obj.Size, PasswordRef: in.Ref}
 	journal := checkpoint.Open(s.Mount, job)
 
 	spec, err := jobspec.Load(s.Mount, job)
@@ -103,14 +131,108 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	return out, journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
 }
 
+// recorded is the source in as the job's record knows it, when in names
+// its content (SHA256) and the job's verified copy on the mount came from
+// in's path: a redrive whose inbox file was moved aside resumes from the
+// copy instead of failing on the missing path.
+func (s *Stage) recorded(in In) (source.Object, bool) {
+	job, err := jobfs.NewJob(jobfs.FileJobIDOf(in.SHA256))
+	if err != nil || source.IsS3(in.Source) {
+		return source.Object{}, false
+	}
+	p, err := filepath.Abs(strings.TrimPrefix(in.Source, "file://"))
+	if err != nil {
+		return source.Object{}, false
+	}
+	spec, err := jobspec.Load(s.Mount, job)
+	if err != nil || spec.Source.URI != p || spec.Source.SHA256 != in.SHA256 {
+		return source.Object{}, false
+	}
+	rec, ok, _, err := checkpoint.Open(s.Mount, job).Verify(checkpoint.Ingest)
+	if err != nil || !ok || rec.SHA256 != in.SHA256 {
+		return source.Object{}, false
+	}
+	s.log().Info("source gone; its verified copy on the mount is the source", "source", p, "job", job.ID)
+	return source.Object{JobID: job.ID, Name: spec.Source.Name, URI: p, Size: rec.Bytes, SHA256: rec.SHA256}, true
+}
+
+func (s *Stage) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// headBytes is how far into a file a PDF reader looks for "%PDF-".
+const headBytes = 1024
+
+// sniff refuses what is plainly not a PDF before any of it is copied onto
+// the mount. The reason never quotes the file: a source may be anything
+// its starter can name, and an error travels into histories and logs.
+// A head without "%PDF-" that is not the whole file is not refused yet:
+// the split stage repairs a header further on, or a missing one when the
+// file holds objects (pdfsplit's sniff), so the copy looks for either
+// (marks) and is abandoned, never committed, if it finds neither.
+func sniff(head []byte, name string) (whole bool, err error) {
+	switch {
+	case len(head) == 0:
+		return false, pipeerr.New(pipeerr.NotPDF, "not a PDF: %s is empty", name)
+	case bytes.Contains(head, []byte("%PDF-")):
+		return false, nil
+	case len(head) < headBytes && !bytes.Contains(head, []byte(" obj")):
+		return false, notPDF(name)
+	}
+	return true, nil
+}
+
+func notPDF(name string) error {
+	return pipeerr.New(pipeerr.NotPDF, "not a PDF: %s has no %%PDF- header and no objects", name)
+}
+
+// marks is an io.Writer that notes whether what went through it holds a
+// "%PDF-" header or an "N G obj" object, across write boundaries.
+type marks struct {
+	tail  []byte
+	found bool
+}
+
+func (m *marks) Write(p []byte) (int, error) {
+	if m.found {
+		return len(p), nil
+	}
+	buf := append(m.tail, p...)
+	m.found = bytes.Contains(buf, []byte("%PDF-")) || bytes.Contains(buf, []byte(" obj"))
+	m.tail = append(m.tail[:0], buf[max(0, len(buf)-4):]...)
+	return len(p), nil
+}
+
 // copy streams the source to the mount, hashing as it goes: nothing is
-// buffered whole, whatever the document's size.
+// buffered whole, whatever the document's size. It stops within one read
+// when ctx ends.
 func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max int64) (string, int64, error) {
-	r, err := s.Sources.Open(ctx, obj)
+	rc, err := s.Sources.Open(ctx, obj)
 	if err != nil {
 		return "", 0, err
 	}
-	defer r.Close()
+	defer rc.Close()
+	r := source.Context(ctx, rc)
+	head := make([]byte, headBytes)
+	hn, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if ctx.Err() != nil {
+			return "", 0, ctx.Err()
+		}
+		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "read %s", obj.Name)
+	}
+	whole, err := sniff(head[:hn], obj.Name)
+	if err != nil {
+		return "", 0, err
+	}
+	var mk *marks
+	if whole {
+		mk = &marks{}
+	}
+	r = io.MultiReader(bytes.NewReader(head[:hn]), r)
 	w, err := s.Mount.Create(job.Source())
 	if err != nil {
 		return "", 0, err
@@ -120,18 +242,28 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 	// 1 MiB writes: on NFS every write is a round trip, and io.Copy's
 	// default 32 KiB would pay it 32 times per MiB.
 	bw := bufio.NewWriterSize(w, 1<<20)
-	n, err := io.Copy(io.MultiWriter(bw, h), io.LimitReader(r, max+1))
+	dst := io.MultiWriter(bw, h)
+	if mk != nil {
+		dst = io.MultiWriter(bw, h, mk)
+	}
+	n, err := io.Copy(dst, io.LimitReader(r, max+1))
 	if err == nil {
 		err = bw.Flush()
 	}
 	if err != nil {
-		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "copy %s", obj.Name)
+		if ctx.Err() != nil {
+			return "", 0, ctx.Err()
+		}
+		return "", 0, pipeerr.Wrap(pipeerr.IO, err, "copy %s to %s", obj.Name, job.Source())
 	}
 	if n > max {
 		return "", 0, pipeerr.New(pipeerr.TooLarge, "%s is over the limit of %d bytes", obj.Name, max)
 	}
 	if obj.Size >= 0 && n != obj.Size {
 		return "", 0, pipeerr.New(pipeerr.IO, "%s: read %d bytes, expected %d", obj.Name, n, obj.Size)
+	}
+	if mk != nil && !mk.found {
+		return "", 0, notPDF(obj.Name)
 	}
 	if err := w.Commit(); err != nil {
 		return "", 0, err

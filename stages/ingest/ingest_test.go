@@ -1,7 +1,13 @@
 package ingest_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/efspipe/efspipe/internal/pdftest"
@@ -10,6 +16,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/stages/ingest"
 )
@@ -19,12 +26,12 @@ func TestIngest(t *testing.T) {
 	data := pdftest.Doc(2, pdftest.DocOptions{})
 	src := pipetest.File(t, data)
 	s := &ingest.Stage{Mount: m, Sources: source.Files{}, Settings: jobspec.Settings{ShardPages: 7}}
-	out, err := s.Handle(t.Context(), ingest.In{Source: src, Password: "pw"})
+	out, err := s.Handle(t.Context(), ingest.In{Source: src, Ref: secret.Ref{Env: "PW"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	job := jobfs.Job{ID: out.ID}
-	if out.Source != job.Source() || out.Bytes != int64(len(data)) || out.Password != "pw" {
+	if out.Source != job.Source() || out.Bytes != int64(len(data)) || out.PasswordRef != (secret.Ref{Env: "PW"}) {
 		t.Fatalf("out %+v", out)
 	}
 	if got, _ := m.ReadFile(job.Source()); string(got) != string(data) {
@@ -71,12 +78,115 @@ func TestIngestRefuses(t *testing.T) {
 		{"a directory", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: os.TempDir()}, pipeerr.BadRequest},
 		{"too large", ingest.Stage{Mount: m, Sources: source.Files{}, Settings: jobspec.Settings{MaxBytes: 1000}}, ingest.In{Source: big}, pipeerr.TooLarge},
 		{"bucket without an opener", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: "s3://b/k.pdf"}, pipeerr.BadRequest},
+		// A password in the input would be kept in the execution history.
+		{"a plain password", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: big, Password: "pw"}, pipeerr.BadRequest},
+		{"two password references", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: big, Ref: secret.Ref{Env: "A", File: "/b"}}, pipeerr.BadRequest},
+		{"not a secret's ARN", ingest.Stage{Mount: m, Sources: source.Files{}}, ingest.In{Source: big, Ref: secret.Ref{SecretArn: "arn:aws:s3:::b/k"}}, pipeerr.BadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.s.Handle(t.Context(), tc.in)
 			if k := pipeerr.KindOf(err); k != tc.want {
 				t.Fatalf("kind %s (%v), want %s", k, err, tc.want)
 			}
+			if tc.in.Password != "" && (strings.Contains(err.Error(), tc.in.Password) || m.Exists("jobs")) {
+				t.Fatalf("the password is quoted, or a job was made: %v", err)
+			}
 		})
+	}
+}
+
+// A copy stops when its context ends (StopExecution, Ctrl-C), leaving
+// nothing half-written on the mount.
+func TestIngestCancelled(t *testing.T) {
+	m := pipetest.Mount(t)
+	src := pipetest.File(t, pdftest.Doc(2, pdftest.DocOptions{FontBytes: 1 << 20}))
+	obj, err := source.Files{}.Stat(t.Context(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s := &ingest.Stage{Mount: m, Sources: source.Remember(source.Files{}, src, "", obj)}
+	if _, err := s.Handle(ctx, ingest.In{Source: src}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ingest after cancel: %v", err)
+	}
+	job := jobfs.Job{ID: obj.JobID}
+	if ents, _ := m.ReadDir(job.Dir()); len(ents) != 0 {
+		t.Fatalf("left on the mount: %v", ents)
+	}
+}
+
+// With the source's SHA-256 in the input (the inbox's executions), a
+// source that has moved since is replaced by the job's copy on the mount,
+// provided the job's record says it came from that path and the copy
+// verifies; a source whose content changed is refused.
+func TestIngestTrustsItsRecord(t *testing.T) {
+	m := pipetest.Mount(t)
+	data := pdftest.Doc(2, pdftest.DocOptions{})
+	src := pipetest.File(t, data)
+	sum := checkpoint.Sum(data)
+	s := &ingest.Stage{Mount: m, Sources: source.Files{}}
+	first, err := s.Handle(t.Context(), ingest.In{Source: src, SHA256: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := src + ".moved"
+	if err := os.Rename(src, moved); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Handle(t.Context(), ingest.In{Source: src, SHA256: sum})
+	if err != nil || again != first {
+		t.Fatalf("after the source moved: %+v %v, want %+v", again, err, first)
+	}
+	// Without the hash, or from another path, the record is not the source.
+	for _, in := range []ingest.In{{Source: src}, {Source: src + ".other", SHA256: sum}} {
+		if _, err := s.Handle(t.Context(), in); pipeerr.KindOf(err) != pipeerr.BadRequest {
+			t.Errorf("%+v: %v, want BadRequest", in, err)
+		}
+	}
+	// A copy that no longer verifies is not trusted.
+	pipetest.Flip(t, m, jobfs.Job{ID: first.ID}.Source())
+	if _, err := s.Handle(t.Context(), ingest.In{Source: src, SHA256: sum}); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("with a damaged copy: %v, want BadRequest", err)
+	}
+	// The file back with other bytes: not the content the execution was
+	// started for.
+	os.WriteFile(src, pdftest.Doc(3, pdftest.DocOptions{}), 0o644)
+	if _, err := s.Handle(t.Context(), ingest.In{Source: src, SHA256: sum}); pipeerr.KindOf(err) != pipeerr.BadRequest || !strings.Contains(err.Error(), "no longer has the content") {
+		t.Errorf("changed content: %v", err)
+	}
+}
+
+// A file that is plainly not a PDF is refused before any of it reaches the
+// mount, and the reason quotes none of it.
+func TestIngestSniffs(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"empty":  nil,
+		"shadow": []byte("root:$6$hash-of-a-secret:19000:0:99999:7:::\n"),
+		"long":   bytes.Repeat([]byte("root:$6$hash-of-a-secret:19000:0:99999:7:::\n"), 1000),
+		"a zip":  []byte("PK\x03\x04 zip"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := pipetest.Mount(t)
+			_, err := (&ingest.Stage{Mount: m, Sources: source.Files{}}).Handle(t.Context(), ingest.In{Source: pipetest.File(t, data)})
+			if pipeerr.KindOf(err) != pipeerr.NotPDF || strings.Contains(err.Error(), "root") || strings.Contains(err.Error(), "PK") {
+				t.Fatalf("%v", err)
+			}
+			filepath.WalkDir(m.Dir(), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					t.Errorf("copied onto the mount: %s", p)
+				}
+				return nil
+			})
+		})
+	}
+	// A header past the first 1024 bytes, or none before the objects: the
+	// split stage repairs those, so ingest copies them.
+	for _, c := range pdftest.Corpus() {
+		if c.Name == "header-after-1024" || c.Name == "header-missing" {
+			if _, err := (&ingest.Stage{Mount: pipetest.Mount(t), Sources: source.Files{}}).Handle(t.Context(), ingest.In{Source: pipetest.File(t, c.Data)}); err != nil {
+				t.Errorf("%s: %v", c.Name, err)
+			}
+		}
 	}
 }

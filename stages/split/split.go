@@ -18,6 +18,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pdfsplit"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/stage"
 )
 
@@ -25,8 +26,10 @@ import (
 type In struct {
 	Job    string `json:"job"`
 	Source string `json:"source"`
-	// Password opens a PDF that needs a user password. It is never stored.
-	Password string `json:"password,omitempty"`
+	// PasswordRef is where the password of a PDF that needs one is; the
+	// stage resolves it (Stage.Secrets) and keeps the password in memory
+	// only.
+	PasswordRef secret.Ref `json:"passwordRef"`
 }
 
 // Out is the plan's path and small counters: never page lists, so the state
@@ -51,6 +54,8 @@ type Stage struct {
 	Workers  int
 	Progress stage.Progress
 	Log      *slog.Logger
+	// Secrets resolves PasswordRef. Nil refuses every reference.
+	Secrets *secret.Resolver
 }
 
 // ShardTime is the time a shard is assumed to need at most: a stage with less
@@ -79,12 +84,20 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	} else if !ok || in.Source != job.Source() {
 		return Out{}, pipeerr.New(pipeerr.Internal, "the source on the mount does not match its ingest record (%s); replay from ingest", reason)
 	}
+	res := s.Secrets
+	if res == nil {
+		res = &secret.Resolver{}
+	}
+	password, err := res.Password(ctx, in.PasswordRef)
+	if err != nil {
+		return Out{}, err
+	}
 	writes := &errgroup.Group{}
 	writes.SetLimit(8)
 	r := &run{
 		Stage: s, job: job, journal: journal, spec: spec, writes: writes,
 		src:  src,
-		opts: pdfsplit.Options{Password: in.Password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}},
+		opts: pdfsplit.Options{Password: password, Limits: pdfsplit.Limits{MaxBytes: spec.Settings.MaxBytes, MaxPages: spec.Settings.MaxPages}},
 	}
 	out, err := r.split(ctx)
 	// Whatever happened, no write is left running when the stage returns.

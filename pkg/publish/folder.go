@@ -1,0 +1,185 @@
+package publish
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+)
+
+// Modes of what is published in a local folder, whatever the process's
+// umask: pages and manifests are for readers other than the writer (a web
+// server, another user's job), so they are readable by all and writable by
+// the owner only.
+const (
+	FileMode fs.FileMode = 0o644
+	DirMode  fs.FileMode = 0o755
+)
+
+// folder is a local output folder opened as an os.Root: no name under it
+// (out/<job>, out/<job>/pages, a page) resolves outside it, whatever
+// symlinks someone planted there, as the mount is confined by jobfs.
+type folder struct {
+	root *os.Root
+}
+
+// local checks that rel is a slash-separated path below the folder.
+func local(rel string) error {
+	if rel == "" || path.IsAbs(rel) || !fs.ValidPath(rel) || rel == "." {
+		return pipeerr.New(pipeerr.BadRequest, "output path %q is not below the output folder", rel)
+	}
+	return nil
+}
+
+// confined classifies an error of the os.Root: a name that resolves
+// outside the folder is refused, never retried.
+func confined(err error, op, rel string) error {
+	if err == nil {
+		return nil
+	}
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s: path escapes the output folder (a symlink out of it?)", op, rel)
+	}
+	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
+}
+
+// mkdirAll creates dir and its missing parents with DirMode, one
+// component at a time so that exactly the directories it creates get
+// their mode set (a umask would otherwise narrow or widen it).
+func (f *folder) mkdirAll(dir string) error {
+	if dir == "." {
+		return nil
+	}
+	if fi, err := f.root.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parts := strings.Split(dir, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		err := f.root.Mkdir(p, DirMode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.root.Chmod(p, DirMode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// put writes rel whole or not at all: a temp file in its directory
+// (NAME.<hex>.tmp, what Sweep removes if the writer is killed), synced,
+// given FileMode, renamed over rel, and the directory synced.
+func (f *folder) put(rel string, data []byte) (err error) {
+	if err := local(rel); err != nil {
+		return err
+	}
+	dir := path.Dir(rel)
+	if err := f.mkdirAll(dir); err != nil {
+		return confined(err, "publish", rel)
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := rel + "." + hex.EncodeToString(rnd[:]) + ".tmp"
+	w, err := f.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FileMode)
+	if err != nil {
+		return confined(err, "publish", rel)
+	}
+	defer func() {
+		if err != nil {
+			w.Close()
+			f.root.Remove(tmp)
+		}
+	}()
+	if err := w.Chmod(FileMode); err != nil {
+		return confined(err, "publish", rel)
+	}
+	if _, err := w.Write(data); err != nil {
+		return confined(err, "publish", rel)
+	}
+	if err := w.Sync(); err != nil {
+		return confined(err, "publish", rel)
+	}
+	if err := w.Close(); err != nil {
+		return confined(err, "publish", rel)
+	}
+	if err := f.root.Rename(tmp, rel); err != nil {
+		return confined(err, "publish", rel)
+	}
+	d, err := f.root.Open(dir)
+	if err != nil {
+		return confined(err, "publish", rel)
+	}
+	defer d.Close()
+	return confined(d.Sync(), "publish", rel)
+}
+
+func (f *folder) get(rel string) ([]byte, bool, error) {
+	if err := local(rel); err != nil {
+		return nil, false, err
+	}
+	b, err := f.root.ReadFile(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, confined(err, "read", rel)
+	}
+	return b, true, nil
+}
+
+func (f *folder) size(rel string) (int64, bool, error) {
+	if err := local(rel); err != nil {
+		return 0, false, err
+	}
+	fi, err := f.root.Stat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, confined(err, "stat", rel)
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, false, pipeerr.New(pipeerr.BadRequest, "stat %s: not a regular file", rel)
+	}
+	return fi.Size(), true, nil
+}
+
+func (f *folder) delete(rel string) error {
+	if err := local(rel); err != nil {
+		return err
+	}
+	err := f.root.Remove(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return confined(err, "delete", rel)
+}
+
+// sweep removes the temp files a killed writer left under rel.
+func (f *folder) sweep(rel string) error {
+	if err := local(rel); err != nil {
+		return err
+	}
+	err := fs.WalkDir(f.root.FS(), rel, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && tempName.MatchString(d.Name()) {
+			return f.root.Remove(p)
+		}
+		return nil
+	})
+	return confined(err, "sweep", rel)
+}

@@ -1,0 +1,109 @@
+package publish_test
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/publish"
+)
+
+// A local output folder is an os.Root: a symlink planted at <out>/<job> or
+// <out>/<job>/pages that leads out of it is refused, and nothing is
+// written, read or removed outside the folder.
+func TestFolderConfined(t *testing.T) {
+	for _, tc := range []struct{ name, link, rel string }{
+		{"job folder", "job", "job/manifest.json"},
+		{"pages folder", "job/pages", "job/pages/000001.pdf.zst"},
+		{"page file", "job/pages/000001.pdf.zst", "job/pages/000001.pdf.zst"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, outside := t.TempDir(), t.TempDir()
+			victim := filepath.Join(outside, "victim")
+			if err := os.WriteFile(victim, []byte("not yours"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(out, filepath.FromSlash(tc.link))
+			os.MkdirAll(filepath.Dir(link), 0o755)
+			target := outside
+			if filepath.Base(tc.rel) == filepath.Base(tc.link) {
+				target = victim
+			}
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			tgt, err := publish.Open(t.Context(), out, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tgt.Close()
+			if _, _, err := tgt.Get(t.Context(), tc.rel); pipeerr.KindOf(err) != pipeerr.BadRequest {
+				t.Errorf("Get through a symlink out: %v", err)
+			}
+			if _, _, err := tgt.Size(t.Context(), tc.rel); pipeerr.KindOf(err) != pipeerr.BadRequest {
+				t.Errorf("Size through a symlink out: %v", err)
+			}
+			err = tgt.Put(t.Context(), tc.rel, []byte("page"))
+			if tc.link == tc.rel {
+				// A symlink in a page's place is replaced (the rename is
+				// of the name), never written through.
+				if fi, lerr := os.Lstat(link); err != nil || lerr != nil || !fi.Mode().IsRegular() {
+					t.Errorf("Put over a symlinked page: %v, %v %v", err, fi, lerr)
+				}
+			} else if pipeerr.KindOf(err) != pipeerr.BadRequest {
+				t.Errorf("Put through a symlink out: %v", err)
+			}
+			if err := tgt.Delete(t.Context(), tc.rel); pipeerr.KindOf(err) != pipeerr.BadRequest && tc.link != tc.rel {
+				t.Errorf("Delete through a symlink out: %v", err)
+			}
+			if err := tgt.Sweep(t.Context(), "job"); err != nil && pipeerr.KindOf(err) != pipeerr.BadRequest {
+				t.Errorf("Sweep: %v", err)
+			}
+			ents, _ := os.ReadDir(outside)
+			if b, err := os.ReadFile(victim); len(ents) != 1 || err != nil || string(b) != "not yours" {
+				t.Errorf("outside the folder: %v, victim %q %v", ents, b, err)
+			}
+		})
+	}
+	for _, rel := range []string{"../x", "/etc/x", "a/../../x", ""} {
+		tgt, err := publish.Open(t.Context(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tgt.Put(t.Context(), rel, nil); pipeerr.KindOf(err) != pipeerr.BadRequest {
+			t.Errorf("Put %q: %v", rel, err)
+		}
+		tgt.Close()
+	}
+}
+
+// Published files and folders have FileMode and DirMode whatever the
+// umask, 000 included (which would make them world-writable) and 077.
+func TestFolderModes(t *testing.T) {
+	for _, mask := range []int{0, 0o077} {
+		old := syscall.Umask(mask)
+		out := filepath.Join(t.TempDir(), "out")
+		tgt, err := publish.Open(t.Context(), out, nil)
+		if err == nil {
+			err = tgt.Put(t.Context(), "job/pages/000001.pdf.zst", []byte("page"))
+			tgt.Close()
+		}
+		syscall.Umask(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, want := range map[string]os.FileMode{
+			"":                         publish.DirMode,
+			"job":                      publish.DirMode,
+			"job/pages":                publish.DirMode,
+			"job/pages/000001.pdf.zst": publish.FileMode,
+		} {
+			fi, err := os.Stat(filepath.Join(out, p))
+			if err != nil || fi.Mode().Perm() != want {
+				t.Errorf("umask %03o: %s has %v (%v), want %v", mask, p, fi.Mode().Perm(), err, want)
+			}
+		}
+	}
+}

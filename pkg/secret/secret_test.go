@@ -1,0 +1,115 @@
+package secret_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/efspipe/efspipe/internal/awstest"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
+	"github.com/efspipe/efspipe/pkg/secret"
+)
+
+const password = "s3cr3t-Ünïcode pass"
+
+// Secrets Manager secrets and SSM SecureString parameters, by ARN, from
+// moto_server over HTTP; what names nothing or is not encrypted is
+// refused without quoting any value.
+func TestARNs(t *testing.T) {
+	awstest.Env(t, awstest.StartMoto(t))
+	cfg, err := config.LoadDefaultConfig(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := secretsmanager.NewFromConfig(cfg).CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String("efspipe/report"), SecretString: aws.String(password)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssmc := ssm.NewFromConfig(cfg)
+	for name, typ := range map[string]ssmtypes.ParameterType{"/efspipe/report": ssmtypes.ParameterTypeSecureString, "/efspipe/plain": ssmtypes.ParameterTypeString} {
+		if _, err := ssmc.PutParameter(t.Context(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(password), Type: typ}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := &secret.Resolver{AWS: func(ctx context.Context) (aws.Config, error) { return cfg, nil }}
+	param := "arn:aws:ssm:us-east-1:123456789012:parameter/efspipe/"
+	for _, tc := range []struct {
+		arn  string
+		want pipeerr.Kind
+	}{
+		{aws.ToString(sm.ARN), ""},
+		{param + "report", ""},
+		{param + "plain", pipeerr.BadRequest},
+		{param + "missing", pipeerr.BadRequest},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:efspipe/missing-AbCdEf", pipeerr.BadRequest},
+		{"arn:aws:s3:::bucket/key", pipeerr.BadRequest},
+	} {
+		got, err := res.Password(t.Context(), secret.Ref{SecretArn: tc.arn})
+		if tc.want == "" {
+			if err != nil || got != password {
+				t.Errorf("%s: %q, %v", tc.arn, got, err)
+			}
+			continue
+		}
+		if pipeerr.KindOf(err) != tc.want || got != "" || strings.Contains(err.Error(), password) {
+			t.Errorf("%s: %q, %v; want %s", tc.arn, got, err, tc.want)
+		}
+	}
+	// A resolver without AWS refuses ARNs (local runs without credentials).
+	if _, err := (&secret.Resolver{}).Password(t.Context(), secret.Ref{SecretArn: aws.ToString(sm.ARN)}); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("no AWS: %v", err)
+	}
+}
+
+func TestLocalRefs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pw")
+	os.WriteFile(file, []byte(password+"\n"), 0o600)
+	outside := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(outside, []byte(password), 0o600)
+	env := map[string]string{"EFSPIPE_PASSWORD_X": password, "AWS_SECRET_ACCESS_KEY": "keep out"}
+	getenv := func(k string) string { return env[k] }
+	cli := &secret.Resolver{Getenv: getenv, Files: true}
+	serve := &secret.Resolver{Getenv: getenv, EnvPrefix: "EFSPIPE_PASSWORD", Files: true, FileRoots: []string{dir}}
+	lambda := &secret.Resolver{}
+	for _, tc := range []struct {
+		res *secret.Resolver
+		ref secret.Ref
+		ok  bool
+	}{
+		{cli, secret.Ref{}, true},
+		{cli, secret.Ref{Env: "EFSPIPE_PASSWORD_X"}, true},
+		{cli, secret.Ref{Env: "UNSET"}, false},
+		{cli, secret.Ref{File: file}, true},
+		{cli, secret.Ref{File: outside}, true},
+		{cli, secret.Ref{File: dir}, false},
+		{cli, secret.Ref{Env: "EFSPIPE_PASSWORD_X", File: file}, false},
+		{serve, secret.Ref{Env: "EFSPIPE_PASSWORD_X"}, true},
+		{serve, secret.Ref{Env: "AWS_SECRET_ACCESS_KEY"}, false},
+		{serve, secret.Ref{File: file}, true},
+		{serve, secret.Ref{File: outside}, false},
+		{serve, secret.Ref{File: filepath.Join(dir, "..", filepath.Base(filepath.Dir(outside)), "pw")}, false},
+		{lambda, secret.Ref{Env: "EFSPIPE_PASSWORD_X"}, false},
+		{lambda, secret.Ref{File: file}, false},
+	} {
+		got, err := tc.res.Password(t.Context(), tc.ref)
+		want := password
+		if tc.ref.IsZero() {
+			want = ""
+		}
+		if tc.ok && (err != nil || got != want) {
+			t.Errorf("%+v: %q, %v", tc.ref, got, err)
+		}
+		if !tc.ok && (pipeerr.KindOf(err) != pipeerr.BadRequest || got != "" || strings.Contains(err.Error(), password) || strings.Contains(err.Error(), "keep out")) {
+			t.Errorf("%+v: %q, %v; want refused", tc.ref, got, err)
+		}
+	}
+}
