@@ -92,7 +92,7 @@ func TestBadInputOneLine(t *testing.T) {
 	os.WriteFile(src, []byte("just some text\n"), 0o644)
 	out := t.TempDir()
 	_, stderr, code := run(t, "run", "--mount", t.TempDir(), "--out", out, src)
-	if code != 1 || stderr != "efspipe: notes.pdf: not a PDF: file starts with \"just\"\n" && !strings.HasPrefix(stderr, "efspipe: notes.pdf: not a PDF") {
+	if code != 1 || stderr != "efspipe: notes.pdf: not a PDF: notes.pdf has no %PDF- header and no objects\n" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {

@@ -33,7 +33,7 @@ func ExampleOpen_notPDF() {
 	zip := []byte("PK\x03\x04 not a pdf")
 	_, err := pdfsplit.Open(bytes.NewReader(zip), int64(len(zip)), pdfsplit.Options{})
 	fmt.Println(err)
-	// Output: not a PDF: file starts with "PK\x03\x04"
+	// Output: not a PDF: no %PDF- header, the content looks like application/zip
 }
 
 // A file whose cross-reference table is garbled opens through the repair

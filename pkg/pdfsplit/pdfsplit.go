@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime/debug"
 	"strings"
 
@@ -144,7 +145,7 @@ func sniff(r io.ReadSeeker, size, maxBytes int64) (head, error) {
 			return h, err
 		}
 		if !ok {
-			return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:4])
+			return h, notPDF(start)
 		}
 		if all, err = readAll(r, size, maxBytes); err != nil {
 			return h, err
@@ -155,7 +156,7 @@ func sniff(r io.ReadSeeker, size, maxBytes int64) (head, error) {
 		h.at = int64(i)
 		h.headerVersion(all[i+len("%PDF-"):])
 	} else if !looksLikePDF(all) {
-		return h, pipeerr.New(pipeerr.NotPDF, "not a PDF: file starts with %q", start[:min(n, 4)])
+		return h, notPDF(start)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return h, pipeerr.Wrap(pipeerr.IO, err, "reading the PDF")
@@ -260,6 +261,19 @@ func catch(err *error, k pipeerr.Kind, msg string) {
 	if r := recover(); r != nil {
 		*err = &pipeerr.Error{Kind: k, Msg: msg, Err: &PanicError{Value: r, Stack: debug.Stack()}}
 	}
+}
+
+// notPDF is the error for a file without a %PDF- header. It names the
+// kind of content the WHATWG sniffing algorithm (net/http's
+// DetectContentType) sees in its first bytes, never the bytes themselves:
+// an error travels into logs and Step Functions causes, and the file may
+// be one its submitter could not read (issue 13's /etc/shadow).
+func notPDF(start []byte) error {
+	kind := http.DetectContentType(start)
+	if i := strings.IndexByte(kind, ';'); i >= 0 {
+		kind = kind[:i]
+	}
+	return pipeerr.New(pipeerr.NotPDF, "not a PDF: no %%PDF- header, the content looks like %s", kind)
 }
 
 // PanicError is a panic recovered inside the PDF parser or the page
