@@ -22,8 +22,8 @@ func Features() []Feature {
 	return []Feature{
 		{"shared-resource-dict", SharedResourceDict(6), 6},
 		{"forms-share-resources", formsShareResources(), 4},
-		{"resourceless-form", resourcelessForm(), 2},
-		{"form-lacks-some-resources", formLacksSomeResources(), 2},
+		{"resourceless-form", formDrawingPageResources(false), 2},
+		{"form-lacks-some-resources", formDrawingPageResources(true), 2},
 		{"type3-font", type3Font(), 2},
 		{"patterns-and-shadings", patternsAndShadings(), 2},
 		{"inline-image-colorspace", inlineImageColorSpace(), 2},
@@ -112,39 +112,25 @@ func formsShareResources() []byte {
 	return b.finish(catalog, "")
 }
 
-// resourcelessForm: a form XObject with no /Resources of its own draws an
-// image and text with the page's resources (allowed before PDF 2.0): the
-// page must keep what the form names though its own content does not.
-func resourcelessForm() []byte {
+// formDrawingPageResources: a form XObject draws an image and text named
+// in the page's resources, not its own. Without own /Resources (allowed
+// before PDF 2.0) the form uses the page's; with own /Resources that lack
+// those names (and hold an image it does draw), readers look them up in
+// the page's too (qpdf's form-xobjects-some-resources test files). Either
+// way each page must keep what the form names.
+func formDrawingPageResources(ownResources bool) []byte {
 	b := newBuilder("1.4")
 	catalog, root, font, img, form := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
 	b.helvetica(font)
 	b.image(img, 300)
-	b.stream(form, " /Type /XObject /Subtype /Form /BBox [0 0 300 300]", []byte("q 100 0 0 100 20 20 cm /ImX Do Q BT /FX 14 Tf 20 200 Td (drawn by the form) Tj ET\n"))
-	res := fmt.Sprintf("<</Font <</FX %d 0 R>> /XObject <</ImX %d 0 R /Fm0 %d 0 R>>>>", font, img, form)
-	var pages []int
-	for k := 1; k <= 2; k++ {
-		pg, content := b.alloc(), b.alloc()
-		b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources %s /Contents %d 0 R>>", root, res, content))
-		b.stream(content, "", fmt.Appendf(nil, "/Fm0 Do 1 0 0 rg %d 250 30 30 re f\n", 20*k))
-		pages = append(pages, pg)
+	dict, content := " /Type /XObject /Subtype /Form /BBox [0 0 300 300]", "q 100 0 0 100 20 20 cm /ImX Do Q BT /FX 14 Tf 20 200 Td (drawn by the form) Tj ET\n"
+	if ownResources {
+		own := b.alloc()
+		b.image(own, 311)
+		dict += fmt.Sprintf(" /Resources <</XObject <</Own %d 0 R>>>>", own)
+		content += "q 80 0 0 80 150 20 cm /Own Do Q\n"
 	}
-	b.pageTree(catalog, root, pages, "")
-	return b.finish(catalog, "")
-}
-
-// formLacksSomeResources: a form XObject with a resource dictionary of its
-// own that lacks the font and one of the images its content draws; readers
-// find those in the resources of the page that draws the form (qpdf's
-// form-xobjects-some-resources test files), so each page must keep them.
-func formLacksSomeResources() []byte {
-	b := newBuilder("1.4")
-	catalog, root, font, img, img2, form := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
-	b.helvetica(font)
-	b.image(img, 310)
-	b.image(img2, 311)
-	b.stream(form, fmt.Sprintf(" /Type /XObject /Subtype /Form /BBox [0 0 300 300] /Resources <</XObject <</Own %d 0 R>>>>", img2),
-		[]byte("q 100 0 0 100 20 20 cm /ImX Do Q q 80 0 0 80 150 20 cm /Own Do Q BT /FX 14 Tf 20 200 Td (drawn by the form) Tj ET\n"))
+	b.stream(form, dict, []byte(content))
 	res := fmt.Sprintf("<</Font <</FX %d 0 R>> /XObject <</ImX %d 0 R /Fm0 %d 0 R>>>>", font, img, form)
 	var pages []int
 	for k := 1; k <= 2; k++ {

@@ -275,13 +275,7 @@ func objectStreamWrongType() []byte {
 	b := d.b
 	inStream := []int{1, 2, 3}
 	inStream = append(inStream, d.pages...)
-	objs := map[int]string{}
-	for _, n := range inStream {
-		objs[n] = objBody(b, n)
-		delete(b.objs, n)
-	}
-	os := b.alloc()
-	objectStream(b, os, "Potato", objs, inStream)
+	os := packObjects(b, "Potato", inStream)
 	return compressedXref(b, 1, os, inStream)
 }
 
@@ -537,13 +531,20 @@ func objectStreamCount() []byte {
 	d := newTextDoc("1.5", RepairPages, "")
 	b := d.b
 	inStream := append([]int{2}, d.pages...)
+	os := packObjects(b, "ObjStm", inStream)
+	b.objs[os] = bytes.Replace(b.objs[os], fmt.Appendf(nil, "/N %d ", len(inStream)), fmt.Appendf(nil, "/N %d ", len(inStream)+4), 1)
+	return compressedXref(b, 1, os, inStream)
+}
+
+// packObjects moves the objects nrs into a new object stream of the given
+// /Type and returns its number.
+func packObjects(b *builder, typ string, nrs []int) int {
 	objs := map[int]string{}
-	for _, n := range inStream {
+	for _, n := range nrs {
 		objs[n] = objBody(b, n)
 		delete(b.objs, n)
 	}
 	os := b.alloc()
-	objectStream(b, os, "ObjStm", objs, inStream)
-	b.objs[os] = bytes.Replace(b.objs[os], fmt.Appendf(nil, "/N %d ", len(inStream)), fmt.Appendf(nil, "/N %d ", len(inStream)+4), 1)
-	return compressedXref(b, 1, os, inStream)
+	objectStream(b, os, typ, objs, nrs)
+	return os
 }

@@ -303,18 +303,9 @@ func TestEncrypted(t *testing.T) {
 		{"owner-only/none", owner, "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := Open(bytes.NewReader(tc.data), int64(len(tc.data)), Options{Password: tc.password})
-			if got := pipeerr.KindOf(err); got != tc.want {
-				t.Fatalf("kind %q, want %q: %v", got, tc.want, err)
-			}
-			if err != nil {
-				if !strings.HasPrefix(err.Error(), tc.msg) {
-					t.Errorf("message %q, want prefix %q", err, tc.msg)
-				}
+			d := openEncrypted(t, tc.data, tc.password, tc.want, tc.msg)
+			if d == nil {
 				return
-			}
-			if !d.Encrypted() {
-				t.Error("Encrypted() is false for an encrypted source")
 			}
 			for i, p := range splitAll(t, d) {
 				if bytes.Contains(p, []byte("/Encrypt")) {
@@ -567,4 +558,25 @@ func TestPanicIsOneLine(t *testing.T) {
 	if !errors.As(err, &pe) || !bytes.Contains(pe.PanicStack(), []byte("TestPanicIsOneLine")) {
 		t.Fatal("the stack is lost")
 	}
+}
+
+// openEncrypted opens an encrypted source with password and checks the
+// error's kind and message prefix; it returns the document when no error
+// is wanted, after checking that it reports the encryption.
+func openEncrypted(t *testing.T, data []byte, password string, want pipeerr.Kind, msg string) *Document {
+	t.Helper()
+	d, err := Open(bytes.NewReader(data), int64(len(data)), Options{Password: password})
+	if got := pipeerr.KindOf(err); got != want {
+		t.Fatalf("kind %q, want %q: %v", got, want, err)
+	}
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), msg) {
+			t.Errorf("message %q, want prefix %q", err, msg)
+		}
+		return nil
+	}
+	if !d.Encrypted() {
+		t.Error("Encrypted() is false for an encrypted source")
+	}
+	return d
 }

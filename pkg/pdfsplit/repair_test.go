@@ -123,19 +123,9 @@ func TestRepairEncryptedPasswords(t *testing.T) {
 		{"encrypted-user-password", "nope", pipeerr.Encrypted, "encrypted: the password is wrong"},
 	} {
 		t.Run(tc.name+"/"+tc.password, func(t *testing.T) {
-			data := cases[tc.name]
-			d, err := Open(bytes.NewReader(data), int64(len(data)), Options{Password: tc.password})
-			if got := pipeerr.KindOf(err); got != tc.want {
-				t.Fatalf("kind %q, want %q: %v", got, tc.want, err)
-			}
-			if err != nil {
-				if !strings.HasPrefix(err.Error(), tc.msg) {
-					t.Errorf("message %q, want prefix %q", err, tc.msg)
-				}
+			d := openEncrypted(t, cases[tc.name], tc.password, tc.want, tc.msg)
+			if d == nil {
 				return
-			}
-			if !d.Encrypted() {
-				t.Error("Encrypted() is false")
 			}
 			pdftest.NeedQPDF(t)
 			for i, p := range splitAll(t, d) {
