@@ -45,11 +45,6 @@ func (d *Document) prune(res types.Object, used names) types.Object {
 				kept[name] = o
 			}
 		}
-		for key := range used {
-			if name, stray := strings.CutPrefix(key, strayKey); stray && d.lostName == "" && d.undefined(rd, names{name: {}}).has(name) {
-				d.lostName = name
-			}
-		}
 		if k == "ColorSpace" {
 			for _, name := range implicitColorSpaces {
 				if o, ok := cat[name]; ok {
@@ -59,6 +54,11 @@ func (d *Document) prune(res types.Object, used names) types.Object {
 		}
 		if len(kept) > 0 {
 			out[k] = kept
+		}
+	}
+	for key := range used {
+		if name, stray := strings.CutPrefix(key, strayKey); stray && d.lostName == "" && d.undefined(rd, names{name: {}}).has(name) {
+			d.lostName = name
 		}
 	}
 	return out
