@@ -86,6 +86,7 @@ var corpus = sync.OnceValue(func() []Case {
 		{"count-exceeds-kids", countExceedsKids(), ""},
 		{"direct-pages-in-kids", directPages(), ""},
 		{"indirect-lengths-untyped-leaves", indirectLengthsUntypedLeaves(), ""},
+		{"damaged-flate-image", damagedFlateImage(), ""},
 		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
 		{"huge-object-numbers", hugeObjectNumbers(), ""},
 	}, repairCases()...)

@@ -104,6 +104,20 @@ func indirectLengthsUntypedLeaves() []byte {
 	return sparse(objs, 1)
 }
 
+// damagedFlateImage: an unencrypted page drawing an image whose
+// FlateDecode data is not zlib data (qpdf's shared-images-errors and
+// damaged-inline-image test files). The data is copied as stored, as qpdf
+// copies it, so the page is published: the damage is the source's own.
+func damagedFlateImage() []byte {
+	b := newBuilder("1.5")
+	catalog, root, img, pg, content := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.stream(img, " /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", randomBytes(33, 40))
+	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</XObject <</Im1 %d 0 R>>>> /Contents %d 0 R>>", root, img, content))
+	b.stream(content, "", []byte("0 0 1 rg 10 10 80 80 re f q 50 0 0 50 100 100 cm /Im1 Do Q\n"))
+	b.pageTree(catalog, root, []int{pg}, "")
+	return b.finish(catalog, "")
+}
+
 // sparse writes a file of the given objects with one xref subsection per
 // run of consecutive numbers, for numbers a builder would never reach.
 func sparse(objs map[int][]byte, root int) []byte {

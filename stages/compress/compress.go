@@ -95,8 +95,12 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		// and is never published. The writer is ours and refuses the
 		// inputs it cannot write, so a page that fails is a bug, not the
 		// document's fault: Internal, which the state machine does not
-		// retry.
-		if err := pdfcheck.Page(page, pdfcheck.Options{}); err != nil {
+		// retry. The Flate probe (data that does not inflate) is for
+		// encrypted sources, where it catches a stream left encrypted: an
+		// unencrypted source's stream data is copied byte for byte, and
+		// a stream damaged there (qpdf's damaged-inline-image, issue-117
+		// test files) is the source's own, which qpdf copies too.
+		if err := pdfcheck.Page(page, pdfcheck.Options{NoProbe: !plan.Encrypted}); err != nil {
 			return out, pipeerr.Wrap(pipeerr.Internal, err, "page %d of shard %d is not a valid PDF as written, so nothing of this job is published", it.Page, in.Shard)
 		}
 		off := len(frames)
