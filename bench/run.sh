@@ -21,9 +21,11 @@ fi
 
 # 1. Corpus: Debian doc packages, extracted into the ignored folder.
 mkdir -p "$CORPUS/deb" "$CORPUS/x" "$CORPUS/synth"
+# (grep without -q: under pipefail, -q's early exit fails apt-cache with
+# SIGPIPE and every package looked absent.)
 for pkg in r-doc-pdf octave-doc gnuplot-doc; do
 	if ! ls "$CORPUS/deb/${pkg}"_*.deb >/dev/null 2>&1; then
-		if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		if apt-cache policy "$pkg" 2>/dev/null | grep "Candidate: [0-9]" >/dev/null; then
 			(cd "$CORPUS/deb" && apt-get download "$pkg" >/dev/null 2>&1) || echo "skip $pkg: download failed" >&2
 		else
 			echo "skip $pkg: not in apt sources" >&2
