@@ -87,6 +87,7 @@ var corpus = sync.OnceValue(func() []Case {
 		{"direct-pages-in-kids", directPages(), ""},
 		{"indirect-lengths-untyped-leaves", indirectLengthsUntypedLeaves(), ""},
 		{"damaged-flate-image", damagedFlateImage(), ""},
+		{"stray-hash-in-font", strayHashInFont(), pipeerr.Damaged},
 		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
 		{"huge-object-numbers", hugeObjectNumbers(), ""},
 	}, repairCases()...)

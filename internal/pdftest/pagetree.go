@@ -118,6 +118,20 @@ func damagedFlateImage() []byte {
 	return b.finish(catalog, "")
 }
 
+// strayHashInFont: a font whose /Differences hold a name with a stray '#'
+// (/A#x). pdfcpu parses the whole font object to null where qpdf reads
+// the name as written, so the page would lose its text: refused as
+// damaged rather than published so.
+func strayHashInFont() []byte {
+	b := newBuilder("1.4")
+	catalog, root, font, pg, content := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
+	b.obj(font, "<</Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding <</Type /Encoding /Differences [65 /A#x]>>>>")
+	b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</Font <</F1 %d 0 R>>>> /Contents %d 0 R>>", root, font, content))
+	b.stream(content, "", []byte("BT /F1 24 Tf 20 150 Td (Hello) Tj ET\n"))
+	b.pageTree(catalog, root, []int{pg}, "")
+	return b.finish(catalog, "")
+}
+
 // sparse writes a file of the given objects with one xref subsection per
 // run of consecutive numbers, for numbers a builder would never reach.
 func sparse(objs map[int][]byte, root int) []byte {

@@ -1,6 +1,7 @@
 package pdfsplit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
@@ -28,6 +29,7 @@ type object struct {
 // dictionary, the catalog entries it carries, and every object they reach.
 type pagePlan struct {
 	self    int        // the page's source object number
+	page    int        // the page's index (0-based)
 	dict    types.Dict // the page dictionary as written
 	catalog types.Dict // catalog entries besides /Type and /Pages
 	info    int        // the document information dictionary's number, or 0
@@ -45,7 +47,7 @@ type pagePlan struct {
 func (d *Document) plan(i int) (*pagePlan, error) {
 	p := &d.pages[i]
 	cat, override := d.catalogFor(i)
-	pl := &pagePlan{self: p.nr, dict: d.pageDict(p), catalog: cat, override: override}
+	pl := &pagePlan{self: p.nr, page: i, dict: d.pageDict(p), catalog: cat, override: override}
 	roots := []types.Object{pl.dict, cat}
 	if d.ctx.Info != nil {
 		pl.info = d.ctx.Info.ObjectNumber.Value()
@@ -100,6 +102,9 @@ func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error)
 				if err != nil {
 					return classify(err, false, d.limits)
 				}
+				if v == nil && d.unparsed(nr) {
+					return pipeerr.New(pipeerr.Damaged, "damaged: object %d, which page %d draws with, cannot be parsed (a name with a stray '#', invalid since PDF 1.2, is a common cause); the page would be published without it", nr, pl.page+1)
+				}
 				r = d.view(nr, v)
 			}
 			switch r.(type) {
@@ -149,6 +154,22 @@ func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error)
 		}
 	}
 	return out, nil
+}
+
+// unparsed reports whether object nr is stored in the file, outside an
+// object stream, but parsed to nothing: pdfcpu yields null for an object
+// it fails to parse (a name with a stray '#' in an array, say), where qpdf
+// reads it. Only an object whose body is the keyword null is null
+// (ISO 32000-1 7.3.9). It reads 64 bytes at the object's offset.
+func (d *Document) unparsed(nr int) bool {
+	e, ok := d.ctx.Table[nr]
+	if !ok || e == nil || e.Free || e.Compressed || e.Offset == nil || d.ctx.Read.RS == nil {
+		return false
+	}
+	buf := make([]byte, 64)
+	b := buf[:readAt(d.ctx.Read.RS, *e.Offset, buf)]
+	i := bytes.Index(b, []byte("obj"))
+	return i < 0 || !bytes.HasPrefix(bytes.TrimLeft(b[i+len("obj"):], " \t\r\n\f\x00"), []byte("null"))
 }
 
 // pageDict is the page's dictionary as written: its own entries, the
