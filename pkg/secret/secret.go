@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,10 +149,14 @@ func (res *Resolver) fromFile(name string) (string, error) {
 		if root == nil {
 			return "", pipeerr.New(pipeerr.BadRequest, "passwordFile %s is not under an allowed directory (%s)", name, strings.Join(res.FileRoots, ", "))
 		}
-		return readPassword(name, func() ([]byte, error) { return readSmall(root.Open(p)) })
+		return readPassword(name, func() ([]byte, error) { return readSmall(root.OpenFile(p, openFlags, 0)) })
 	}
-	return readPassword(name, func() ([]byte, error) { return readSmall(os.Open(p)) })
+	return readPassword(name, func() ([]byte, error) { return readSmall(os.OpenFile(p, openFlags, 0)) })
 }
+
+// openFlags open a password file without blocking: opening a FIFO for
+// reading waits for a writer otherwise, before readSmall can refuse it.
+const openFlags = os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY
 
 // readSmall reads a regular file of at most 64 KiB: a password file is
 // never larger, and a FIFO or a device must not block or flood the stage.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,6 +76,11 @@ func TestLocalRefs(t *testing.T) {
 	os.WriteFile(file, []byte(password+"\n"), 0o600)
 	outside := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(outside, []byte(password), 0o600)
+	// A FIFO no one writes to: opening it must not wait for a writer.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"EFSPIPE_PASSWORD_X": password, "AWS_SECRET_ACCESS_KEY": "keep out"}
 	getenv := func(k string) string { return env[k] }
 	cli := &secret.Resolver{Getenv: getenv, Files: true}
@@ -96,6 +102,8 @@ func TestLocalRefs(t *testing.T) {
 		{serve, secret.Ref{Env: "AWS_SECRET_ACCESS_KEY"}, false},
 		{serve, secret.Ref{File: file}, true},
 		{serve, secret.Ref{File: outside}, false},
+		{serve, secret.Ref{File: fifo}, false},
+		{cli, secret.Ref{File: fifo}, false},
 		{serve, secret.Ref{File: filepath.Join(dir, "..", filepath.Base(filepath.Dir(outside)), "pw")}, false},
 		{lambda, secret.Ref{Env: "EFSPIPE_PASSWORD_X"}, false},
 		{lambda, secret.Ref{File: file}, false},
