@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/asl"
@@ -174,17 +175,34 @@ func result(out json.RawMessage, err error) (Result, error) {
 	return r, nil
 }
 
-// CheckInput refuses an execution input with a top-level "password": an
+// CheckInput refuses an execution input with a "password" key at any depth
+// (in any letter case; `{"passwordRef": {"password": ...}}` too): an
 // execution's input is stored in its history (by Step Functions, and by
 // sfnlocal under sfn/ on the mount), so the password would be kept in
 // plain text. It is sfnlocal.Config.CheckInput for serve; ingest refuses
 // the same input in the cloud, where the history is already written.
 func CheckInput(input json.RawMessage) error {
-	var in struct {
-		Password *json.RawMessage `json:"password"`
+	var v any
+	if json.Unmarshal(input, &v) != nil || !hasPasswordKey(v) {
+		return nil
 	}
-	if json.Unmarshal(input, &in) == nil && in.Password != nil {
-		return errors.New(`the input has a "password", which the execution history would keep in plain text: pass "passwordSecretArn", "passwordEnv" (a variable of serve named EFSPIPE_PASSWORD*) or "passwordFile" (under an --allow-source directory) instead`)
+	return errors.New(`the input has a "password", which the execution history would keep in plain text: pass "passwordSecretArn", "passwordEnv" (a variable of serve named EFSPIPE_PASSWORD*) or "passwordFile" (under an --allow-source directory) instead`)
+}
+
+func hasPasswordKey(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if strings.EqualFold(k, "password") || hasPasswordKey(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasPasswordKey(e) {
+				return true
+			}
+		}
 	}
-	return nil
+	return false
 }
