@@ -210,7 +210,10 @@ func (f Files) classify(p string, err error) error {
 		return nil
 	case strings.Contains(err.Error(), "path escapes from parent"):
 		return pipeerr.New(pipeerr.BadRequest, "source %s leaves the directories local sources may be read from (--allow-source)", p)
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission),
+		// A name no file can have (a component over NAME_MAX, a NUL
+		// byte, not a directory): retrying cannot help.
+		errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP):
 		return pipeerr.Wrap(pipeerr.BadRequest, err, "source %s cannot be read", p)
 	}
 	return pipeerr.Wrap(pipeerr.IO, err, "source %s", p)

@@ -151,3 +151,19 @@ func TestOnMount(t *testing.T) {
 		t.Errorf("outside the mount: %+v %v", obj, err)
 	}
 }
+
+// TestImpossibleNames: a source path no file can have (a NUL byte, a
+// component over NAME_MAX, a file used as a directory) is a bad request,
+// not an I/O fault to retry.
+func TestImpossibleNames(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.pdf")
+	os.WriteFile(file, []byte("%PDF-1.4\n"), 0o644)
+	for _, p := range []string{dir + "/a\x00.pdf", filepath.Join(dir, strings.Repeat("x", 300)+".pdf"), filepath.Join(file, "b.pdf")} {
+		for _, f := range []source.Files{{}, {Confined: true, Roots: []string{dir}}} {
+			if _, err := f.Stat(t.Context(), p, ""); pipeerr.KindOf(err) != pipeerr.BadRequest {
+				t.Errorf("Stat(%q) with roots %v: %v (%s)", p, f.Roots, err, pipeerr.KindOf(err))
+			}
+		}
+	}
+}
