@@ -22,8 +22,8 @@ type Plan struct {
 	Dictionary string       `json:"dictionary,omitempty"`
 	Level      zlevel.Level `json:"level"`
 	// Encrypted and Repairs describe the source as the splitter read it:
-	// encrypted with an empty user password, and what was repaired to
-	// read it (see pdfsplit.Document.Repairs), for the published manifest.
+	// encrypted (see Source.Encrypted), and what was repaired to read it
+	// (see pdfsplit.Document.Repairs), for the published manifest.
 	Encrypted bool     `json:"encrypted,omitempty"`
 	Repairs   []string `json:"repairs,omitempty"`
 }
@@ -91,8 +91,8 @@ type Source struct {
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
 	Pages  int    `json:"pages"`
-	// Encrypted: the source was encrypted and opened with the empty user
-	// password; its pages are published decrypted.
+	// Encrypted: the source was encrypted (opened with the password given,
+	// or with the empty user password); its pages are published decrypted.
 	Encrypted bool `json:"encrypted,omitempty"`
 	// Repairs lists, one sentence each, what was repaired to read a
 	// damaged source (a rebuilt cross-reference table, a header found
