@@ -42,6 +42,9 @@ func confined(err error, op, rel string) error {
 	if err == nil {
 		return nil
 	}
+	if e := (*pipeerr.Error)(nil); errors.As(err, &e) {
+		return err // already has its kind (a symlinked directory: BadRequest)
+	}
 	if strings.Contains(err.Error(), "path escapes from parent") {
 		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s: path escapes the output folder (a symlink out of it?)", op, rel)
 	}
@@ -50,17 +53,23 @@ func confined(err error, op, rel string) error {
 
 // mkdirAll creates dir and its missing parents with DirMode, one
 // component at a time so that exactly the directories it creates get
-// their mode set (a umask would otherwise narrow or widen it).
+// their mode set (a umask would otherwise narrow or widen it). A component
+// that is a symlink is refused, even one pointing inside the folder:
+// os.Root keeps writes inside the folder, and this keeps one job's
+// publication from writing into another's (out/B/pages -> ../A/pages).
 func (f *folder) mkdirAll(dir string) error {
 	if dir == "." {
-		return nil
-	}
-	if fi, err := f.root.Stat(dir); err == nil && fi.IsDir() {
 		return nil
 	}
 	parts := strings.Split(dir, "/")
 	for i := range parts {
 		p := strings.Join(parts[:i+1], "/")
+		if fi, err := f.root.Lstat(p); err == nil {
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				return pipeerr.New(pipeerr.BadRequest, "publish: %s in the output folder is a symlink; efspipe writes only into directories of its own", p)
+			}
+			continue
+		}
 		err := f.root.Mkdir(p, DirMode)
 		if errors.Is(err, fs.ErrExist) {
 			continue

@@ -107,3 +107,27 @@ func TestFolderModes(t *testing.T) {
 		}
 	}
 }
+
+// TestFolderNoCrossJobLinks: a symlink inside the output folder from one
+// job's pages to another's is refused, not written through: one job's
+// publication never overwrites another's.
+func TestFolderNoCrossJobLinks(t *testing.T) {
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "A", "pages"), 0o755)
+	os.WriteFile(filepath.Join(out, "A", "pages", "000001.pdf.zst"), []byte("A's page"), 0o644)
+	os.MkdirAll(filepath.Join(out, "B"), 0o755)
+	if err := os.Symlink("../A/pages", filepath.Join(out, "B", "pages")); err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := publish.Open(t.Context(), out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	if err := tgt.Put(t.Context(), "B/pages/000001.pdf.zst", []byte("B's page")); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("Put through a link to another job: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "A", "pages", "000001.pdf.zst")); string(b) != "A's page" {
+		t.Errorf("A's page is now %q", b)
+	}
+}
