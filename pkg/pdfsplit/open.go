@@ -256,26 +256,53 @@ func checkStreams(ctx *model.Context, r io.ReadSeeker) error {
 // accepted. It reads at most 48 bytes per object.
 func checkHeaders(ctx *model.Context, r io.ReadSeeker) error {
 	var nrs []int
-	for nr, e := range ctx.Table {
-		if nr > 0 && e != nil && !e.Free && !e.Compressed && e.Offset != nil && *e.Offset > 0 {
+	for nr := range ctx.Table {
+		if _, ok := storedAt(ctx, nr); ok {
 			nrs = append(nrs, nr)
 		}
 	}
 	slices.Sort(nrs)
 	buf := make([]byte, 48)
 	for _, nr := range nrs {
-		e := ctx.Table[nr]
+		off, _ := storedAt(ctx, nr)
 		gen := 0
-		if e.Generation != nil {
-			gen = *e.Generation
+		if g := ctx.Table[nr].Generation; g != nil {
+			gen = *g
 		}
-		b := bytes.TrimLeft(buf[:readAt(r, *e.Offset, buf)], " \t\r\n\f\x00")
-		f := bytes.Fields(b)
-		if len(f) < 3 || string(f[0]) != strconv.Itoa(nr) || string(f[1]) != strconv.Itoa(gen) || !bytes.HasPrefix(f[2], []byte("obj")) {
+		if n, g, _, ok := objectAt(r, off, buf); !ok || n != nr || g != gen {
 			return pipeerr.New(pipeerr.Damaged, "damaged: the cross-reference entry of object %d %d does not point at it", nr, gen)
 		}
 	}
 	return nil
+}
+
+// storedAt returns the offset the cross-reference table gives for object
+// nr when the object is in use and stored in the file itself, not in an
+// object stream.
+func storedAt(ctx *model.Context, nr int) (int64, bool) {
+	e, ok := ctx.Table[nr]
+	if !ok || nr <= 0 || e == nil || e.Free || e.Compressed || e.Offset == nil || *e.Offset <= 0 {
+		return 0, false
+	}
+	return *e.Offset, true
+}
+
+// objectAt reads the header "N G obj" at offset off of r (white space
+// before it accepted, numbers written without leading zeros) into buf and returns N, G and the bytes of buf that
+// follow "obj"; ok is false when there is no such header.
+func objectAt(r io.ReadSeeker, off int64, buf []byte) (nr, gen int, body []byte, ok bool) {
+	b := bytes.TrimLeft(buf[:readAt(r, off, buf)], " \t\r\n\f\x00")
+	f := bytes.Fields(b)
+	if len(f) < 3 || !bytes.HasPrefix(f[2], []byte("obj")) {
+		return 0, 0, nil, false
+	}
+	nr, err1 := strconv.Atoi(string(f[0]))
+	gen, err2 := strconv.Atoi(string(f[1]))
+	if err1 != nil || err2 != nil || strconv.Itoa(nr) != string(f[0]) || strconv.Itoa(gen) != string(f[1]) {
+		return 0, 0, nil, false
+	}
+	at := bytes.Index(b, []byte("obj"))
+	return nr, gen, b[at+len("obj"):], true
 }
 
 // readAt reads into buf from offset at of r and returns how many bytes

@@ -162,14 +162,12 @@ func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error)
 // reads it. Only an object whose body is the keyword null is null
 // (ISO 32000-1 7.3.9). It reads 64 bytes at the object's offset.
 func (d *Document) unparsed(nr int) bool {
-	e, ok := d.ctx.Table[nr]
-	if !ok || e == nil || e.Free || e.Compressed || e.Offset == nil || d.ctx.Read.RS == nil {
+	off, ok := storedAt(d.ctx, nr)
+	if !ok || d.ctx.Read.RS == nil {
 		return false
 	}
-	buf := make([]byte, 64)
-	b := buf[:readAt(d.ctx.Read.RS, *e.Offset, buf)]
-	i := bytes.Index(b, []byte("obj"))
-	return i < 0 || !bytes.HasPrefix(bytes.TrimLeft(b[i+len("obj"):], " \t\r\n\f\x00"), []byte("null"))
+	_, _, body, ok := objectAt(d.ctx.Read.RS, off, make([]byte, 64))
+	return !ok || !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n\f\x00"), []byte("null"))
 }
 
 // pageDict is the page's dictionary as written: its own entries, the
