@@ -17,6 +17,7 @@ import (
 
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/publish"
+	"github.com/efspipe/efspipe/pkg/secret"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
 	"github.com/efspipe/efspipe/pkg/source"
 )
@@ -77,7 +78,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: local.CheckInput, Log: log})
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput, Log: log})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/asl"
@@ -173,36 +172,4 @@ func result(out json.RawMessage, err error) (Result, error) {
 		return Result{}, err
 	}
 	return r, nil
-}
-
-// CheckInput refuses an execution input with a "password" key at any depth
-// (in any letter case; `{"passwordRef": {"password": ...}}` too): an
-// execution's input is stored in its history (by Step Functions, and by
-// sfnlocal under sfn/ on the mount), so the password would be kept in
-// plain text. It is sfnlocal.Config.CheckInput for serve; ingest refuses
-// the same input in the cloud, where the history is already written.
-func CheckInput(input json.RawMessage) error {
-	var v any
-	if json.Unmarshal(input, &v) != nil || !hasPasswordKey(v) {
-		return nil
-	}
-	return errors.New(`the input has a "password", which the execution history would keep in plain text: pass "passwordSecretArn", "passwordEnv" (a variable of serve named EFSPIPE_PASSWORD*) or "passwordFile" (under an --allow-source directory) instead`)
-}
-
-func hasPasswordKey(v any) bool {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if strings.EqualFold(k, "password") || hasPasswordKey(e) {
-				return true
-			}
-		}
-	case []any:
-		for _, e := range v {
-			if hasPasswordKey(e) {
-				return true
-			}
-		}
-	}
-	return false
 }

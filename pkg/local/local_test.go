@@ -303,22 +303,3 @@ func TestManifestSaysWhatWasRepaired(t *testing.T) {
 		t.Fatalf("a sound source: %+v", m.Source)
 	}
 }
-
-// TestCheckInputRefusesPasswords: a "password" key anywhere in an execution
-// input is refused before the input is stored; references pass.
-func TestCheckInputRefusesPasswords(t *testing.T) {
-	for input, refused := range map[string]bool{
-		`{"source": "a.pdf"}`: false,
-		`{"source": "a.pdf", "passwordEnv": "EFSPIPE_PASSWORD_A"}`:          false,
-		`{"source": "a.pdf", "passwordRef": {"env": "EFSPIPE_PASSWORD_A"}}`: false,
-		`{"source": "a.pdf", "password": "x"}`:                              true,
-		`{"source": "a.pdf", "Password": "x"}`:                              true,
-		`{"source": "a.pdf", "passwor\u0064": "x"}`:                         true,
-		`{"source": "a.pdf", "passwordRef": {"password": "x"}}`:             true,
-		`{"source": "a.pdf", "more": [{"x": {"PASSWORD": "x"}}]}`:           true,
-	} {
-		if err := local.CheckInput(json.RawMessage(input)); (err != nil) != refused {
-			t.Errorf("%s: %v, want refused %v", input, err, refused)
-		}
-	}
-}

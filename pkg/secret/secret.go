@@ -307,3 +307,40 @@ func classify(err error, ref string) error {
 	}
 	return pipeerr.Wrap(pipeerr.BadRequest, err, "%s cannot be read", ref)
 }
+
+// PlainPassword is why an execution input holding a password is refused:
+// an execution's input is stored in its history (by Step Functions, and by
+// efspipe serve under sfn/ on the mount), so the password would be kept in
+// plain text there.
+const PlainPassword = `the input has a "password", which the execution history would keep in plain text: pass "passwordSecretArn" (locally "passwordEnv", a variable named EFSPIPE_PASSWORD* for serve, or "passwordFile", under an --allow-source directory for serve) instead`
+
+// CheckInput refuses an execution input with a "password" key at any depth
+// (in any letter case; `{"passwordRef": {"password": ...}}` too), for
+// PlainPassword's reason. efspipe serve calls it before it stores an input;
+// ingest refuses the same input in the cloud, where the history is already
+// written.
+func CheckInput(input json.RawMessage) error {
+	var v any
+	if json.Unmarshal(input, &v) != nil || !hasPasswordKey(v) {
+		return nil
+	}
+	return errors.New(PlainPassword)
+}
+
+func hasPasswordKey(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if strings.EqualFold(k, "password") || hasPasswordKey(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasPasswordKey(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

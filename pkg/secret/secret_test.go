@@ -2,6 +2,7 @@ package secret_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,6 +119,25 @@ func TestLocalRefs(t *testing.T) {
 		}
 		if !tc.ok && (pipeerr.KindOf(err) != pipeerr.BadRequest || got != "" || strings.Contains(err.Error(), password) || strings.Contains(err.Error(), "keep out")) {
 			t.Errorf("%+v: %q, %v; want refused", tc.ref, got, err)
+		}
+	}
+}
+
+// TestCheckInputRefusesPasswords: a "password" key anywhere in an execution
+// input is refused before the input is stored; references pass.
+func TestCheckInputRefusesPasswords(t *testing.T) {
+	for input, refused := range map[string]bool{
+		`{"source": "a.pdf"}`: false,
+		`{"source": "a.pdf", "passwordEnv": "EFSPIPE_PASSWORD_A"}`:          false,
+		`{"source": "a.pdf", "passwordRef": {"env": "EFSPIPE_PASSWORD_A"}}`: false,
+		`{"source": "a.pdf", "password": "x"}`:                              true,
+		`{"source": "a.pdf", "Password": "x"}`:                              true,
+		`{"source": "a.pdf", "passwor\u0064": "x"}`:                         true,
+		`{"source": "a.pdf", "passwordRef": {"password": "x"}}`:             true,
+		`{"source": "a.pdf", "more": [{"x": {"PASSWORD": "x"}}]}`:           true,
+	} {
+		if err := secret.CheckInput(json.RawMessage(input)); (err != nil) != refused {
+			t.Errorf("%s: %v, want refused %v", input, err, refused)
 		}
 	}
 }

@@ -67,7 +67,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has no "source"`)
 	}
 	if in.Password != "" {
-		return Out{}, pipeerr.New(pipeerr.BadRequest, `the input has a "password": it would be kept in plain text in the execution history; pass "passwordSecretArn" (locally "passwordEnv" or "passwordFile") instead`)
+		return Out{}, pipeerr.New(pipeerr.BadRequest, "%s", secret.PlainPassword)
 	}
 	if err := in.Ref.Check(); err != nil {
 		return Out{}, err
