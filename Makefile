@@ -75,7 +75,8 @@ corpus:
 	$(GO) run ./bench/corpuscheck -efspipe bin/efspipe -j $(JOBS) -pages $(PAGES) \
 		$(if $(JSON),-json $(JSON)) $(if $(COMPARE),-compare $(COMPARE)) $(CORPUSFLAGS) $(DIR)
 
-## fuzz: run every fuzz target for FUZZTIME (CI: 20s each). New inputs are
+## fuzz: run every fuzz target for FUZZTIME (CI: 20s each); a failure prints
+## the test's message and the input it wrote under testdata/fuzz. New inputs are
 ## not minimized (-fuzzminimizetime 1x): the go command fails a run whose
 ## -fuzztime ends during a minimization with a bare "context deadline
 ## exceeded" and no crasher; that case alone is reported and tolerated.
@@ -83,7 +84,8 @@ fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
 		out=$$($(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1x $$pkg 2>&1); rc=$$?; \
-		echo "$$out" | grep -v '^fuzz: elapsed' | tail -5; \
+		if [ $$rc -eq 0 ]; then echo "$$out" | grep -v '^fuzz: elapsed' | tail -2; \
+		else echo "$$out" | grep -v '^fuzz: elapsed' | tail -40; fi; \
 		if [ $$rc -ne 0 ]; then \
 			if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
 				echo "fuzz $$fn: stopped at the deadline inside the go command, no failing input (tolerated)"; \

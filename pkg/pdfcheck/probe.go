@@ -2,14 +2,21 @@ package pdfcheck
 
 import (
 	"bytes"
+	"compress/zlib"
 	"errors"
 	"io"
-
-	"github.com/klauspost/compress/zlib"
 )
 
 // inflater inflates the start of Flate streams with one zlib reader, reset
 // for each stream, so a check allocates no decompressor.
+//
+// The reader is the standard library's, not klauspost/compress's: the
+// latter keeps its Huffman lookup table across Reset for speed and does not
+// clear the entries an incomplete code leaves unset, so on damaged data the
+// answer (an error, which error, or none) depended on the streams decoded
+// before (found by FuzzPage, testdata/fuzz/FuzzPage/03b277915109eaf1). A
+// check must give one answer for the same bytes; the standard library
+// clears the table whole when it is rebuilt.
 type inflater struct {
 	zr  io.ReadCloser
 	src bytes.Reader
