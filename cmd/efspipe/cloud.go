@@ -1,18 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -73,16 +78,61 @@ func (c *cloud) parse(name string, args []string, stderr io.Writer, extra func(*
 }
 
 // client builds a Step Functions client from the standard config chain.
+// Against an endpoint on this machine (efspipe serve) the chain needs
+// nothing: serve does not check signatures, so with no region configured
+// the state machine ARN's region is used, with no credentials configured
+// placeholder ones sign the requests, and the EC2 instance metadata
+// service is never asked (off EC2, each ask costs seconds of retries and
+// ends in an error that says nothing about the real problem).
 func (c *cloud) client(ctx context.Context) (*sfn.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	endpoint := c.endpoint
+	if endpoint == "" {
+		endpoint = cmp.Or(os.Getenv("AWS_ENDPOINT_URL_SFN"), os.Getenv("AWS_ENDPOINT_URL"))
+	}
+	var opts []func(*config.LoadOptions) error
+	if onThisMachine(endpoint) {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if onThisMachine(endpoint) {
+		if cfg.Region == "" {
+			cfg.Region = cmp.Or(arnRegion(c.machine), "us-east-1")
+		}
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("efspipe-local", "efspipe-local", "")
+		}
 	}
 	return sfn.NewFromConfig(cfg, func(o *sfn.Options) {
 		if c.endpoint != "" {
 			o.BaseEndpoint = aws.String(c.endpoint)
 		}
 	}), nil
+}
+
+// onThisMachine reports whether endpoint is a URL whose host is a loopback
+// address or localhost.
+func onThisMachine(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// arnRegion is the region field of an ARN (arn:partition:service:region:...),
+// or "".
+func arnRegion(arn string) string {
+	if f := strings.Split(arn, ":"); len(f) > 3 && f[0] == "arn" {
+		return f[3]
+	}
+	return ""
 }
 
 // executionARN is the ARN of the execution named name.

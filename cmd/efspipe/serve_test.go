@@ -118,15 +118,30 @@ func startServe(t *testing.T, args ...string) (*sfn.Client, string, func()) {
 
 // TestServeWithCloudCommands: `efspipe start` and `efspipe history`, the
 // commands that drive Step Functions in the cloud, work unchanged against
-// the local endpoint with --endpoint-url.
+// the local endpoint with --endpoint-url, on a machine with no AWS
+// configuration at all: no region, no credentials, and the EC2 instance
+// metadata service not disabled (it must not be asked).
 func TestServeWithCloudCommands(t *testing.T) {
-	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
-		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", envStateMachine: ""} {
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "",
+		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_SFN": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", envStateMachine: ""} {
 		t.Setenv(k, v)
 	}
+	var stdout, stderr bytes.Buffer
+	defer func() {
+		if t.Failed() {
+			return
+		}
+		// What a user would have seen of a search for credentials.
+		for _, word := range []string{"EC2", "IMDS", "169.254", "credentials"} {
+			if strings.Contains(stderr.String(), word) {
+				t.Errorf("a command against the local endpoint mentions %q: %s", word, stderr.String())
+			}
+		}
+	}()
 	doc := writeDoc(t, 3)
 	c, url, _ := startServe(t, "--out", t.TempDir(), "--allow-source", filepath.Dir(doc))
-	var stdout, stderr bytes.Buffer
 	if code := Main(t.Context(), []string{"start", "--endpoint-url", url, "--state-machine-arn", machine, "--json", doc}, &stdout, &stderr); code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr.String())
 	}
