@@ -623,3 +623,41 @@ func TestSecondUser(t *testing.T) {
 		})
 	}
 }
+
+// TestLogLinesNameTheirJob: with -v every line of a run names its job and
+// stage, in the one format --log-format chose; an unknown format is a
+// usage error before any work.
+func TestLogLinesNameTheirJob(t *testing.T) {
+	doc := writeDoc(t, 3)
+	mount, out := t.TempDir(), t.TempDir()
+	r, stderr, code := run(t, "run", "--json", "-v", "--mount", mount, "--out", out, doc)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	stages := map[string]bool{}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "time=") || !strings.Contains(l, " job="+r.Job+" ") {
+			t.Errorf("text line without job=%s: %q", r.Job, l)
+		}
+		if _, s, ok := strings.Cut(l, " stage="); ok {
+			stages[strings.Fields(s)[0]] = true
+		}
+	}
+	if len(stages) != 5 {
+		t.Errorf("stages logged: %v, want the five", stages)
+	}
+	_, stderr, code = run(t, "run", "--json", "-v", "--log-format", "json", "--fresh", "--mount", mount, "--out", out, doc)
+	if code != 0 {
+		t.Fatalf("json: exit %d: %s", code, stderr)
+	}
+	for l := range strings.SplitSeq(strings.TrimSpace(stderr), "\n") {
+		var line struct{ Job, Stage, Msg string }
+		if err := json.Unmarshal([]byte(l), &line); err != nil || line.Job != r.Job || line.Stage == "" {
+			t.Errorf("json line %q: %+v %v", l, line, err)
+		}
+	}
+	if _, stderr, code := run(t, "run", "--log-format", "xml", "--mount", mount, "--out", out, doc); code != 2 || !strings.Contains(stderr, "text or json") {
+		t.Errorf("--log-format xml: exit %d, %s", code, stderr)
+	}
+}

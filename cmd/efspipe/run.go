@@ -38,6 +38,7 @@ type common struct {
 	mount, out string
 	json       bool
 	verbose    bool
+	logFormat  string
 	uid, gid   int
 }
 
@@ -45,9 +46,28 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mount, "mount", envOr("EFSPIPE_MOUNT", ".efspipe"), "the shared mount `DIR`")
 	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
-	fs.BoolVar(&c.verbose, "v", false, "log every stage call (JSON, on stderr)")
+	fs.BoolVar(&c.verbose, "v", false, "log every stage call on stderr, each line naming its job and stage")
+	fs.StringVar(&c.logFormat, "log-format", envOr("EFSPIPE_LOG_FORMAT", "text"), "log lines as `text` (key=value) or json (one object a line)")
 	fs.IntVar(&c.uid, "uid", envIntOr("EFSPIPE_UID", -1), "give what this process creates on the mount to user `ID` (the EFS access point's POSIX user; needs root; default: as root, the owner of the mount directory)")
 	fs.IntVar(&c.gid, "gid", envIntOr("EFSPIPE_GID", -1), "with --uid, the group `ID` (default: the mount directory's group)")
+}
+
+// logger logs on w in the --log-format chosen: with -v every stage call,
+// else only what is at least quiet (slog.LevelWarn; above every level
+// for nothing).
+func (c *common) logger(w io.Writer, quiet slog.Level) (*slog.Logger, error) {
+	level := quiet
+	if c.verbose {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format %q: text or json", c.logFormat)}
 }
 
 // openMount opens the mount, giving what this process creates there to
@@ -132,6 +152,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
+	}
+	// Progress bars say how far a run is; without -v the log stays quiet.
+	log, err := c.logger(stderr, slog.LevelError+1)
+	if err != nil {
+		return err
 	}
 	if password != "" {
 		return usageError{"--password is not accepted: a password on the command line is visible to every user of the machine; use --password-env NAME or --password-file PATH"}
@@ -227,10 +252,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 
 	progress := newProgress(stderr, c.json)
 	defer progress.Close()
-	log := slog.New(slog.DiscardHandler)
-	if c.verbose {
-		log = slog.New(slog.NewJSONHandler(stderr, nil))
-	}
 	p, err := local.New(local.Config{Mount: m, Out: out, Sources: source.Remember(sources, src, version, obj), Settings: settings, SplitWorkers: *splitWorkers, Progress: progress, Log: log, Secrets: localSecrets(false, nil)})
 	if err != nil {
 		return err

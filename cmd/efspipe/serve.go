@@ -51,6 +51,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if fl.NArg() != 0 {
 		return usageError{"serve takes no arguments"}
 	}
+	log, err := c.logger(stderr, slog.LevelWarn)
+	if err != nil {
+		return err
+	}
 	if *inbox != "" {
 		abs, err := filepath.Abs(*inbox)
 		if err != nil {
@@ -68,10 +72,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer out.Close()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if c.verbose {
-		log = slog.New(slog.NewJSONHandler(stderr, nil))
-	}
 	// Requests are not authenticated, and the server reads with its own
 	// privileges: only files under the roots the operator named.
 	p, err := local.New(local.Config{Mount: m, Out: out, Log: log, Sources: source.Files{Confined: true, Roots: allow}, Secrets: localSecrets(true, allow)})

@@ -21,7 +21,12 @@ func Handler[In, Out any](name string, log *slog.Logger, fn func(context.Context
 	log = log.With("stage", name)
 	return func(ctx context.Context, in In) (out Out, err error) {
 		start := time.Now()
+		log := withJob(log, in)
 		defer func() {
+			if jobOf(in) == "" {
+				// Ingest learns the job ID from the content it copies.
+				log = withJob(log, out)
+			}
 			if p := recover(); p != nil {
 				log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				err = pipeerr.New(pipeerr.Internal, "%s: internal error (recovered panic: %v)", name, p)
@@ -45,6 +50,27 @@ func Handler[In, Out any](name string, log *slog.Logger, fn func(context.Context
 		}
 		return fn(ctx, in)
 	}
+}
+
+// Identified is a stage input or output that names its job: every log line
+// of a call carries it as "job", so one job's lines can be picked out of a
+// stream where executions interleave.
+type Identified interface {
+	JobID() string
+}
+
+func jobOf(v any) string {
+	if j, ok := v.(Identified); ok {
+		return j.JobID()
+	}
+	return ""
+}
+
+func withJob(log *slog.Logger, v any) *slog.Logger {
+	if id := jobOf(v); id != "" {
+		return log.With("job", id)
+	}
+	return log
 }
 
 // Progress receives counts of finished work for people watching a run

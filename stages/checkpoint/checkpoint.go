@@ -20,6 +20,9 @@ type In struct {
 	Manifest string `json:"manifest"`
 }
 
+// JobID names the job in the stage's log lines (stage.Identified).
+func (v In) JobID() string { return v.Job }
+
 // Out is the sealed manifest's path and totals.
 type Out struct {
 	Manifest string `json:"manifest"`

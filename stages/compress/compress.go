@@ -24,6 +24,9 @@ type In struct {
 	Shard    int    `json:"shard"`
 }
 
+// JobID names the job in the stage's log lines (stage.Identified).
+func (v In) JobID() string { return v.Job }
+
 // Out is small counters only.
 type Out struct {
 	Shard int   `json:"shard"`

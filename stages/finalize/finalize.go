@@ -24,6 +24,9 @@ type In struct {
 	Failure *Failure `json:"failure,omitempty"`
 }
 
+// JobID names the job in the stage's log lines (stage.Identified).
+func (v In) JobID() string { return v.Job }
+
 // Failure is what an ASL Catch puts at its ResultPath.
 type Failure struct {
 	Error string `json:"Error"`

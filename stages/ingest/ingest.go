@@ -51,6 +51,9 @@ type Out struct {
 	PasswordRef secret.Ref `json:"passwordRef"`
 }
 
+// JobID names the job in the stage's log lines (stage.Identified).
+func (v Out) JobID() string { return v.ID }
+
 // Stage is the ingest stage.
 type Stage struct {
 	Mount   *jobfs.Mount

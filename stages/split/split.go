@@ -32,6 +32,9 @@ type In struct {
 	PasswordRef secret.Ref `json:"passwordRef"`
 }
 
+// JobID names the job in the stage's log lines (stage.Identified).
+func (v In) JobID() string { return v.Job }
+
 // Out is the plan's path and small counters: never page lists, so the state
 // stays a few hundred bytes whatever the page count.
 type Out struct {
