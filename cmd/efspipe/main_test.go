@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efspipe/efspipe/internal/awstest"
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/jobfs"
@@ -659,5 +660,61 @@ func TestLogLinesNameTheirJob(t *testing.T) {
 	}
 	if _, stderr, code := run(t, "run", "--log-format", "xml", "--mount", mount, "--out", out, doc); code != 2 || !strings.Contains(stderr, "text or json") {
 		t.Errorf("--log-format xml: exit %d, %s", code, stderr)
+	}
+}
+
+// TestFailedJobRerunsWithNewSettings: a job that failed on a setting
+// (--max-pages too low) is started over when run again with other
+// settings, and status says which settings a job has.
+func TestFailedJobRerunsWithNewSettings(t *testing.T) {
+	doc := writeDoc(t, 3)
+	mount, out := t.TempDir(), t.TempDir()
+	r, stderr, code := run(t, "run", "--json", "--max-pages", "2", "--mount", mount, "--out", out, doc)
+	if code != 1 || r.Status != "FAILED" {
+		t.Fatalf("--max-pages 2 on 3 pages: exit %d %+v %s", code, r, stderr)
+	}
+	var st local.Report
+	cliJSON(t, &st, "status", "--mount", mount, r.Job)
+	if st.Settings.MaxPages != 2 {
+		t.Fatalf("status settings %+v, want max_pages 2", st.Settings)
+	}
+	// The same settings again: the same failure, nothing started over.
+	if _, stderr, code := run(t, "run", "--max-pages", "2", "--mount", mount, "--out", out, doc); code != 1 || strings.Contains(stderr, "starting it over") {
+		t.Fatalf("same settings: exit %d %s", code, stderr)
+	}
+	r, stderr, code = run(t, "run", "--json", "--max-pages", "100", "--mount", mount, "--out", out, doc)
+	if code != 0 || r.Status != "SUCCEEDED" || r.Pages != 3 || !strings.Contains(stderr, "max_pages 2 -> 100") {
+		t.Fatalf("--max-pages 100: exit %d %+v %s", code, r, stderr)
+	}
+	cliJSON(t, &st, "status", "--mount", mount, r.Job)
+	if st.Settings.MaxPages != 100 || st.Status != "SUCCEEDED" {
+		t.Fatalf("status after the rerun: %+v", st)
+	}
+	stdout, _, _ := cli(t, "status", "--mount", mount, r.Job)
+	if !strings.Contains(stdout, "max_pages=100") {
+		t.Errorf("status does not show the settings:\n%s", stdout)
+	}
+}
+
+// TestUnusableOutputFailsFirst: an output that cannot be written (a
+// read-only folder, a bucket that does not exist) fails the run before
+// anything is ingested, naming the output, and serve before it listens.
+func TestUnusableOutputFailsFirst(t *testing.T) {
+	doc := writeDoc(t, 2)
+	readOnly := pipetest.Tmpfs(t, 1<<20, true)
+	awstest.S3(t, "exists")
+	for _, out := range []string{readOnly, "s3://no-such-bucket/prefix"} {
+		mount := t.TempDir()
+		_, stderr, code := run(t, "run", "--mount", mount, "--out", out, doc)
+		if code != 1 || !strings.Contains(stderr, "output") || !strings.Contains(stderr, strings.TrimSuffix(out, "/prefix")) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("--out %s: exit %d, %q", out, code, stderr)
+		}
+		if ents, _ := os.ReadDir(filepath.Join(mount, "jobs")); len(ents) != 0 {
+			t.Errorf("--out %s: %d jobs on the mount; nothing should have been ingested", out, len(ents))
+		}
+	}
+	// serve finds out at start, not at its first execution's publish.
+	if _, stderr, code := run(t, "serve", "--addr", "127.0.0.1:0", "--mount", t.TempDir(), "--out", readOnly); code != 1 || !strings.Contains(stderr, "cannot be written") {
+		t.Errorf("serve --out read-only: exit %d, %q", code, stderr)
 	}
 }

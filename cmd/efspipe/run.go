@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -198,6 +199,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	if s3c != nil {
 		opener = publish.S3(s3c)
 	}
+	out, err := publish.Open(ctx, c.out, opener)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	// A folder that cannot be written, or a bucket that does not exist,
+	// is found before the job starts, not at publish after all the work.
+	if err := out.Check(ctx); err != nil {
+		return err
+	}
 	var (
 		obj      source.Object
 		reingest bool
@@ -231,6 +242,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	defer unlock()
+
+	if res, ok := alreadyDone(ctx, m, out, job); ok && !fresh {
+		return report(stdout, stderr, c.json, display, res)
+	}
+	if !fresh && !replay {
+		if fresh, err = startOver(m, job, settings, stderr); err != nil {
+			return err
+		}
+	}
 	if fresh {
 		// A replay running on the job's verified copy of its source keeps
 		// that copy, its ingest record and its settings: the original may
@@ -238,16 +258,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		if err := discard(m, job, replay && !reingest && !source.IsS3(src)); err != nil {
 			return err
 		}
-	}
-
-	out, err := publish.Open(ctx, c.out, opener)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-
-	if res, ok := alreadyDone(ctx, m, out, job); ok && !fresh {
-		return report(stdout, stderr, c.json, display, res)
 	}
 
 	progress := newProgress(stderr, c.json)
@@ -418,6 +428,35 @@ func discard(m *jobfs.Mount, job jobfs.Job, keepSource bool) error {
 		}
 	}
 	return nil
+}
+
+// startOver reports whether a run must discard job and start it over: it
+// FAILED, and the settings this run gives it (flags over the mount's
+// config) are not the ones it ran with, so the failure may have been the
+// settings' (a --max-pages too low). Any other job keeps its settings, as
+// a resumed job must to end byte-identical; stderr says so when they differ.
+func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr io.Writer) (bool, error) {
+	spec, err := jobspec.Load(m, job)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	now, err := jobspec.Resolve(m, settings)
+	if err != nil {
+		return false, err
+	}
+	changes := jobspec.Changes(spec.Settings, now)
+	if len(changes) == 0 {
+		return false, nil
+	}
+	if st, err := jobspec.LoadStatus(m, job); err == nil && st.Status == jobspec.Failed {
+		fmt.Fprintf(stderr, "job %s failed with other settings; starting it over with these (%s)\n", job.ID, strings.Join(changes, ", "))
+		return true, nil
+	}
+	fmt.Fprintf(stderr, "job %s keeps the settings it started with, not these (%s); --fresh starts it over with these\n", job.ID, strings.Join(changes, ", "))
+	return false, nil
 }
 
 // alreadyDone reports a job that finished and whose published manifest is

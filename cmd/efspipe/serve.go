@@ -72,6 +72,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer out.Close()
+	if err := out.Check(ctx); err != nil {
+		return err
+	}
 	// Requests are not authenticated, and the server reads with its own
 	// privileges: only files under the roots the operator named.
 	p, err := local.New(local.Config{Mount: m, Out: out, Log: log, Sources: source.Files{Confined: true, Roots: allow}, Secrets: localSecrets(true, allow)})

@@ -50,6 +50,7 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "pages   %d in %d %s\n", r.Pages, r.Shards, shards)
 	}
+	fmt.Fprintf(stdout, "settings %s\n", r.Settings)
 	printStages(stdout, r.Stages)
 	fmt.Fprintf(stdout, "replay  %s\n", r.Next)
 	return nil

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
@@ -126,6 +131,50 @@ func (s Settings) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// Changes lists, one "name old -> new" each in the config file's names,
+// the settings that differ between was and now; none when they agree.
+func Changes(was, now Settings) []string {
+	a, b := fields(was), fields(now)
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if a[k] != b[k] {
+			out = append(out, fmt.Sprintf("%s %s -> %s", k, a[k], b[k]))
+		}
+	}
+	return out
+}
+
+// String is s as "name=value" pairs in the config file's names, unset
+// fields left out.
+func (s Settings) String() string {
+	var out []string
+	for k, v := range fields(s) {
+		if v != "unset" {
+			out = append(out, k+"="+v)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// fields is s in its JSON names, with unset fields as "unset".
+func fields(s Settings) map[string]string {
+	all := map[string]any{}
+	b, _ := json.Marshal(s)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // 2147483648, not 2.147483648e+09
+	_ = dec.Decode(&all)
+	out := map[string]string{}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Settings]()) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out[name] = "unset"
+		if v, ok := all[name]; ok {
+			out[name] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 // Source identifies what a job was made from.

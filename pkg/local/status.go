@@ -15,14 +15,17 @@ import (
 // Report is what the mount says about a job: works on a job in any state,
 // including one whose run was killed.
 type Report struct {
-	Job    string          `json:"job"`
-	Source jobspec.Source  `json:"source"`
-	Status string          `json:"status"` // SUCCEEDED, FAILED, or INCOMPLETE
-	Error  string          `json:"error,omitempty"`
-	Cause  string          `json:"cause,omitempty"`
-	Pages  int             `json:"pages,omitempty"`
-	Shards int             `json:"shards,omitempty"`
-	Stages []StageProgress `json:"stages"`
+	Job    string         `json:"job"`
+	Source jobspec.Source `json:"source"`
+	Status string         `json:"status"` // SUCCEEDED, FAILED, or INCOMPLETE
+	Error  string         `json:"error,omitempty"`
+	Cause  string         `json:"cause,omitempty"`
+	Pages  int            `json:"pages,omitempty"`
+	Shards int            `json:"shards,omitempty"`
+	// Settings are the ones the job runs with, fixed at ingest: a resumed
+	// job keeps them (see jobspec.Settings).
+	Settings jobspec.Settings `json:"settings"`
+	Stages   []StageProgress  `json:"stages"`
 	// Next says what `efspipe replay` will do.
 	Next string `json:"next"`
 }
@@ -45,7 +48,7 @@ func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Job: job.ID, Source: spec.Source, Status: "INCOMPLETE"}
+	r := Report{Job: job.ID, Source: spec.Source, Status: "INCOMPLETE", Settings: spec.Settings}
 	if st, err := jobspec.LoadStatus(m, job); err == nil {
 		r.Status, r.Error, r.Cause = st.Status, st.Error, st.Cause
 	}

@@ -131,6 +131,18 @@ func (f *folder) put(rel string, data []byte) (err error) {
 	return confined(d.Sync(), "publish", rel)
 }
 
+// writable creates and removes a temp file at the top of the folder.
+func (f *folder) writable() error {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := ".efspipe-check." + hex.EncodeToString(rnd[:]) + ".tmp"
+	w, err := f.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FileMode)
+	if err != nil {
+		return err
+	}
+	return errors.Join(w.Close(), f.root.Remove(tmp))
+}
+
 func (f *folder) get(rel string) ([]byte, bool, error) {
 	if err := local(rel); err != nil {
 		return nil, false, err

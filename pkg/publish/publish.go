@@ -78,6 +78,28 @@ func (t *Target) Close() error {
 
 func (t *Target) key(rel string) string { return path.Join(t.prefix, rel) }
 
+// Check makes sure publishing can work before a job does its work: in a
+// local folder it creates and removes a file at the top of the folder; of
+// a bucket it asks whether the bucket exists and is reachable with the
+// credentials given (S3 HeadBucket: permission to write is known only at
+// the first write). Errors are InvalidInput.BadRequest, naming the output.
+func (t *Target) Check(ctx context.Context) error {
+	if t.dir != nil {
+		if err := t.dir.writable(); err != nil {
+			return pipeerr.Wrap(pipeerr.BadRequest, err, "output %s cannot be written", t.base)
+		}
+		return nil
+	}
+	ok, err := t.bucket.IsAccessible(ctx)
+	switch {
+	case err != nil:
+		return pipeerr.Wrap(pipeerr.BadRequest, err, "output %s cannot be reached", t.base)
+	case !ok:
+		return pipeerr.New(pipeerr.BadRequest, "output %s: the bucket does not exist or these credentials cannot reach it", t.base)
+	}
+	return nil
+}
+
 // URL is where rel is published, for people and for the run's result.
 func (t *Target) URL(rel string) string {
 	if strings.Contains(t.base, "://") {
