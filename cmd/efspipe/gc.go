@@ -40,6 +40,9 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.json {
+		if got == nil {
+			got = []local.Collected{} // nothing collected prints [], not null
+		}
 		b, _ := json.Marshal(got)
 		fmt.Fprintln(stdout, string(b))
 		return nil
