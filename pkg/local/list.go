@@ -12,6 +12,10 @@ import (
 	"github.com/efspipe/efspipe/pkg/manifest"
 )
 
+// Incomplete is the status of a job without an outcome (no status.json):
+// running, or interrupted; its checkpoints say how far it got.
+const Incomplete = "INCOMPLETE"
+
 // Summary is one job on the mount, as `efspipe list` shows it.
 type Summary struct {
 	Job    string `json:"job"`

@@ -12,10 +12,6 @@ import (
 	"github.com/efspipe/efspipe/pkg/manifest"
 )
 
-// Incomplete is the status of a job without an outcome (no status.json):
-// running, or interrupted; its checkpoints say how far it got.
-const Incomplete = "INCOMPLETE"
-
 // Report is what the mount says about a job: works on a job in any state,
 // including one whose run was killed.
 type Report struct {
@@ -49,7 +45,7 @@ func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Job: job.ID, Source: spec.Source, Status: Incomplete}
+	r := Report{Job: job.ID, Source: spec.Source, Status: "INCOMPLETE"}
 	if st, err := jobspec.LoadStatus(m, job); err == nil {
 		r.Status, r.Error, r.Cause = st.Status, st.Error, st.Cause
 	}
