@@ -60,13 +60,12 @@ func (c *cloud) register(fl *flag.FlagSet) {
 
 func (c *cloud) parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*flag.FlagSet, error) {
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	c.register(fl)
 	if extra != nil {
 		extra(fl)
 	}
-	if err := fl.Parse(args); err != nil {
-		return nil, usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return nil, err
 	}
 	if c.machine == "" {
 		return nil, usageError{name + " needs --state-machine-arn or " + envStateMachine}

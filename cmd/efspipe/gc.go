@@ -14,13 +14,12 @@ import (
 
 func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("gc", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	var c common
 	c.register(fl)
 	older := fl.Duration("older-than", 72*time.Hour, "collect jobs idle for longer than this")
 	whole := fl.Bool("all", false, "also remove the whole directory of succeeded jobs (source, journal)")
-	if err := fl.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() != 0 {
 		return usageError{"gc takes no arguments"}
@@ -41,6 +40,9 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.json {
+		if got == nil {
+			got = []local.Collected{} // nothing collected prints [], not null
+		}
 		b, _ := json.Marshal(got)
 		fmt.Fprintln(stdout, string(b))
 		return nil

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -29,53 +32,77 @@ func main() {
 	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// command is one efspipe command. Its run parses its flags with
+// parseFlags, so `efspipe help NAME`, `efspipe NAME -h` and a mistake on
+// its command line are handled alike for every command.
+type command struct {
+	name    string
+	args    string // what follows its flags, for the usage line
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands is the CLI, in the order `efspipe help` lists it: a new
+// command joins with one line.
+var commands = []command{
+	{"run", "[FILE]", "run the pipeline locally on FILE (default: the bundled sample)", cmdRun},
+	{"replay", "JOB", "resume a job from its checkpoint on the mount", cmdReplay},
+	{"status", "JOB", "show what is done, verified and pending for a job", cmdStatus},
+	{"list", "", "the jobs on the mount: status, pages, bytes published, age, source", cmdList},
+	{"start", "FILE|s3://bucket/key", "start an execution on Step Functions (--state-machine-arn)", cmdStart},
+	{"history", "JOB", "the events of a job's latest Step Functions execution", cmdHistory},
+	{"serve", "", "a local Step Functions endpoint (--addr, --inbox DIR) running the pipeline", cmdServe},
+	{"gc", "", "remove intermediates of jobs idle longer than --older-than (72h)", cmdGC},
+	{"version", "", "the module version and the VCS revision it was built from (also --version)", cmdVersion},
+}
+
 // Main runs one command and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		printUsage(stderr)
 		return 2
 	}
-	var err error
-	switch args[0] {
-	case "run":
-		err = cmdRun(ctx, args[1:], stdout, stderr, false)
-	case "replay":
-		if cloudConfigured(args[1:]) {
-			err = cmdCloudReplay(ctx, args[1:], stdout, stderr)
-		} else {
-			err = cmdRun(ctx, args[1:], stdout, stderr, true)
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		switch {
+		case name == "help" && len(rest) > 1:
+			fmt.Fprintf(stderr, "efspipe: help takes one command\n\n")
+			printUsage(stderr)
+			return 2
+		case name == "help" && len(rest) == 1 && rest[0] != "help":
+			// `help CMD` is `CMD -h`: the command's own flag set prints.
+			name, rest = rest[0], []string{"-h"}
+		default:
+			printUsage(stdout)
+			return 0
 		}
-	case "status":
-		if cloudConfigured(args[1:]) {
-			err = cmdCloudStatus(ctx, args[1:], stdout, stderr)
-		} else {
-			err = cmdStatus(ctx, args[1:], stdout)
-		}
-	case "start":
-		err = cmdStart(ctx, args[1:], stdout, stderr)
-	case "history":
-		err = cmdHistory(ctx, args[1:], stdout, stderr)
-	case "serve":
-		err = cmdServe(ctx, args[1:], stderr)
-	case "gc":
-		err = cmdGC(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	case "-version", "--version":
+		name = "version"
 	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		fmt.Fprintf(stderr, "efspipe: unknown command %q\n\n", name)
+		printUsage(stderr)
+		return 2
+	}
+	c := commands[i]
+	err := c.run(ctx, rest, stdout, stderr)
+	var help helpRequest
 	var ue usageError
 	var jf jobFailed
 	var ie interruptedError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &help):
+		c.printUsage(stdout, help.flags)
+		return 0
 	case errors.As(err, &ie):
 		fmt.Fprintf(stderr, "efspipe: %s\n", ie.Error())
 		return exitInterrupted
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "efspipe: %s\n\n%s", ue.msg, usage)
+		fmt.Fprintf(stderr, "efspipe: %s\nusage: efspipe %s\nrun 'efspipe help %s' for its flags\n", ue.msg, c.synopsis(), c.name)
 		return 2
 	case errors.As(err, &jf):
 		fmt.Fprintf(stderr, "efspipe: %s: %s\n", jf.name, jf.reason)
@@ -83,6 +110,55 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "efspipe: %v\n", err)
 	return 1
+}
+
+// parseFlags parses a command's flags. -h or --help asks Main to print
+// the command's usage and flags on stdout (exit 0); a mistake is a
+// usageError (stderr, exit 2). The flag package itself prints nothing.
+func parseFlags(fl *flag.FlagSet, args []string) error {
+	fl.SetOutput(io.Discard)
+	err := fl.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return helpRequest{fl}
+	case err != nil:
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// helpRequest is -h or --help on a command's command line.
+type helpRequest struct{ flags *flag.FlagSet }
+
+func (helpRequest) Error() string { return "help requested" }
+
+func (c command) synopsis() string {
+	if c.args == "" {
+		return c.name + " [flags]"
+	}
+	return c.name + " [flags] " + c.args
+}
+
+// printUsage prints c's usage line and summary, then its flags as the
+// flag package prints them.
+func (c command) printUsage(w io.Writer, fl *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: efspipe %s\n\n%s\n\nflags:\n", c.synopsis(), c.summary)
+	fl.SetOutput(w)
+	fl.PrintDefaults()
+}
+
+// printUsage prints the list of commands.
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: efspipe <command> [flags] [args]\n\ncommands:\n")
+	for _, c := range commands {
+		head := strings.TrimSpace(c.name + " " + c.args)
+		if len(head) > 14 {
+			fmt.Fprintf(w, "  %s\n  %-14s %s\n", head, "", c.summary)
+		} else {
+			fmt.Fprintf(w, "  %-14s %s\n", head, c.summary)
+		}
+	}
+	fmt.Fprint(w, usageFooter)
 }
 
 // exitInterrupted is the exit code of a command stopped by SIGINT or
@@ -94,25 +170,16 @@ type jobFailed struct{ name, reason string }
 
 func (e jobFailed) Error() string { return e.name + ": " + e.reason }
 
-const usage = `usage: efspipe <command> [flags] [args]
-
-commands:
-  run [FILE]     run the pipeline locally on FILE (default: the bundled sample)
-  replay JOB     resume a job from its checkpoint on the mount
-  status JOB     show what is done, verified and pending for a job
-  start FILE|s3://bucket/key
-                 start an execution on Step Functions (--state-machine-arn)
-  history JOB    the events of a job's latest Step Functions execution
-  serve          a local Step Functions endpoint (--addr, --inbox DIR) running the pipeline
-  gc             remove intermediates of jobs idle longer than --older-than (72h)
+const usageFooter = `  help [COMMAND] this text, or a command's usage and flags
 
   With --state-machine-arn (or EFSPIPE_STATE_MACHINE_ARN), replay and status
-  use Step Functions (--endpoint-url, or AWS_ENDPOINT_URL, points anywhere).
+  use Step Functions (--endpoint-url, or AWS_ENDPOINT_URL, points anywhere):
+  'efspipe replay --state-machine-arn ARN -h' lists their flags then.
 
 common flags (put them after the command):
   --mount DIR    the shared mount (default ./.efspipe, env EFSPIPE_MOUNT)
   --out DIR      where jobs are published (default ./out, env EFSPIPE_OUT)
   --json         print one JSON object with the outcome on stdout
 
-run 'efspipe <command> -h' for a command's flags.
+run 'efspipe help <command>' or 'efspipe <command> -h' for a command's flags.
 `

@@ -355,6 +355,28 @@ func TestGC(t *testing.T) {
 	pipetest.Verify(t, out, r.Job, false)
 }
 
+// gc --json prints a JSON array: [] when nothing was collected.
+func TestGCJSON(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	for _, older := range []string{"0s", "1h"} {
+		if stdout, stderr, code := cli(t, "gc", "--json", "--mount", mount, "--older-than", older); code != 0 || stdout != "[]\n" {
+			t.Fatalf("gc of an empty mount: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	}
+	r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", "--keep", writeDoc(t, 2))
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	if stdout, stderr, code := cli(t, "gc", "--json", "--mount", mount, "--older-than", "1h"); code != 0 || stdout != "[]\n" {
+		t.Fatalf("gc of a fresh job: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	var got []map[string]any
+	cliJSON(t, &got, "gc", "--mount", mount, "--older-than", "0s")
+	if len(got) != 1 || got[0]["job"] != r.Job || got[0]["status"] != "SUCCEEDED" {
+		t.Fatalf("gc --json: %v", got)
+	}
+}
+
 // A run that failed on a stage error is redriven by replay: the failed
 // state reruns, succeeded Map iterations are reused.
 func TestReplayRedrivesFailedExecution(t *testing.T) {

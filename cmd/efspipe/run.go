@@ -122,13 +122,25 @@ func envOr(key, def string) string {
 	return def
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay bool) error {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runOrReplay(ctx, args, stdout, stderr, false)
+}
+
+// cmdReplay resumes a job: on Step Functions when a state machine is
+// named, else here, from the job's checkpoint on the mount.
+func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cloudConfigured(args) {
+		return cmdCloudReplay(ctx, args, stdout, stderr)
+	}
+	return runOrReplay(ctx, args, stdout, stderr, true)
+}
+
+func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, replay bool) error {
 	name := "run"
 	if replay {
 		name = "replay"
 	}
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	var c common
 	c.register(fl)
 	var (
@@ -151,8 +163,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	fl.StringVar(&ref.File, "password-file", "", "the user password of an encrypted PDF is in file `PATH`, less a trailing newline (only the path is recorded)")
 	fl.StringVar(&ref.SecretArn, "password-secret-arn", "", "the user password is in a Secrets Manager secret or an SSM SecureString parameter with this `ARN` (read with the AWS configuration of the environment)")
 	memLimit := fl.Int("memory-limit", envInt("EFSPIPE_MEMORY_LIMIT_MIB"), "Go soft memory limit in MiB, so the runtime collects before the OS kills (default none)")
-	if err := fl.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	// Progress bars say how far a run is; without -v the log stays quiet.
 	log, err := c.logger(stderr, slog.LevelError+1)

@@ -25,9 +25,8 @@ import (
 // cmdServe runs the local Step Functions endpoint until ctx ends (SIGINT,
 // SIGTERM). Executions still running then are recorded as interrupted and
 // can be redriven by the next serve.
-func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	var c common
 	c.register(fl)
 	addr := fl.String("addr", envOr("EFSPIPE_ADDR", "127.0.0.1:8083"), "listen on `HOST:PORT` (loopback unless you say otherwise: requests are not authenticated)")
@@ -45,8 +44,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		allow = append(allow, abs)
 		return nil
 	})
-	if err := fl.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() != 0 {
 		return usageError{"serve takes no arguments"}

@@ -11,12 +11,21 @@ import (
 	"github.com/efspipe/efspipe/pkg/local"
 )
 
-func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
+// cmdStatus shows a job: its execution merged with the checkpoint view
+// when a state machine is named, else what the mount says.
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cloudConfigured(args) {
+		return cmdCloudStatus(ctx, args, stdout, stderr)
+	}
+	return cmdLocalStatus(args, stdout)
+}
+
+func cmdLocalStatus(args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("status", flag.ContinueOnError)
 	var c common
 	c.register(fl)
-	if err := fl.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() != 1 {
 		return usageError{"status needs a job ID"}

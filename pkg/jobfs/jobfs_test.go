@@ -328,3 +328,24 @@ func TestDirectoryReplacedUnderneath(t *testing.T) {
 		t.Fatalf("%q %v", b, err)
 	}
 }
+
+// Jobs lists the job directories under jobs/, and nothing else found there.
+func TestJobs(t *testing.T) {
+	m, outside := open(t)
+	if jobs, err := m.Jobs(); err != nil || len(jobs) != 0 {
+		t.Fatalf("a new mount: %v, %v", jobs, err)
+	}
+	for _, id := range []string{"j2", "j1"} {
+		if err := m.MkdirAll(jobfs.Job{ID: id}.Dir()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := filepath.Join(m.Dir(), jobfs.JobsDir)
+	os.WriteFile(filepath.Join(jobs, "j3"), nil, 0o640)
+	os.Mkdir(filepath.Join(jobs, "not a job"), 0o750)
+	os.Symlink(outside, filepath.Join(jobs, "j4"))
+	got, err := m.Jobs()
+	if err != nil || len(got) != 2 || got[0].ID != "j1" || got[1].ID != "j2" {
+		t.Fatalf("Jobs() = %v, %v; want j1, j2", got, err)
+	}
+}

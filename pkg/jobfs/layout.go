@@ -3,7 +3,9 @@ package jobfs
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 
@@ -51,6 +53,26 @@ var sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func ObjectJobID(bucket, key, version string) string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s", bucket, key, version)))
 	return "o-" + hex.EncodeToString(h[:20])
+}
+
+// Jobs are the jobs on the mount: the directories under JobsDir named as
+// job IDs, in name order; none when JobsDir does not exist. Anything else
+// there (a file, a symlink, another name) is not a job.
+func (m *Mount) Jobs() ([]Job, error) {
+	ents, err := m.ReadDir(JobsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var jobs []Job
+	for _, e := range ents {
+		if job, err := NewJob(e.Name()); err == nil && e.IsDir() {
+			jobs = append(jobs, job)
+		}
+	}
+	return jobs, nil
 }
 
 // Job is the layout of one job directory. All paths are relative to the

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"errors"
 	"io/fs"
 	"time"
 
@@ -44,17 +43,13 @@ func GC(m *jobfs.Mount, opts GCOptions) ([]Collected, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	ents, err := m.ReadDir(jobfs.JobsDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	jobs, err := m.Jobs()
 	if err != nil {
 		return nil, err
 	}
 	var out []Collected
-	for _, e := range ents {
-		job, err := jobfs.NewJob(e.Name())
-		if err != nil || !e.IsDir() || opts.Running[job.ID] {
+	for _, job := range jobs {
+		if opts.Running[job.ID] {
 			continue
 		}
 		idle, err := lastActivity(m, job.Dir())
@@ -70,7 +65,7 @@ func GC(m *jobfs.Mount, opts GCOptions) ([]Collected, error) {
 		} else if err != nil {
 			return out, err
 		}
-		c := Collected{Job: job.ID, Status: "INCOMPLETE"}
+		c := Collected{Job: job.ID, Status: Incomplete}
 		if st, err := jobspec.LoadStatus(m, job); err == nil {
 			c.Status = st.Status
 		}

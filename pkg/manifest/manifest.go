@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -71,9 +72,25 @@ func LoadPlan(m *jobfs.Mount, job jobfs.Job, rel string) (Plan, error) {
 	return p, nil
 }
 
+// Schema is the version of the published manifest's format, its
+// "schema" field. It changes only when a reader written for it could
+// misread a manifest: a field removed, renamed, or changing type, unit or
+// meaning. A field added within a version is optional, and readers ignore
+// fields they do not know.
+const Schema = 1
+
+// SchemaJSON is the JSON Schema (draft 2020-12) of Published at version
+// Schema, with each field's unit and what each hash covers: the file
+// users validate against (pkg/manifest/manifest.schema.json), and the one
+// the tests check the Go types and real manifests against.
+//
+//go:embed manifest.schema.json
+var SchemaJSON []byte
+
 // Published is <out>/<job>/manifest.json. Paths are relative to
 // <out>/<job>/.
 type Published struct {
+	Schema           int    `json:"schema"`
 	Job              string `json:"job"`
 	Source           Source `json:"source"`
 	Codec            string `json:"codec"`

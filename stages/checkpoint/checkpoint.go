@@ -83,7 +83,8 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	}
 
 	m := manifest.Published{
-		Job: job.ID,
+		Schema: manifest.Schema,
+		Job:    job.ID,
 		Source: manifest.Source{
 			Name: spec.Source.Name, Bytes: spec.Source.Bytes, SHA256: spec.Source.SHA256, Pages: plan.Pages,
 			Encrypted: plan.Encrypted, Repairs: plan.Repairs,

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// Every command in the table prints its usage and flags on stdout, exit
+// 0, for `help CMD`, `CMD -h` and `CMD --help`, and does nothing else
+// (run -h runs nothing, serve -h listens nowhere).
+func TestHelpEveryCommand(t *testing.T) {
+	t.Setenv(envStateMachine, "") // replay and status: the local flags
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			want, stderr, code := cli(t, "help", c.name)
+			if code != 0 || stderr != "" {
+				t.Fatalf("help %s: exit %d, stderr %q", c.name, code, stderr)
+			}
+			if !strings.HasPrefix(want, "usage: efspipe "+c.name+" [flags]") || !strings.Contains(want, c.summary) || !strings.Contains(want, "\nflags:\n  -") {
+				t.Fatalf("help %s printed %q", c.name, want)
+			}
+			for _, h := range []string{"-h", "--help", "-help"} {
+				got, stderr, code := cli(t, c.name, h)
+				if code != 0 || stderr != "" || got != want {
+					t.Errorf("%s %s: exit %d, stdout %q, stderr %q", c.name, h, code, got, stderr)
+				}
+			}
+		})
+	}
+	// The list of commands: on stdout when asked for, naming every one.
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "help"}} {
+		out, stderr, code := cli(t, args...)
+		if code != 0 || stderr != "" || !strings.HasPrefix(out, "usage: efspipe <command>") {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		for _, c := range commands {
+			if !strings.Contains(out, "\n  "+c.name) {
+				t.Errorf("%v does not list %s", args, c.name)
+			}
+		}
+	}
+}
+
+// A mistake on the command line goes to stderr with exit 2, naming the
+// command's usage; stdout stays empty.
+func TestUsageMistakes(t *testing.T) {
+	t.Setenv(envStateMachine, "")
+	for _, c := range commands {
+		_, stderr, code := cli(t, c.name, "--no-such-flag")
+		if code != 2 || !strings.Contains(stderr, "flag provided but not defined: -no-such-flag") || !strings.Contains(stderr, "usage: efspipe "+c.name+" [flags]") {
+			t.Errorf("%s --no-such-flag: exit %d, stderr %q", c.name, code, stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{}, {"no-such-command"}, {"help", "no-such-command"}, {"help", "run", "replay"},
+		{"status"}, {"list", "extra"}, {"version", "extra"}, {"gc", "--older-than", "soon"},
+	} {
+		stdout, stderr, code := cli(t, args...)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "usage: efspipe ") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+		out, stderr, code := cli(t, args...)
+		if code != 0 || stderr != "" || !strings.HasPrefix(out, "efspipe github.com/efspipe/efspipe ") || strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, stderr)
+		}
+	}
+	var v buildVersion
+	cliJSON(t, &v, "version")
+	if v.Module != "github.com/efspipe/efspipe" || v.Version == "" || !strings.HasPrefix(v.Go, "go") {
+		t.Errorf("version --json: %+v", v)
+	}
+	// The binary the go command built says the same.
+	out, err := exec.Command(binary, "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "efspipe github.com/efspipe/efspipe ") {
+		t.Errorf("efspipe --version: %q, %v", out, err)
+	}
+}
+
+// What the go command records of a checkout is printed on one line, and
+// in JSON as such.
+func TestVersionLine(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/efspipe/efspipe", Version: "v1.2.3"}}
+	if got, want := versionOf(bi).String(), "efspipe github.com/efspipe/efspipe v1.2.3, no VCS revision recorded, go1.26.8"; got != want {
+		t.Errorf("no VCS:\n got %s\nwant %s", got, want)
+	}
+	bi.Settings = []debug.BuildSetting{
+		{Key: "-buildmode", Value: "exe"},
+		{Key: "vcs", Value: "git"},
+		{Key: "vcs.revision", Value: "1ad3a56e0f1c2b3d4e5f60718293a4b5c6d7e8f9"},
+		{Key: "vcs.time", Value: "2026-12-01T06:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}
+	v := versionOf(bi)
+	if got, want := v.String(), "efspipe github.com/efspipe/efspipe v1.2.3, revision 1ad3a56e0f1c2b3d4e5f60718293a4b5c6d7e8f9 of 2026-12-01T06:00:00Z with local modifications, go1.26.8"; got != want {
+		t.Errorf("VCS:\n got %s\nwant %s", got, want)
+	}
+	b, _ := json.Marshal(v)
+	if want := `{"module":"github.com/efspipe/efspipe","version":"v1.2.3","revision":"1ad3a56e0f1c2b3d4e5f60718293a4b5c6d7e8f9","time":"2026-12-01T06:00:00Z","modified":true,"go":"go1.26.8"}`; string(b) != want {
+		t.Errorf("JSON:\n got %s\nwant %s", b, want)
+	}
+	bi.Settings[4].Value = "false"
+	if got := versionOf(bi).String(); strings.Contains(got, "modifications") {
+		t.Errorf("unmodified: %s", got)
+	}
+}
