@@ -86,6 +86,12 @@ func TestBundledSample(t *testing.T) {
 		t.Fatalf("exit %d, %+v, %s", code, r, stderr)
 	}
 	pipetest.Verify(t, out, r.Job, true)
+	// The manifest names the sample as sample.pdf, whatever temp file it
+	// was read from: the same bytes on every machine.
+	b, err := os.ReadFile(filepath.Join(out, r.Job, "manifest.json"))
+	if err != nil || !strings.Contains(string(b), `"name": "sample.pdf"`) {
+		t.Errorf("manifest %s (%v): want the source named sample.pdf", b, err)
+	}
 }
 
 func TestBadInputOneLine(t *testing.T) {

@@ -355,15 +355,20 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 	case len(args) == 1:
 		return args[0], "", filepath.Base(args[0]), cleanup, nil
 	}
-	f, err := os.CreateTemp("", "efspipe-sample-*.pdf")
+	// The sample is written as sample.pdf in a directory of its own: the
+	// file's name is the source's name in the manifest, which is then the
+	// same on every machine.
+	dir, err := os.MkdirTemp("", "efspipe-sample-")
 	if err != nil {
 		return "", "", "", cleanup, err
 	}
-	defer f.Close()
-	if _, err := f.Write(testdata.Sample); err != nil {
-		return "", "", "", cleanup, err
+	cleanup = func() { os.RemoveAll(dir) }
+	f := filepath.Join(dir, "sample.pdf")
+	if err := os.WriteFile(f, testdata.Sample, 0o600); err != nil {
+		cleanup()
+		return "", "", "", func() {}, err
 	}
-	return f.Name(), "", "sample.pdf", func() { os.Remove(f.Name()) }, f.Close()
+	return f, "", "sample.pdf", cleanup, nil
 }
 
 // replaySource is the source a replay of a job ingested from a local file
