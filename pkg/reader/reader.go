@@ -380,6 +380,9 @@ func (j *Job) page(ctx context.Context, dec *zpage.Decoder, p manifest.Page) ([]
 		return nil, pipeerr.New(pipeerr.Damaged, "page %d: %s declares %d bytes, the manifest says %d", p.Number, p.Path, h.FrameContentSize, p.PDFBytes)
 	}
 	pdf, err := dec.DecodeTo(make([]byte, 0, p.PDFBytes), frame)
+	if pe := (*pipeerr.Error)(nil); errors.As(err, &pe) && pe.Err != nil {
+		err = pe.Err // zstd's own reason, without zpage's "restore page"
+	}
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.Damaged, err, "page %d: %s does not restore", p.Number, p.Path)
 	}

@@ -382,3 +382,17 @@ func TestReadFromS3(t *testing.T) {
 		t.Fatalf("no such job: %v", err)
 	}
 }
+
+// Where pages/ cannot be listed, CheckSizes stats each page instead and
+// reports each one it cannot find.
+func TestCheckSizesWithoutListing(t *testing.T) {
+	out, job := published(t, pdftest.Doc(2, pdftest.DocOptions{}))
+	j := open(t, out, job)
+	pages := filepath.Join(out, job, "pages")
+	os.RemoveAll(pages)
+	os.WriteFile(pages, []byte("not a directory"), 0o644)
+	probs, err := j.CheckSizes(t.Context())
+	if err != nil || len(probs) != 2 || probs[0].Page != 1 || probs[1].Page != 2 {
+		t.Fatalf("CheckSizes: %v %v", probs, err)
+	}
+}

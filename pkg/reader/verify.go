@@ -96,8 +96,9 @@ func (j *Job) Verify(ctx context.Context) ([]Problem, error) {
 // CheckSizes is the quick check: the manifest (as Verify), the dictionary
 // and every page file there with the size the manifest gives, without
 // reading any: one stat of the dictionary and one listing of pages/ (a
-// directory read, or one LIST request per 1,000 pages in a bucket). The
-// error is only for a cancelled ctx or a listing that failed.
+// directory read, or one LIST request per 1,000 pages in a bucket; where
+// listing is refused, one stat or HEAD a page). The error is only for a
+// cancelled ctx.
 func (j *Job) CheckSizes(ctx context.Context) ([]Problem, error) {
 	probs := j.checkManifest(ctx)
 	if m := j.m; m.Dictionary != "" {
@@ -113,28 +114,60 @@ func (j *Job) CheckSizes(ctx context.Context) ([]Problem, error) {
 	return append(probs, pages...), err
 }
 
-// sizes checks every page file's presence and size from one listing.
+// sizes checks every page file's presence and size from one listing or,
+// where listing is refused (a bucket policy without s3:ListBucket), from
+// one stat or HEAD a page.
 func (j *Job) sizes(ctx context.Context) ([]Problem, error) {
 	found, err := j.st.list(ctx, "pages")
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	perPage := make([]error, len(j.m.Pages))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
+		for i, p := range j.m.Pages {
+			g.Go(func() error {
+				n, err := j.st.size(gctx, p.Path)
+				perPage[i] = sizeErr(p, n, err)
+				return gctx.Err()
+			})
 		}
-		return nil, err
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	} else {
+		for i, p := range j.m.Pages {
+			n, ok := found[p.Path]
+			switch {
+			case !ok:
+				perPage[i] = sizeErr(p, 0, pipeerr.Wrap(pipeerr.Damaged, errMissing, "%s", p.Path))
+			case n < 0:
+				perPage[i] = sizeErr(p, 0, pipeerr.Wrap(pipeerr.Damaged, errNotRegular, "%s", p.Path))
+			default:
+				perPage[i] = sizeErr(p, n, nil)
+			}
+		}
 	}
 	probs := []Problem{}
-	for _, p := range j.m.Pages {
-		n, ok := found[p.Path]
-		switch {
-		case !ok:
-			probs = append(probs, problem(p.Number, p.Path, pageErr(p.Number, pipeerr.Wrap(pipeerr.Damaged, errMissing, "%s", p.Path))))
-		case n < 0:
-			probs = append(probs, problem(p.Number, p.Path, pageErr(p.Number, pipeerr.Wrap(pipeerr.Damaged, errNotRegular, "%s", p.Path))))
-		case n != p.Bytes:
-			probs = append(probs, problem(p.Number, p.Path, pipeerr.New(pipeerr.Damaged, "page %d: %s is %d bytes, the manifest says %d", p.Number, p.Path, n, p.Bytes)))
+	for i, err := range perPage {
+		if err != nil {
+			probs = append(probs, problem(i+1, j.m.Pages[i].Path, err))
 		}
 	}
 	return probs, nil
+}
+
+// sizeErr is what is wrong with page p, found n bytes long (or not found:
+// err).
+func sizeErr(p manifest.Page, n int64, err error) error {
+	switch {
+	case err != nil:
+		return pageErr(p.Number, err)
+	case n != p.Bytes:
+		return pipeerr.New(pipeerr.Damaged, "page %d: %s is %d bytes, the manifest says %d", p.Number, p.Path, n, p.Bytes)
+	}
+	return nil
 }
 
 // checkManifest compares the published manifest with Options.Manifest.
