@@ -3,6 +3,8 @@
 //	efspipe run [flags] [FILE]     run the state machine locally on FILE (default: the bundled sample)
 //	efspipe status [flags] JOB     what is done, verified and pending for a job
 //	efspipe replay [flags] JOB     resume a job from its checkpoint
+//	efspipe page [flags] JOB N     page N of a published job, checked against its manifest
+//	efspipe verify [flags] JOB     re-check every published page of a job
 //
 // Invariant: every subcommand goes through the same stage handlers and the
 // same embedded definition the Lambdas run; the CLI adds only flags,

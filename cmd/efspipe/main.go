@@ -59,6 +59,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:], stderr)
 	case "gc":
 		err = cmdGC(ctx, args[1:], stdout, stderr)
+	case "page":
+		err = cmdPage(ctx, args[1:], stdout, stderr)
+	case "verify":
+		err = cmdVerify(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -105,6 +109,10 @@ commands:
   history JOB    the events of a job's latest Step Functions execution
   serve          a local Step Functions endpoint (--addr, --inbox DIR) running the pipeline
   gc             remove intermediates of jobs idle longer than --older-than (72h)
+  page JOB N [-o FILE]
+                 page N of a published job as a one-page PDF, checked against the
+                 manifest (stdout, or FILE); a range A-B needs -o DIR (DIR/NNNNNN.pdf)
+  verify JOB     re-check every published page of a job (--json: all problems)
 
   With --state-machine-arn (or EFSPIPE_STATE_MACHINE_ARN), replay and status
   use Step Functions (--endpoint-url, or AWS_ENDPOINT_URL, points anywhere).

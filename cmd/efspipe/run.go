@@ -43,7 +43,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mount, "mount", envOr("EFSPIPE_MOUNT", ".efspipe"), "the shared mount `DIR`")
-	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
+	outFlag(fs, &c.out)
 	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
 	fs.BoolVar(&c.verbose, "v", false, "log every stage call (JSON, on stderr)")
 	fs.IntVar(&c.uid, "uid", envIntOr("EFSPIPE_UID", -1), "give what this process creates on the mount to user `ID` (the EFS access point's POSIX user; needs root; default: as root, the owner of the mount directory)")
@@ -80,6 +80,11 @@ func (c *common) openMount() (*jobfs.Mount, error) {
 		}
 	}
 	return jobfs.OpenWith(c.mount, opts)
+}
+
+// outFlag is --out: where jobs are published, a folder or s3://bucket/prefix.
+func outFlag(fs *flag.FlagSet, out *string) {
+	fs.StringVar(out, "out", envOr("EFSPIPE_OUT", "out"), "jobs are published under `DIR` (a folder, or s3://bucket/prefix)")
 }
 
 func envIntOr(key string, def int) int {
