@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -24,7 +25,6 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
-	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/secret"
@@ -211,6 +211,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	defer unlock()
+	// A finished job's publication is checked against its sealed
+	// manifest, before --fresh discards that.
+	pub, err := checkPublication(ctx, m, c.out, s3c, job, replay)
+	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, job.ID)
+		}
+		return jobFailed{display, pipeerr.Reason(err)}
+	}
 	if fresh {
 		// A replay running on the job's verified copy of its source keeps
 		// that copy, its ingest record and its settings: the original may
@@ -226,8 +235,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	}
 	defer out.Close()
 
-	if res, ok := alreadyDone(ctx, m, out, job); ok && !fresh {
-		return report(stdout, stderr, c.json, display, res)
+	rerun := "efspipe run --fresh " + fl.Arg(0)
+	if replay {
+		rerun = "efspipe replay --fresh " + job.ID
+	}
+	done, mended, err := pub.mend(ctx, stderr, m, out, job, fresh, strings.TrimSpace(rerun))
+	if err != nil {
+		return jobFailed{display, pipeerr.Reason(err)}
+	}
+	if done {
+		return report(stdout, stderr, c.json, display, pub.result(out, job))
 	}
 
 	progress := newProgress(stderr, c.json)
@@ -258,6 +275,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, replay
 	}
 	if res.Job == "" {
 		res.Job = job.ID
+	}
+	if mended && res.Status == jobspec.Succeeded {
+		// What was removed must be back, as the first time.
+		again, err := checkPublication(ctx, m, c.out, s3c, job, replay)
+		if err != nil {
+			return jobFailed{display, pipeerr.Reason(err)}
+		}
+		if len(again.problems) > 0 {
+			return jobFailed{display, fmt.Sprintf("job %s: republished, but its publication still does not verify (%s)", job.ID, summarize(again.problems))}
+		}
 	}
 	return report(stdout, stderr, c.json, display, res)
 }
@@ -402,24 +429,6 @@ func discard(m *jobfs.Mount, job jobfs.Job, keepSource bool) error {
 		}
 	}
 	return nil
-}
-
-// alreadyDone reports a job that finished and whose published manifest is
-// still the one it sealed: running the same file again is then free.
-func alreadyDone(ctx context.Context, m *jobfs.Mount, out *publish.Target, job jobfs.Job) (local.Result, bool) {
-	st, err := jobspec.LoadStatus(m, job)
-	if err != nil || st.Status != jobspec.Succeeded {
-		return local.Result{}, false
-	}
-	sealed, err := m.ReadFile(job.Sealed())
-	if err != nil {
-		return local.Result{}, false
-	}
-	published, found, err := out.Get(ctx, job.ID+"/"+manifest.File)
-	if err != nil || !found || string(published) != string(sealed) {
-		return local.Result{}, false
-	}
-	return local.Result{Job: job.ID, Status: st.Status, Manifest: out.URL(job.ID + "/" + manifest.File), Pages: st.Pages, Bytes: st.Bytes}, true
 }
 
 func report(stdout, stderr io.Writer, asJSON bool, display string, res local.Result) error {
