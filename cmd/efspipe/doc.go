@@ -6,6 +6,8 @@
 //	efspipe list [flags]           the jobs on the mount, most recently active first
 //	efspipe help [COMMAND]         the commands, or one command's usage and flags
 //	efspipe --version              the module version and VCS revision
+//	efspipe page [flags] JOB N     page N of a published job, checked against its manifest
+//	efspipe verify [flags] JOB     re-check every published page of a job
 //
 // Invariant: every subcommand goes through the same stage handlers and the
 // same embedded definition the Lambdas run; the CLI adds only flags,

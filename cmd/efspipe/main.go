@@ -52,6 +52,8 @@ var commands = []command{
 	{"start", "FILE|s3://bucket/key", "start an execution on Step Functions (--state-machine-arn)", cmdStart},
 	{"history", "JOB", "the events of a job's latest Step Functions execution", cmdHistory},
 	{"serve", "", "a local Step Functions endpoint (--addr, --inbox DIR) running the pipeline", cmdServe},
+	{"page", "JOB N|A-B", "page N (or pages A to B) of a published job as PDF, checked against its manifest (-o FILE|DIR)", cmdPage},
+	{"verify", "JOB", "re-check every published page of a job against its manifest", cmdVerify},
 	{"gc", "", "remove intermediates of jobs idle longer than --older-than (72h)", cmdGC},
 	{"version", "", "the module version and the VCS revision it was built from (also --version)", cmdVersion},
 }

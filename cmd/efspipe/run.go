@@ -25,7 +25,6 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
-	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/secret"
@@ -45,7 +44,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mount, "mount", envOr("EFSPIPE_MOUNT", ".efspipe"), "the shared mount `DIR`")
-	fs.StringVar(&c.out, "out", envOr("EFSPIPE_OUT", "out"), "publish jobs under `DIR`")
+	outFlag(fs, &c.out)
 	fs.BoolVar(&c.json, "json", false, "print one JSON object with the outcome on stdout")
 	fs.BoolVar(&c.verbose, "v", false, "log every stage call on stderr, each line naming its job and stage")
 	fs.StringVar(&c.logFormat, "log-format", envOr("EFSPIPE_LOG_FORMAT", "text"), "log lines as `text` (key=value) or json (one object a line)")
@@ -101,6 +100,11 @@ func (c *common) openMount() (*jobfs.Mount, error) {
 		}
 	}
 	return jobfs.OpenWith(c.mount, opts)
+}
+
+// outFlag is --out: where jobs are published, a folder or s3://bucket/prefix.
+func outFlag(fs *flag.FlagSet, out *string) {
+	fs.StringVar(out, "out", envOr("EFSPIPE_OUT", "out"), "jobs are published under `DIR` (a folder, or s3://bucket/prefix)")
 }
 
 func envIntOr(key string, def int) int {
@@ -254,20 +258,40 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	defer unlock()
-
-	if res, ok := alreadyDone(ctx, m, out, job); ok && !fresh {
-		return report(stdout, stderr, c.json, display, res)
+	// A finished job's publication is checked against its sealed
+	// manifest, before --fresh discards that.
+	pub, err := checkPublication(ctx, m, c.out, s3c, job, replay)
+	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(stdout, c.json, job.ID)
+		}
+		return jobFailed{display, pipeerr.Reason(err)}
+	}
+	done, mended, redo, err := pub.mend(ctx, stderr, m, out, job, fresh)
+	if err != nil {
+		return jobFailed{display, pipeerr.Reason(err)}
+	}
+	if done {
+		return report(stdout, stderr, c.json, display, pub.result(out, job))
 	}
 	if !fresh && !replay {
 		if fresh, err = startOver(m, job, settings, stderr); err != nil {
 			return err
 		}
 	}
-	if fresh {
+	switch {
+	case fresh:
 		// A replay running on the job's verified copy of its source keeps
 		// that copy, its ingest record and its settings: the original may
 		// be gone, and the copy is the job's content.
 		if err := discard(m, job, replay && !reingest && !source.IsS3(src)); err != nil {
+			return err
+		}
+	case redo:
+		// Redone from the job's own copy of its source, with its own
+		// settings: the pipeline is deterministic, so the pages come out
+		// as they were first published (checked after the run).
+		if err := discard(m, job, true); err != nil {
 			return err
 		}
 	}
@@ -296,6 +320,19 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 	}
 	if res.Job == "" {
 		res.Job = job.ID
+	}
+	if mended && res.Status == jobspec.Succeeded {
+		// What was removed must be back, as the first time.
+		again, err := checkPublication(ctx, m, c.out, s3c, job, replay)
+		if err != nil {
+			return jobFailed{display, pipeerr.Reason(err)}
+		}
+		if len(again.problems) > 0 {
+			return jobFailed{display, fmt.Sprintf("job %s: republished, but its publication still does not verify (%s)", job.ID, summarize(again.problems))}
+		}
+		if !fresh && string(again.sealed) != string(pub.sealed) {
+			return jobFailed{display, fmt.Sprintf("job %s: redone from its source, but its manifest differs from the one first published; the publication is the new one", job.ID)}
+		}
 	}
 	return report(stdout, stderr, c.json, display, res)
 }
@@ -474,24 +511,6 @@ func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr 
 	}
 	fmt.Fprintf(stderr, "job %s keeps the settings it started with, not these (%s); --fresh starts it over with these\n", job.ID, strings.Join(changes, ", "))
 	return false, nil
-}
-
-// alreadyDone reports a job that finished and whose published manifest is
-// still the one it sealed: running the same file again is then free.
-func alreadyDone(ctx context.Context, m *jobfs.Mount, out *publish.Target, job jobfs.Job) (local.Result, bool) {
-	st, err := jobspec.LoadStatus(m, job)
-	if err != nil || st.Status != jobspec.Succeeded {
-		return local.Result{}, false
-	}
-	sealed, err := m.ReadFile(job.Sealed())
-	if err != nil {
-		return local.Result{}, false
-	}
-	published, found, err := out.Get(ctx, job.ID+"/"+manifest.File)
-	if err != nil || !found || string(published) != string(sealed) {
-		return local.Result{}, false
-	}
-	return local.Result{Job: job.ID, Status: st.Status, Manifest: out.URL(job.ID + "/" + manifest.File), Pages: st.Pages, Bytes: st.Bytes}, true
 }
 
 func report(stdout, stderr io.Writer, asJSON bool, display string, res local.Result) error {

@@ -90,7 +90,7 @@ func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 func next(r Report) string {
 	switch r.Status {
 	case jobspec.Succeeded:
-		return "nothing: the job is published (replay re-publishes only if the output was removed)"
+		return "nothing: the job is published (replay re-checks every published page and republishes what does not verify)"
 	case jobspec.Failed:
 		return "run again only with a different input or settings: the job failed on its input (" + r.Error + ")"
 	}
