@@ -488,7 +488,8 @@ func discard(m *jobfs.Mount, job jobfs.Job, keepSource bool) error {
 // FAILED, and the settings this run gives it (flags over the mount's
 // config) are not the ones it ran with, so the failure may have been the
 // settings' (a --max-pages too low). Any other job keeps its settings, as
-// a resumed job must to end byte-identical; stderr says so when they differ.
+// a resumed job must to end byte-identical; stderr says so when the
+// command line asks for others.
 func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr io.Writer) (bool, error) {
 	spec, err := jobspec.Load(m, job)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -501,15 +502,19 @@ func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr 
 	if err != nil {
 		return false, err
 	}
-	changes := jobspec.Changes(spec.Settings, now)
-	if len(changes) == 0 {
+	if st, err := jobspec.LoadStatus(m, job); err == nil && st.Status == jobspec.Failed {
+		if changes := jobspec.Changes(spec.Settings, now); len(changes) > 0 {
+			fmt.Fprintf(stderr, "job %s failed with other settings; starting it over with these (%s)\n", job.ID, strings.Join(changes, ", "))
+			return true, nil
+		}
 		return false, nil
 	}
-	if st, err := jobspec.LoadStatus(m, job); err == nil && st.Status == jobspec.Failed {
-		fmt.Fprintf(stderr, "job %s failed with other settings; starting it over with these (%s)\n", job.ID, strings.Join(changes, ", "))
-		return true, nil
+	// Only what this command line asks for is worth a word: a job run
+	// with --keep and run again without it is not a user changing a
+	// setting.
+	if asked := jobspec.Changes(spec.Settings, settings.Over(spec.Settings)); len(asked) > 0 {
+		fmt.Fprintf(stderr, "job %s keeps the settings it started with, not these (%s); --fresh starts it over with these\n", job.ID, strings.Join(asked, ", "))
 	}
-	fmt.Fprintf(stderr, "job %s keeps the settings it started with, not these (%s); --fresh starts it over with these\n", job.ID, strings.Join(changes, ", "))
 	return false, nil
 }
 
