@@ -3,6 +3,7 @@ package finalize
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"path"
 	"strings"
@@ -94,13 +95,22 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	}
 	out := Out{Job: job.ID, Status: jobspec.Succeeded, Manifest: s.Out.URL(path.Join(job.ID, manifest.File)), Pages: len(sealed.Pages), Bytes: sealed.Bytes}
 
-	// Already published (a retry, a redrive, a duplicate trigger): the
-	// manifest is written last, so finding it identical means all is there.
+	// Already published (a retry, a redrive, a duplicate trigger, a
+	// replay): the manifest is written last, so finding it identical means
+	// all was there; a page or the dictionary removed or truncated since
+	// is found by its size, and what is missing is put again (publishShard
+	// skips the shards whose pages are all there).
 	prev, found, err := s.Out.Get(ctx, path.Join(job.ID, manifest.File))
 	if err != nil {
 		return out, err
 	}
-	if !found || string(prev) != string(sealedBytes) {
+	whole := found && string(prev) == string(sealedBytes)
+	if whole {
+		if whole, err = s.whole(ctx, job, sealed); err != nil {
+			return out, err
+		}
+	}
+	if !whole {
 		if err := s.publish(ctx, job, journal, sealed, sealedBytes); err != nil {
 			return out, err
 		}
@@ -195,6 +205,38 @@ func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkp
 		return err
 	}
 	return journal.Commit(checkpoint.Record{Unit: unit, Path: rec.Path, Bytes: rec.Bytes, SHA256: rec.SHA256})
+}
+
+// whole reports whether the dictionary and every page of sealed are
+// published with their sizes: a stat (a HEAD on S3) each, 16 at once,
+// stopping at the first one missing.
+func (s *Stage) whole(ctx context.Context, job jobfs.Job, sealed manifest.Published) (bool, error) {
+	files := make(map[string]int64, len(sealed.Pages)+1)
+	if sealed.Dictionary != "" {
+		files[sealed.Dictionary] = sealed.DictionaryBytes
+	}
+	for _, p := range sealed.Pages {
+		files[p.Path] = p.Bytes
+	}
+	errMissing := errors.New("missing")
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for rel, want := range files {
+		g.Go(func() error {
+			n, found, err := s.Out.Size(gctx, path.Join(job.ID, rel))
+			if err == nil && (!found || n != want) {
+				err = errMissing
+			}
+			return err
+		})
+	}
+	switch err := g.Wait(); {
+	case errors.Is(err, errMissing):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
 }
 
 // present reports whether every page of items is published with its size.

@@ -121,3 +121,32 @@ func TestFinalizeResumes(t *testing.T) {
 		t.Error("a shard whose pages were all published was put again")
 	}
 }
+
+// TestFinalizeRepublishesAMissingPage: a page deleted or truncated after
+// publishing, with the manifest left in place, is put again by the next
+// finalize of the job (a replay's execution), byte for byte, and only its
+// shard is put.
+func TestFinalizeRepublishesAMissingPage(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
+	out, dir := pipetest.Out(t)
+	f := &finalize.Stage{Mount: m, Out: out}
+	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	want := pipetest.Tree(t, dir)
+	jobDir := filepath.Join(dir, s.Job.ID)
+	kept, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst"))
+	for _, damage := range []func(string) error{os.Remove, func(p string) error { return os.Truncate(p, 3) }} {
+		if err := damage(filepath.Join(jobDir, "pages", "000004.pdf.zst")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
+			t.Fatal(err)
+		}
+		pipetest.SameTree(t, want, pipetest.Tree(t, dir))
+	}
+	if now, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst")); !os.SameFile(kept, now) {
+		t.Error("a shard whose pages were all published was put again")
+	}
+}
