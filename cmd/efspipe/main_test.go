@@ -220,13 +220,7 @@ func TestCorruptedIntermediateIsRedone(t *testing.T) {
 	// the two), and a damaged compressed shard. (A damaged split shard whose
 	// compressed output still verifies is not needed, and is not redone.)
 	for _, f := range []string{"split/shard-0001.pages", "zst/shard-0002.zst"} {
-		p := filepath.Join(mount, "jobs", r.Job, f)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0xff
-		os.WriteFile(p, b, 0o640)
+		pipetest.FlipFile(t, filepath.Join(mount, "jobs", r.Job, f))
 	}
 	os.Remove(filepath.Join(mount, "jobs", r.Job, "zst", "shard-0001.zst"))
 	var stdout bytes.Buffer
@@ -487,12 +481,12 @@ func TestReplayTamperedSource(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name         string
-		tamper       func(t *testing.T, copy string)
+		tamper       func(t testing.TB, copy string)
 		originalGone bool
 		ok           bool
 	}{
-		{"one byte changed, original there", flipByte, false, true},
-		{"one byte changed, original gone", flipByte, true, false},
+		{"one byte changed, original there", pipetest.FlipFile, false, true},
+		{"one byte changed, original gone", pipetest.FlipFile, true, false},
 		{"symlink out, original there", symlinkTo(outsider), false, true},
 		{"symlink out, original gone", symlinkTo(outsider), true, false},
 	} {
@@ -531,19 +525,8 @@ func TestReplayTamperedSource(t *testing.T) {
 	}
 }
 
-func flipByte(t *testing.T, p string) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(p, b, 0o640); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func symlinkTo(target string) func(t *testing.T, p string) {
-	return func(t *testing.T, p string) {
+func symlinkTo(target string) func(t testing.TB, p string) {
+	return func(t testing.TB, p string) {
 		os.Remove(p)
 		if err := os.Symlink(target, p); err != nil {
 			t.Fatal(err)

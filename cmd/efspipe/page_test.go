@@ -51,18 +51,6 @@ func checkPage(t *testing.T, m manifest.Published, n int, pdf []byte) {
 	}
 }
 
-func flipFile(t *testing.T, p string) {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x01
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // `efspipe page` gives back each page byte for byte: on stdout, to -o FILE
 // (whole: no temp file left), and a range to -o DIR, one file a page.
 func TestPage(t *testing.T) {
@@ -168,7 +156,7 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("verify --json: exit %d, %q", code, raw)
 	}
 
-	flipFile(t, filepath.Join(dir, manifest.PagePath(3)))
+	pipetest.FlipFile(t, filepath.Join(dir, manifest.PagePath(3)))
 	_, stderr, code = cli(t, "verify", "--out", out, m.Job)
 	if code != 1 || !strings.HasPrefix(stderr, "efspipe: job "+m.Job+": page 3: pages/000003.pdf.zst ") || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("verify of a flipped byte: exit %d, %q", code, stderr)
@@ -196,7 +184,7 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify: %q", stderr)
 	}
 
-	flipFile(t, filepath.Join(dir, manifest.DictionaryFile))
+	pipetest.FlipFile(t, filepath.Join(dir, manifest.DictionaryFile))
 	probs, _, code = verifyJSON(t, out, m.Job)
 	if code != 1 || len(probs) != 2 || probs[0].Path != manifest.DictionaryFile || !strings.HasPrefix(probs[0].Reason, "dictionary.zdict has SHA-256 ") {
 		t.Fatalf("verify --json with a changed dictionary: exit %d, %+v", code, probs)

@@ -41,7 +41,7 @@ func TestRunRepublishes(t *testing.T) {
 	pipetest.SameTree(t, want, pipetest.Tree(t, out))
 
 	// A flipped byte keeps the size: a run does not read pages, a replay does.
-	flipFile(t, filepath.Join(dir, manifest.PagePath(10)))
+	pipetest.FlipFile(t, filepath.Join(dir, manifest.PagePath(10)))
 	if _, stderr, code := run(t, append(append([]string{"run"}, args...), src)...); code != 0 || stderr != "" {
 		t.Fatalf("run after flipping a byte: exit %d, %q", code, stderr)
 	}
@@ -58,7 +58,7 @@ func TestRunRepublishes(t *testing.T) {
 		t.Fatalf("replay after changing the manifest: exit %d, %q", code, stderr)
 	}
 	pipetest.SameTree(t, want, pipetest.Tree(t, out))
-	flipFile(t, filepath.Join(dir, manifest.DictionaryFile))
+	pipetest.FlipFile(t, filepath.Join(dir, manifest.DictionaryFile))
 	if _, stderr, code = run(t, append(append([]string{"replay"}, args...), r.Job)...); code != 0 || !strings.Contains(stderr, "(dictionary.zdict has SHA-256") {
 		t.Fatalf("replay after changing the dictionary: exit %d, %q", code, stderr)
 	}

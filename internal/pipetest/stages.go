@@ -84,7 +84,13 @@ func Run(t testing.TB, m *jobfs.Mount, data []byte, settings jobspec.Settings, l
 // Flip inverts one byte in the middle of a file on the mount.
 func Flip(t testing.TB, m *jobfs.Mount, rel string) {
 	t.Helper()
-	p := filepath.Join(m.Dir(), rel)
+	FlipFile(t, filepath.Join(m.Dir(), rel))
+}
+
+// FlipFile inverts one byte in the middle of the file at p, in place: the
+// same size, another content.
+func FlipFile(t testing.TB, p string) {
+	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

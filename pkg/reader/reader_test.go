@@ -125,25 +125,13 @@ func TestPagesIterates(t *testing.T) {
 	}
 }
 
-func flip(t *testing.T, p string) {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x01
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Verify finds every problem, page by page; CheckSizes only those that
 // change a size; Page refuses each damaged page with a Damaged error that
 // names it.
 func TestVerifyFindsEveryProblem(t *testing.T) {
 	out, job := published(t, pdftest.Doc(6, pdftest.DocOptions{}))
 	dir := filepath.Join(out, job)
-	flip(t, filepath.Join(dir, manifest.PagePath(2)))
+	pipetest.FlipFile(t, filepath.Join(dir, manifest.PagePath(2)))
 	os.Remove(filepath.Join(dir, manifest.PagePath(4)))
 	b, _ := os.ReadFile(filepath.Join(dir, manifest.PagePath(5)))
 	os.WriteFile(filepath.Join(dir, manifest.PagePath(5)), b[:len(b)-1], 0o644)
@@ -184,7 +172,7 @@ func TestVerifyFindsEveryProblem(t *testing.T) {
 func TestChangedDictionary(t *testing.T) {
 	out, job := published(t, pdftest.Doc(3, pdftest.DocOptions{}))
 	dir := filepath.Join(out, job)
-	flip(t, filepath.Join(dir, manifest.DictionaryFile))
+	pipetest.FlipFile(t, filepath.Join(dir, manifest.DictionaryFile))
 	os.Remove(filepath.Join(dir, manifest.PagePath(3)))
 	j := open(t, out, job)
 	if _, err := j.Page(t.Context(), 1); pipeerr.KindOf(err) != pipeerr.Damaged || !strings.HasPrefix(err.Error(), "page 1: dictionary.zdict has SHA-256") {

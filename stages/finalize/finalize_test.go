@@ -11,6 +11,7 @@ import (
 	"github.com/efspipe/efspipe/internal/awstest"
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/publish/s3direct"
 	"github.com/efspipe/efspipe/stages/finalize"
@@ -95,13 +96,7 @@ func TestFinalizeFailurePublishesNothing(t *testing.T) {
 // whose pages are all still there are not put again; a shard missing a page
 // is put again; the manifest comes last.
 func TestFinalizeResumes(t *testing.T) {
-	m := pipetest.Mount(t)
-	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
-	out, dir := pipetest.Out(t)
-	f := &finalize.Stage{Mount: m, Out: out}
-	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
-		t.Fatal(err)
-	}
+	m, s, f, dir := publishKept(t)
 	// As if killed before the manifest: it is gone, one page of shard 2 too.
 	jobDir := filepath.Join(dir, s.Job.ID)
 	os.Remove(filepath.Join(jobDir, "manifest.json"))
@@ -127,13 +122,7 @@ func TestFinalizeResumes(t *testing.T) {
 // finalize of the job (a replay's execution), byte for byte, and only its
 // shard is put.
 func TestFinalizeRepublishesAMissingPage(t *testing.T) {
-	m := pipetest.Mount(t)
-	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
-	out, dir := pipetest.Out(t)
-	f := &finalize.Stage{Mount: m, Out: out}
-	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
-		t.Fatal(err)
-	}
+	_, s, f, dir := publishKept(t)
 	want := pipetest.Tree(t, dir)
 	jobDir := filepath.Join(dir, s.Job.ID)
 	kept, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst"))
@@ -149,4 +138,18 @@ func TestFinalizeRepublishesAMissingPage(t *testing.T) {
 	if now, _ := os.Stat(filepath.Join(jobDir, "pages", "000001.pdf.zst")); !os.SameFile(kept, now) {
 		t.Error("a shard whose pages were all published was put again")
 	}
+}
+
+// publishKept publishes a 6-page job of three shards, keeping its
+// intermediates, and returns the finalize stage that did and its folder.
+func publishKept(t *testing.T) (*jobfs.Mount, pipetest.Stages, *finalize.Stage, string) {
+	t.Helper()
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
+	out, dir := pipetest.Out(t)
+	f := &finalize.Stage{Mount: m, Out: out}
+	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	return m, s, f, dir
 }
