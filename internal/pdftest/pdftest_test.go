@@ -96,3 +96,18 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestImageDoc: qpdf accepts it, it is deterministic, and its images are
+// nearly all of it, one of the size asked for per page.
+func TestImageDoc(t *testing.T) {
+	data := ImageDoc(7, 30000)
+	if n := QPDFCheck(t, "ImageDoc", data); n != 7 {
+		t.Errorf("qpdf counts %d pages, want 7", n)
+	}
+	if !bytes.Equal(data, ImageDoc(7, 30000)) {
+		t.Fatal("ImageDoc is not deterministic")
+	}
+	if n := len(data); n < 7*29000 || n > 7*31000 {
+		t.Errorf("ImageDoc(7, 30000) is %d bytes", n)
+	}
+}

@@ -1,6 +1,8 @@
 package pdfsplit
 
 import (
+	"cmp"
+
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
@@ -194,9 +196,20 @@ type cachedNames struct {
 func (d *Document) decodeNames(sd types.StreamDict) (names, bool) {
 	probe := sd
 	probe.Content = nil
+	if _, ok := d.isStored(sd); ok {
+		// Read for this decode only (names are cached, the data not).
+		raw, err := d.appendData(nil, sd)
+		if err != nil {
+			// Not "cannot be decoded", which keeps the whole resource
+			// dictionary: a page that failed to read is not written.
+			d.readErr = cmp.Or(d.readErr, err)
+			return nil, false
+		}
+		probe.Raw = raw
+	}
 	// DecodeWithLimit sets probe.Content; probe is a copy, so the parsed
 	// document keeps only the encoded bytes it had.
-	if err := probe.DecodeWithLimit(d.decodeBound(len(sd.Raw))); err != nil {
+	if err := probe.DecodeWithLimit(d.decodeBound(len(probe.Raw))); err != nil {
 		return nil, false
 	}
 	n := names{}

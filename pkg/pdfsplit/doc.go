@@ -11,7 +11,10 @@
 // object it reaches, and a catalog carrying what the page needs from the
 // document (its form fields, page label, named destinations, optional
 // content configuration, language, output intents, information dictionary).
-// Stream data is copied as stored.
+// Stream data is copied as stored. The parse does not keep it: the data
+// of every stream the file holds as it is (not decrypted) is read from
+// the file again when a page is written (stored.go), so an image-heavy
+// document is held once, as its input, not twice.
 //
 // A file pdfcpu refuses in a repairable way (a broken cross-reference
 // table or trailer, a damaged object stream, catalog or page tree node, a

@@ -173,7 +173,7 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 	if err := checkCompressed(ctx); err != nil {
 		return nil, err
 	}
-	d = &Document{ctx: ctx, limits: l, cut: map[int]bool{}, version: "1.7", names: map[int]cachedNames{}, views: map[int]types.Object{}}
+	d = &Document{ctx: ctx, limits: l, cut: map[int]bool{}, version: "1.7", names: map[int]cachedNames{}, views: map[int]types.Object{}, stored: letGo(ctx)}
 	d.source.encrypted = ctx.Encrypt != nil
 	if v := ctx.XRefTable.HeaderVersion; v != nil {
 		d.version = ctx.XRefTable.Version().String()

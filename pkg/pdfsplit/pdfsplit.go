@@ -56,6 +56,12 @@ type Document struct {
 	// so a page drawing it would be published without the resource.
 	lostName string
 
+	// stored says where to read again the stream data let go after the
+	// parse (see letGo); readErr is the first failure to read it while
+	// decoding content, which fails every page planned after it.
+	stored  offsets
+	readErr error
+
 	// source is what Open learnt about the file: encryption, repairs.
 	source source
 

@@ -452,6 +452,35 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
+// BenchmarkOpenHeld measures what a parse of an image-heavy document
+// holds once it is open (live heap after a collection, beside the input's
+// own bytes): held-B/op, and held/input, how many times the input's size.
+func BenchmarkOpenHeld(b *testing.B) {
+	for _, size := range []struct {
+		name          string
+		pages, images int
+	}{{"42x164KB", 42, 164000}, {"200x300KB", 200, 300000}} {
+		b.Run(size.name, func(b *testing.B) {
+			data := pdftest.ImageDoc(size.pages, size.images)
+			b.SetBytes(int64(len(data)))
+			var ms runtime.MemStats
+			held := uint64(0)
+			for b.Loop() {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				before := ms.HeapAlloc
+				d := open(b, data, Options{})
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				held = max(held, ms.HeapAlloc-before)
+				runtime.KeepAlive(d)
+			}
+			b.ReportMetric(float64(held), "held-B/op")
+			b.ReportMetric(float64(held)/float64(len(data)), "held/input")
+		})
+	}
+}
+
 // TestRecipes: a recipe assembles to the page; the shared objects are left
 // out of it; a second parse adopting the table, or the table read back from
 // its encoding, gives the same recipes.

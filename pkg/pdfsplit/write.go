@@ -57,6 +57,9 @@ func (d *Document) plan(i int) (*pagePlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.readErr != nil {
+		return nil, d.readErr
+	}
 	if d.lostName != "" {
 		return nil, pipeerr.New(pipeerr.Damaged, "damaged: the content of page %d or a form it draws names the resource /%s, whose stray '#' (invalid since PDF 1.2, ISO 32000-1 7.3.5) the PDF parser drops from the resource dictionary, so the page would be published without it", i+1, d.lostName)
 	}
@@ -386,11 +389,14 @@ type serializer struct {
 // data ("<<…>>\nstream\n…\nendstream").
 func (w *serializer) body(o types.Object) error {
 	if sd, ok := o.(types.StreamDict); ok {
-		if err := w.dict(sd.Dict, 0, len(sd.Raw)); err != nil {
+		if err := w.dict(sd.Dict, 0, w.d.dataLen(sd)); err != nil {
 			return err
 		}
 		w.buf = append(w.buf, "\nstream\n"...)
-		w.buf = append(w.buf, sd.Raw...)
+		var err error
+		if w.buf, err = w.d.appendData(w.buf, sd); err != nil {
+			return err
+		}
 		w.buf = append(w.buf, "\nendstream"...)
 		return nil
 	}
