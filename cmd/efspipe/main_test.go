@@ -547,7 +547,7 @@ func TestSymlinkedOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, stderr, code := run(t, "run", "--mount", t.TempDir(), "--out", out, "--json", src)
-	if code == 0 || got.Status != "FAILED" || !strings.Contains(stderr, "path escapes the output folder") {
+	if code == 0 || got.Status != "FAILED" || !strings.Contains(stderr, "in the output folder is a symlink") {
 		t.Fatalf("exit %d, %+v, stderr %q", code, got, stderr)
 	}
 	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
@@ -727,5 +727,39 @@ func TestUnusableOutputFailsFirst(t *testing.T) {
 	// serve finds out at start, not at its first execution's publish.
 	if _, stderr, code := run(t, "serve", "--addr", "127.0.0.1:0", "--mount", t.TempDir(), "--out", readOnly); code != 1 || !strings.Contains(stderr, "cannot be written") {
 		t.Errorf("serve --out read-only: exit %d, %q", code, stderr)
+	}
+}
+
+// TestSymlinkedJobFolderLeavesOtherJobsAlone: a job folder, or its pages
+// folder, replaced by a symlink to another job's makes the rerun of the
+// job fail saying so, and the other job's publication is untouched: no
+// file of it is deleted to "mend" the first.
+func TestSymlinkedJobFolderLeavesOtherJobsAlone(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	srcA, srcB := writeDoc(t, 3), writeDoc(t, 4)
+	a, _, codeA := run(t, "run", "--json", "--mount", mount, "--out", out, srcA)
+	b, _, codeB := run(t, "run", "--json", "--mount", mount, "--out", out, srcB)
+	if codeA != 0 || codeB != 0 {
+		t.Fatal("runs failed")
+	}
+	wantA := pipetest.Tree(t, filepath.Join(out, a.Job))
+	for _, link := range []struct{ at, to string }{
+		{filepath.Join(out, b.Job, "pages"), filepath.Join("..", a.Job, "pages")},
+		{filepath.Join(out, b.Job), a.Job},
+	} {
+		if err := os.RemoveAll(link.at); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(link.to, link.at); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range [][]string{{"run", srcB}, {"replay", b.Job}} {
+			_, stderr, code := run(t, cmd[0], "--mount", mount, "--out", out, cmd[1])
+			if code != 1 || !strings.Contains(stderr, "is a symlink") {
+				t.Errorf("%s with %s -> %s: exit %d, %q", cmd[0], link.at, link.to, code, stderr)
+			}
+			pipetest.SameTree(t, wantA, pipetest.Tree(t, filepath.Join(out, a.Job)))
+		}
+		os.Remove(link.at)
 	}
 }

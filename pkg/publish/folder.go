@@ -61,15 +61,12 @@ func (f *folder) mkdirAll(dir string) error {
 	if dir == "." {
 		return nil
 	}
+	if err := f.ownDirs("publish", dir); err != nil {
+		return err
+	}
 	parts := strings.Split(dir, "/")
 	for i := range parts {
 		p := strings.Join(parts[:i+1], "/")
-		if fi, err := f.root.Lstat(p); err == nil {
-			if fi.Mode()&fs.ModeSymlink != 0 {
-				return pipeerr.New(pipeerr.BadRequest, "publish: %s in the output folder is a symlink; efspipe writes only into directories of its own", p)
-			}
-			continue
-		}
 		err := f.root.Mkdir(p, DirMode)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -79,6 +76,30 @@ func (f *folder) mkdirAll(dir string) error {
 		}
 		if err := f.root.Chmod(p, DirMode); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// ownDirs refuses dir when a directory on its path is a symlink: os.Root
+// keeps every operation inside the folder, and this keeps one job's
+// publication from writing into, deleting from or being checked against
+// another's (out/B/pages -> ../A/pages). A missing directory is fine.
+func (f *folder) ownDirs(op, dir string) error {
+	if dir == "." {
+		return nil
+	}
+	parts := strings.Split(dir, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		fi, err := f.root.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return confined(err, op, p)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return pipeerr.New(pipeerr.BadRequest, "%s: %s in the output folder is a symlink; efspipe writes only into directories of its own", op, p)
 		}
 	}
 	return nil
@@ -147,6 +168,9 @@ func (f *folder) get(rel string) ([]byte, bool, error) {
 	if err := local(rel); err != nil {
 		return nil, false, err
 	}
+	if err := f.ownDirs("read", path.Dir(rel)); err != nil {
+		return nil, false, err
+	}
 	b, err := f.root.ReadFile(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -159,6 +183,9 @@ func (f *folder) get(rel string) ([]byte, bool, error) {
 
 func (f *folder) size(rel string) (int64, bool, error) {
 	if err := local(rel); err != nil {
+		return 0, false, err
+	}
+	if err := f.ownDirs("stat", path.Dir(rel)); err != nil {
 		return 0, false, err
 	}
 	fi, err := f.root.Stat(rel)
@@ -176,6 +203,9 @@ func (f *folder) size(rel string) (int64, bool, error) {
 
 func (f *folder) delete(rel string) error {
 	if err := local(rel); err != nil {
+		return err
+	}
+	if err := f.ownDirs("delete", path.Dir(rel)); err != nil {
 		return err
 	}
 	err := f.root.Remove(rel)
