@@ -163,7 +163,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	}))
 	s3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("s3:PutObject"),
+		Actions:    finalizeS3Actions(),
 		Resources:  &[]*string{outputObjects},
 	}))
 
@@ -305,7 +305,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		Resources: &[]*string{inputObjects},
 	}))
 	fns[Finalize].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("s3:PutObject"),
+		Actions:   finalizeS3Actions(),
 		Resources: &[]*string{outputObjects},
 	}))
 	cdknag.NagSuppressions_AddResourceSuppressions(fns[Ingest].Role(), &[]*cdknag.NagPackSuppression{{
@@ -315,7 +315,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	}}, jsii.Bool(true))
 	cdknag.NagSuppressions_AddResourceSuppressions(fns[Finalize].Role(), &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("finalize writes one key per page of each job under the output prefix: s3:PutObject on <output bucket>/" + prefix + "/* only."),
+		Reason:    jsii.String("finalize writes one key per page of each job under the output prefix, and reads and withdraws what it published there before (a replay mends a publication): s3:PutObject, s3:GetObject and s3:DeleteObject on <output bucket>/" + prefix + "/* only."),
 		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Output[0-9A-F]+\.Arn>\/` + regexQuote(prefix) + `\/\*$/`)}},
 	}}, jsii.Bool(true))
 
@@ -456,4 +456,14 @@ func regexQuote(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// finalizeS3Actions are what finalize does under the output prefix: put
+// pages and manifests; get a manifest and HEAD pages to find a job already
+// published (a retry, a duplicate trigger, a replay that mends a
+// publication); delete a manifest it withdraws before republishing a job
+// with other settings. Without s3:GetObject a HEAD or GET answers 403,
+// not 404, and finalize could not tell a new job from a published one.
+func finalizeS3Actions() *[]*string {
+	return jsii.Strings("s3:PutObject", "s3:GetObject", "s3:DeleteObject")
 }

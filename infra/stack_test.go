@@ -547,7 +547,7 @@ func TestLeastPrivilege(t *testing.T) {
 			"s3:GetObject":        {inputObjects},
 			"s3:GetObjectVersion": {inputObjects},
 		},
-		roleOf("FinalizeFunction"): {"s3:PutObject": {outputPrefix}},
+		roleOf("FinalizeFunction"): {"s3:PutObject": {outputPrefix}, "s3:GetObject": {outputPrefix}, "s3:DeleteObject": {outputPrefix}},
 		roleOf("TriggerFunction"):  {"states:StartExecution": {js(ref(machine))}},
 		machineRole: {"lambda:InvokeFunction": func() []string {
 			var arns []string

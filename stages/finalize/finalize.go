@@ -56,6 +56,8 @@ type Output interface {
 	// Size reports an object's size (a HEAD, not a download); a missing one
 	// is found=false.
 	Size(ctx context.Context, rel string) (n int64, found bool, err error)
+	// Delete removes one object if present.
+	Delete(ctx context.Context, rel string) error
 	// Sweep removes what a killed writer left under rel (temp files in a
 	// folder; nothing in a bucket, where a PUT is atomic).
 	Sweep(ctx context.Context, rel string) error
@@ -96,21 +98,41 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	out := Out{Job: job.ID, Status: jobspec.Succeeded, Manifest: s.Out.URL(path.Join(job.ID, manifest.File)), Pages: len(sealed.Pages), Bytes: sealed.Bytes}
 
 	// Already published (a retry, a redrive, a duplicate trigger, a
-	// replay): the manifest is written last, so finding it identical means
-	// all was there; a page or the dictionary removed or truncated since
-	// is found by its size, and what is missing is put again (publishShard
-	// skips the shards whose pages are all there).
-	prev, found, err := s.Out.Get(ctx, path.Join(job.ID, manifest.File))
+	// replay): the manifest is written last, so finding it identical, and
+	// the journal saying this job published it, means all was there; a
+	// page or the dictionary removed or truncated since is found by its
+	// size, and what is missing is put again (publishShard skips the
+	// shards whose pages are all there). A manifest found without that
+	// record (a new mount, a job collected whole by gc, --fresh) vouches
+	// for nothing: every page is put again, the same bytes where it was
+	// right.
+	manifestRel := path.Join(job.ID, manifest.File)
+	prev, found, err := s.Out.Get(ctx, manifestRel)
 	if err != nil {
 		return out, err
 	}
 	whole := found && string(prev) == string(sealedBytes)
+	if whole {
+		rec, recorded, err := journal.Get(checkpoint.Published)
+		if err != nil {
+			return out, err
+		}
+		whole = recorded && rec.SHA256 == checkpoint.Sum(sealedBytes)
+	}
 	if whole {
 		if whole, err = s.whole(ctx, job, sealed); err != nil {
 			return out, err
 		}
 	}
 	if !whole {
+		if found && string(prev) != string(sealedBytes) {
+			// Another publication of this job (other settings): withdrawn
+			// before its pages are overwritten, so that no manifest names
+			// pages it does not describe, even if this one fails midway.
+			if err := s.Out.Delete(ctx, manifestRel); err != nil {
+				return out, err
+			}
+		}
 		if err := s.publish(ctx, job, journal, sealed, sealedBytes); err != nil {
 			return out, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/publish/s3direct"
+	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/stages/finalize"
 )
 
@@ -152,4 +153,48 @@ func publishKept(t *testing.T) (*jobfs.Mount, pipetest.Stages, *finalize.Stage, 
 		t.Fatal(err)
 	}
 	return m, s, f, dir
+}
+
+// TestFinalizeTrustsOnlyItsOwnRecord: an identical manifest found at the
+// output vouches for the pages only when this mount's journal records the
+// publication. From a new mount (or after gc --all) every page is put
+// again, so a page changed in place, size kept, is put right.
+func TestFinalizeTrustsOnlyItsOwnRecord(t *testing.T) {
+	_, s, f, dir := publishKept(t)
+	want := pipetest.Tree(t, dir)
+	pipetest.FlipFile(t, filepath.Join(dir, s.Job.ID, "pages", "000002.pdf.zst"))
+
+	m2 := pipetest.Mount(t)
+	s2 := pipetest.Run(t, m2, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Keep: true}, "checkpoint")
+	f2 := &finalize.Stage{Mount: m2, Out: f.Out}
+	if _, err := f2.Handle(t.Context(), finalize.In{Job: s2.Job.ID, Sealed: s2.Checkpoint.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	pipetest.SameTree(t, want, pipetest.Tree(t, dir))
+}
+
+// TestFinalizeWithdrawsAnotherPublication: publishing a job again with
+// other settings (another sealed manifest) first withdraws the manifest
+// found, so a publication that fails midway leaves no manifest naming
+// pages it does not describe.
+func TestFinalizeWithdrawsAnotherPublication(t *testing.T) {
+	_, s, f, dir := publishKept(t)
+	jobDir := filepath.Join(dir, s.Job.ID)
+	// A page the next publication cannot replace.
+	page := filepath.Join(jobDir, "pages", "000005.pdf.zst")
+	if err := os.Remove(page); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(page, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m2 := pipetest.Mount(t)
+	s2 := pipetest.Run(t, m2, pdftest.Doc(6, pdftest.DocOptions{}), jobspec.Settings{ShardPages: 2, Level: zlevel.Fastest}, "checkpoint")
+	f2 := &finalize.Stage{Mount: m2, Out: f.Out}
+	if _, err := f2.Handle(t.Context(), finalize.In{Job: s2.Job.ID, Sealed: s2.Checkpoint.Manifest}); err == nil {
+		t.Fatal("publishing over a directory succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(jobDir, "manifest.json")); !os.IsNotExist(err) {
+		t.Fatalf("the earlier manifest is still published over pages of another publication (%v)", err)
+	}
 }

@@ -15,6 +15,7 @@ type Target interface {
 	Put(ctx context.Context, rel string, data []byte) error
 	Get(ctx context.Context, rel string) (data []byte, found bool, err error)
 	Size(ctx context.Context, rel string) (n int64, found bool, err error)
+	Delete(ctx context.Context, rel string) error
 	URL(rel string) string
 }
 
@@ -57,6 +58,18 @@ func Run(t *testing.T, tgt Target, urlBase string, contentType func(rel string) 
 	}
 	if _, found, err := tgt.Size(ctx, "job/missing"); found || err != nil {
 		t.Errorf("Size of a missing object: found %v, %v", found, err)
+	}
+	// Delete removes one object, and a missing one is no error.
+	for _, rel := range []string{"job/empty.zst", "job/empty.zst", "job/missing"} {
+		if err := tgt.Delete(ctx, rel); err != nil {
+			t.Errorf("Delete %s: %v", rel, err)
+		}
+	}
+	if _, found, err := tgt.Get(ctx, "job/empty.zst"); found || err != nil {
+		t.Errorf("Get after Delete: found %v, %v", found, err)
+	}
+	if _, found, err := tgt.Get(ctx, "job/manifest.json"); !found || err != nil {
+		t.Errorf("Delete of one object took another: found %v, %v", found, err)
 	}
 	if contentType == nil {
 		return

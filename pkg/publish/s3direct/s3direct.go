@@ -81,6 +81,13 @@ func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, 
 	return data, true, nil
 }
 
+// Delete removes one object; a missing one is no error (S3's DELETE of a
+// missing key succeeds).
+func (t *Target) Delete(ctx context.Context, rel string) error {
+	_, err := t.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.key(rel))})
+	return classify(err, "delete", t.URL(rel))
+}
+
 // Size reports a published object's size; a missing one is found=false.
 func (t *Target) Size(ctx context.Context, rel string) (n int64, found bool, err error) {
 	out, err := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.key(rel))})
