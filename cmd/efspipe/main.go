@@ -178,10 +178,12 @@ const usageFooter = `  help [COMMAND] this text, or a command's usage and flags
   use Step Functions (--endpoint-url, or AWS_ENDPOINT_URL, points anywhere):
   'efspipe replay --state-machine-arn ARN -h' lists their flags then.
 
-common flags (put them after the command):
+flags many commands share (put them after the command; 'efspipe help CMD'
+says which it takes):
   --mount DIR    the shared mount (default ./.efspipe, env EFSPIPE_MOUNT)
-  --out DIR      where jobs are published (default ./out, env EFSPIPE_OUT)
-  --json         print one JSON object with the outcome on stdout
+  --out DIR      where jobs are published: a folder or s3://bucket/prefix
+                 (default ./out, env EFSPIPE_OUT)
+  --json         print JSON on stdout
 
 run 'efspipe help <command>' or 'efspipe <command> -h' for a command's flags.
 `

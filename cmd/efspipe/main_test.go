@@ -705,6 +705,10 @@ func TestFailedJobRerunsWithNewSettings(t *testing.T) {
 	if !strings.Contains(stdout, "max_pages=100") {
 		t.Errorf("status does not show the settings:\n%s", stdout)
 	}
+	// A finished job keeps its settings, and says so when asked for others.
+	if _, stderr, code := run(t, "run", "--level", "best", "--mount", mount, "--out", out, doc); code != 0 || !strings.Contains(stderr, "keeps the settings it started with, not these (level auto -> best)") {
+		t.Errorf("--level best on a finished job: exit %d, %q", code, stderr)
+	}
 }
 
 // TestUnusableOutputFailsFirst: an output that cannot be written (a

@@ -126,7 +126,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if !*asJSON {
 		m := j.Manifest()
-		fmt.Fprintf(stdout, "job %s: %d pages, %d bytes verified\n", j.ID(), j.Len(), m.Bytes)
+		fmt.Fprintf(stdout, "job %s: %s, %d bytes verified\n", j.ID(), pages(j.Len()), m.Bytes)
 	}
 	return nil
 }

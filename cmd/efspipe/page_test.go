@@ -127,7 +127,7 @@ func TestPageWithoutDictionary(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	checkPage(t, m, 1, []byte(stdout))
-	if stdout, _, code := cli(t, "verify", "--out", out, m.Job); code != 0 || !strings.HasPrefix(stdout, "job "+m.Job+": 1 pages") {
+	if stdout, _, code := cli(t, "verify", "--out", out, m.Job); code != 0 || !strings.HasPrefix(stdout, "job "+m.Job+": 1 page,") {
 		t.Fatalf("verify: exit %d %q", code, stdout)
 	}
 }

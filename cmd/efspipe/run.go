@@ -267,17 +267,17 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 		}
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
+	if !fresh && !replay {
+		if fresh, err = startOver(m, job, settings, stderr); err != nil {
+			return err
+		}
+	}
 	done, mended, redo, err := pub.mend(ctx, stderr, m, out, job, fresh)
 	if err != nil {
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
 	if done {
 		return report(stdout, stderr, c.json, display, pub.result(out, job))
-	}
-	if !fresh && !replay {
-		if fresh, err = startOver(m, job, settings, stderr); err != nil {
-			return err
-		}
 	}
 	switch {
 	case fresh:
@@ -523,7 +523,7 @@ func report(stdout, stderr io.Writer, asJSON bool, display string, res local.Res
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(stdout, string(b))
 	} else if res.Status == jobspec.Succeeded {
-		fmt.Fprintf(stdout, "job %s: %d pages, %d bytes published\nmanifest: %s\n", res.Job, res.Pages, res.Bytes, res.Manifest)
+		fmt.Fprintf(stdout, "job %s: %s, %d bytes published\nmanifest: %s\n", res.Job, pages(res.Pages), res.Bytes, res.Manifest)
 	}
 	if res.Status != jobspec.Succeeded {
 		reason := res.Cause
@@ -573,4 +573,12 @@ func localSecrets(confined bool, roots []string) *secret.Resolver {
 		r.EnvPrefix = "EFSPIPE_PASSWORD"
 	}
 	return r
+}
+
+// pages is "1 page" or "N pages".
+func pages(n int) string {
+	if n == 1 {
+		return "1 page"
+	}
+	return strconv.Itoa(n) + " pages"
 }
