@@ -767,3 +767,29 @@ func TestSymlinkedJobFolderLeavesOtherJobsAlone(t *testing.T) {
 		os.Remove(link.at)
 	}
 }
+
+// TestStatusChecksTheOutput: status of a finished job says whether its
+// publication at --out is all there, and what replay would do if not.
+func TestStatusChecksTheOutput(t *testing.T) {
+	doc := writeDoc(t, 3)
+	mount, out := t.TempDir(), t.TempDir()
+	r, _, code := run(t, "run", "--json", "--mount", mount, "--out", out, doc)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	for _, tc := range []struct {
+		out, want string
+		damage    func()
+	}{
+		{out, "verified by size", func() {}},
+		{out, "damaged: page 2: pages/000002.pdf.zst: missing", func() { os.Remove(filepath.Join(out, r.Job, "pages", "000002.pdf.zst")) }},
+		{t.TempDir(), "not published", func() {}},
+	} {
+		tc.damage()
+		var st statusReport
+		cliJSON(t, &st, "status", "--mount", mount, "--out", tc.out, r.Job)
+		if st.Output != tc.want || (tc.want == "verified by size") == strings.HasPrefix(st.Next, "republish") {
+			t.Errorf("--out %s: output %q, next %q; want %q", tc.out, st.Output, st.Next, tc.want)
+		}
+	}
+}

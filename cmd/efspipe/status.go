@@ -8,7 +8,9 @@ import (
 	"io"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jobspec"
 	"github.com/efspipe/efspipe/pkg/local"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
 
 // cmdStatus shows a job: its execution merged with the checkpoint view
@@ -17,10 +19,20 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cloudConfigured(args) {
 		return cmdCloudStatus(ctx, args, stdout, stderr)
 	}
-	return cmdLocalStatus(args, stdout)
+	return cmdLocalStatus(ctx, args, stdout)
 }
 
-func cmdLocalStatus(args []string, stdout io.Writer) error {
+// statusReport is what the mount says of a job and, for a finished job,
+// what is at --out: every file there with its size (the check a run
+// makes before it reports a job done).
+type statusReport struct {
+	local.Report
+	// Output says whether the publication at --out verifies by size:
+	// "verified by size", "damaged: <first problem>" or "not published".
+	Output string `json:"output,omitempty"`
+}
+
+func cmdLocalStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("status", flag.ContinueOnError)
 	var c common
 	c.register(fl)
@@ -39,9 +51,30 @@ func cmdLocalStatus(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer m.Close()
-	r, err := local.Inspect(m, job)
+	lr, err := local.Inspect(m, job)
 	if err != nil {
 		return err
+	}
+	r := statusReport{Report: lr}
+	if r.Status == jobspec.Succeeded {
+		_, s3c, err := openSources(ctx, c.out)
+		if err != nil {
+			return err
+		}
+		pub, err := checkPublication(ctx, m, c.out, s3c, job, false)
+		switch {
+		case err != nil:
+			r.Output = "damaged: " + pipeerr.Reason(err)
+		case pub.none:
+			r.Output = "not published"
+		case len(pub.problems) > 0:
+			r.Output = "damaged: " + summarize(pub.problems)
+		default:
+			r.Output = "verified by size"
+		}
+		if r.Output != "verified by size" {
+			r.Next = "republish it: efspipe run FILE, or efspipe replay " + job.ID + " (from the checkpoint when the intermediates are there, else from the job's copy of its source)"
+		}
 	}
 	if c.json {
 		b, _ := json.Marshal(r)
@@ -58,6 +91,9 @@ func cmdLocalStatus(args []string, stdout io.Writer) error {
 			shards = "shard"
 		}
 		fmt.Fprintf(stdout, "pages   %d in %d %s\n", r.Pages, r.Shards, shards)
+	}
+	if r.Output != "" {
+		fmt.Fprintf(stdout, "output  %s: %s\n", c.out, r.Output)
 	}
 	fmt.Fprintf(stdout, "settings %s\n", r.Settings)
 	printStages(stdout, r.Stages)
