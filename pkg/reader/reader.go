@@ -202,6 +202,10 @@ func decode(raw []byte, job string, maxPage int64) (manifest.Published, error) {
 		return bad("%v", err)
 	}
 	switch {
+	case m.Schema > manifest.Schema:
+		// Fields changed meaning at that version: reading it as this one
+		// could check pages against the wrong things.
+		return manifest.Published{}, pipeerr.New(pipeerr.BadRequest, "%s of job %s has schema %d, newer than this reader's %d: use a newer efspipe", manifest.File, job, m.Schema, manifest.Schema)
 	case m.Job != job:
 		return bad("it is job %q's", m.Job)
 	case m.Codec != "zstd":

@@ -301,6 +301,12 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("a bad manifest: %v", err)
 		}
 	}
+	// A manifest of a newer schema is refused, saying so, not read as this
+	// one.
+	os.WriteFile(filepath.Join(out, job, manifest.File), []byte(strings.Replace(string(raw), `"schema": 1,`, `"schema": 2,`, 1)), 0o644)
+	if _, err := reader.Open(t.Context(), out, job, nil); pipeerr.KindOf(err) != pipeerr.BadRequest || !strings.Contains(err.Error(), "schema 2, newer") {
+		t.Errorf("a newer schema: %v", err)
+	}
 	// Checked against the manifest it was published from, a changed one
 	// is a problem.
 	os.WriteFile(filepath.Join(out, job, manifest.File), append(raw, '\n'), 0o644)
