@@ -20,7 +20,17 @@ const (
 	ErrTaskFailed      = "States.TaskFailed"
 	ErrTimeout         = "States.Timeout"
 	ErrNoChoiceMatched = "States.NoChoiceMatched"
+	// ErrDataLimitExceeded is a state output over MaxPayload bytes: a
+	// terminal error that States.ALL does not match ("States.ALL ... can't
+	// catch the States.DataLimitExceeded terminal error type",
+	// https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+	ErrDataLimitExceeded = "States.DataLimitExceeded"
 )
+
+// MaxPayload is the most bytes a state's input or output may have: 256 KiB
+// of UTF-8 (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html,
+// "Maximum input or output size for a task, state, or execution").
+const MaxPayload = 256 << 10
 
 // TaskFunc runs one Task. resource is the Task's Resource, except for the
 // optimized "arn:aws:states:::lambda:invoke" integration where it is the
@@ -359,6 +369,9 @@ func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *
 		}
 		return nil, "", err
 	}
+	if n := len(marshal(out)); n > MaxPayload {
+		return nil, "", &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, n, MaxPayload)}
+	}
 	x.emitExited(ch, st, out)
 	return out, next, nil
 }
@@ -568,9 +581,9 @@ func matches(errorEquals []string, name string) bool {
 		switch {
 		case e == name:
 			return true
-		case e == ErrAll && name != ErrRuntime:
+		case e == ErrAll && name != ErrRuntime && name != ErrDataLimitExceeded:
 			return true
-		case e == ErrTaskFailed && name != ErrTimeout && name != ErrRuntime:
+		case e == ErrTaskFailed && name != ErrTimeout && name != ErrRuntime && name != ErrDataLimitExceeded:
 			return true
 		}
 	}

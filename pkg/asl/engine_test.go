@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -446,5 +447,36 @@ func TestResources(t *testing.T) {
 	want := []string{"arn:aws:lambda:us-east-1:1:function:a", "arn:aws:states:::sns:publish", "fb"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Resources() = %v, want %v", got, want)
+	}
+}
+
+// TestDataLimitExceeded: a state whose output is over 256 KiB fails the
+// execution with States.DataLimitExceeded, which neither States.ALL nor
+// States.TaskFailed catches, in a Parallel's branch as at the top
+// (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html;
+// the limit: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+func TestDataLimitExceeded(t *testing.T) {
+	big := func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+		return json.Marshal(map[string]string{"blob": strings.Repeat("x", MaxPayload)})
+	}
+	justUnder := func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+		return json.Marshal(map[string]string{"blob": strings.Repeat("x", MaxPayload-len(`{"blob":""}`))})
+	}
+	catchAll := `"Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"H"},{"ErrorEquals":["States.ALL"],"Next":"H"}]`
+	task := `{"Type":"Task","Resource":"` + fn + `",` + catchAll + `,"Next":"Done"}`
+	for name, def := range map[string]string{
+		"task": `{"StartAt":"T","States":{"T":` + task + `,"Done":{"Type":"Succeed"},"H":{"Type":"Pass","End":true}}}`,
+		"parallel": `{"StartAt":"P","States":{"P":{"Type":"Parallel",` + catchAll + `,"Next":"Done","Branches":[{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","End":true}}}]},
+			"Done":{"Type":"Succeed"},"H":{"Type":"Pass","End":true}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := run(t, def, `{}`, big)
+			if ee := execErr(t, err); ee.Name != ErrDataLimitExceeded || !strings.Contains(ee.Cause, "'T'") {
+				t.Errorf("got %v, want %s naming state T", ee, ErrDataLimitExceeded)
+			}
+			if _, _, err := run(t, def, `{}`, justUnder); err != nil && name == "task" {
+				t.Errorf("an output of exactly %d bytes: %v", MaxPayload, err)
+			}
+		})
 	}
 }

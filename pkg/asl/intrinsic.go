@@ -266,6 +266,22 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		}
 		return n, nil
 	}
+	// rounded is argument i as the nearest integer: AWS rounds the
+	// non-integer numbers given to States.ArrayPartition, ArrayRange,
+	// MathRandom and MathAdd ("If you specify a non-integer value ...,
+	// Step Functions will round it off to the nearest integer",
+	// https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html).
+	// Halves round away from zero (math.Round); the page does not say.
+	rounded := func(i int) (int64, error) {
+		if n, ok := toInt(v[i]); ok {
+			return n, nil
+		}
+		f, ok := toFloat(v[i])
+		if !ok || math.IsNaN(f) || math.Abs(f) > 1<<53 {
+			return 0, intrinsicError(fn, "argument %d must be a number, got %s", i+1, marshalString(v[i]))
+		}
+		return int64(math.Round(f)), nil
+	}
 	array := func(i int) ([]any, error) {
 		a, ok := v[i].([]any)
 		if !ok {
@@ -299,7 +315,7 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := integer(1)
+		n, err := rounded(1)
 		if err != nil {
 			return nil, err
 		}
@@ -325,7 +341,7 @@ func callIntrinsic(fn string, v []any) (any, error) {
 	case "States.ArrayRange":
 		var n [3]int64
 		for i := range n {
-			x, err := integer(i)
+			x, err := rounded(i)
 			if err != nil {
 				return nil, err
 			}
@@ -453,11 +469,11 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		}
 		return out, nil
 	case "States.MathRandom":
-		lo, err := integer(0)
+		lo, err := rounded(0)
 		if err != nil {
 			return nil, err
 		}
-		hi, err := integer(1)
+		hi, err := rounded(1)
 		if err != nil {
 			return nil, err
 		}
@@ -466,7 +482,7 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		}
 		var r *mrand.Rand
 		if len(v) == 3 {
-			seed, err := integer(2)
+			seed, err := rounded(2)
 			if err != nil {
 				return nil, err
 			}
@@ -476,21 +492,15 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		}
 		return intNumber(lo + r.Int64N(hi-lo)), nil
 	case "States.MathAdd":
-		a, ok1 := toFloat(v[0])
-		b, ok2 := toFloat(v[1])
-		if !ok1 || !ok2 {
-			return nil, intrinsicError(fn, "arguments must be numbers")
+		a, err := rounded(0)
+		if err != nil {
+			return nil, err
 		}
-		ia, okA := toInt(v[0])
-		ib, okB := toInt(v[1])
-		if okA && okB {
-			return intNumber(ia + ib), nil
+		b, err := rounded(1)
+		if err != nil {
+			return nil, err
 		}
-		s := a + b
-		if math.IsInf(s, 0) {
-			return nil, intrinsicError(fn, "overflow")
-		}
-		return json.Number(strconv.FormatFloat(s, 'f', -1, 64)), nil
+		return intNumber(a + b), nil
 	case "States.StringSplit":
 		s, err := str(0)
 		if err != nil {

@@ -34,7 +34,15 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Hash('abc', 'MD5')`, `"900150983cd24fb0d6963f7d28e17f72"`},
 		{`States.JsonMerge($.obj, $.obj2, false)`, `{"a":1,"b":3}`},
 		{`States.MathAdd($.n, -5)`, `-2`},
-		{`States.MathAdd(1.5, 1)`, `2.5`},
+		// Non-integer arguments are rounded to the nearest integer
+		// (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html,
+		// States.MathAdd, States.MathRandom, States.ArrayRange,
+		// States.ArrayPartition).
+		{`States.MathAdd(2.2, 3)`, `5`},
+		{`States.MathAdd(-2.7, 0.6)`, `-2`},
+		{`States.ArrayRange(0.4, 2.6, 1.2)`, `[0,1,2,3]`},
+		{`States.ArrayPartition(States.Array(1, 2, 3), 1.6)`, `[[1,2],[3]]`},
+		{`States.MathRandom(4.6, 5.5)`, `5`},
 		{`States.StringSplit($.s, ',')`, `["a","b","c"]`},
 		{`States.StringSplit('This.is+a,test=string', '.+,=')`, `["This","is","a","test","string"]`},
 		{`States.ArrayLength(States.StringSplit('a b', ' '))`, `2`},
@@ -81,7 +89,8 @@ func TestIntrinsicFailures(t *testing.T) {
 	for _, expr := range []string{
 		`States.ArrayRange(0, 1000, 1)`,
 		`States.ArrayRange(0, 10, 0)`,
-		`States.ArrayRange(0, 1.5, 1)`,
+		`States.ArrayRange(0, 'one', 1)`,
+		`States.MathAdd(1, 'two')`,
 		`States.Format('{} {}', 'one')`,
 		`States.Format('{}', $.obj)`,
 		`States.StringToJson('{bad')`,
