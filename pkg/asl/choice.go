@@ -16,6 +16,57 @@ type rule struct {
 	lit     any    // the literal operand
 	opPath  *path  // the operand of a *Path comparison
 	next    string // top-level rules only
+
+	assign *assigner // top-level rules only: Assign when the rule matches
+	cond   *jexpr    // JSONata: Condition
+}
+
+// parseJSONataRule parses a Choice rule of a JSONata state: Condition,
+// Next and, optionally, Assign
+// (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+func parseJSONataRule(raw any) (*rule, error) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("a choice rule must be an object")
+	}
+	r := &rule{}
+	for _, k := range sortedKeys(m) {
+		v := m[k]
+		switch k {
+		case "Comment":
+		case "Next":
+			if r.next, ok = v.(string); !ok || r.next == "" {
+				return nil, fmt.Errorf("field Next must be a non-empty string")
+			}
+		case "Condition":
+			s, _ := v.(string)
+			src, isExpr := jsonataExpr(s)
+			if !isExpr {
+				return nil, fmt.Errorf("Condition must be a {%% %%} expression")
+			}
+			var err error
+			if r.cond, err = parseJexpr(src); err != nil {
+				return nil, fmt.Errorf("Condition: %v", err)
+			}
+		case "Assign":
+			var err error
+			if r.assign, err = parseAssign(v, true); err != nil {
+				return nil, fmt.Errorf("Assign: %v", err)
+			}
+		default:
+			if _, isOp := comparisonKind[k]; isOp || k == "Variable" || k == "And" || k == "Or" || k == "Not" || strings.HasSuffix(k, "Path") {
+				return nil, fmt.Errorf("field %q belongs to JSONPath choice rules; a JSONata rule has a Condition", k)
+			}
+			return nil, fmt.Errorf("unknown field %q in choice rule", k)
+		}
+	}
+	if r.cond == nil {
+		return nil, fmt.Errorf("a JSONata choice rule needs a Condition")
+	}
+	if r.next == "" {
+		return nil, fmt.Errorf("a top-level choice rule needs Next")
+	}
+	return r, nil
 }
 
 var comparisonKind = map[string]string{
@@ -46,10 +97,19 @@ func parseRule(raw any, top bool) (*rule, error) {
 	} else if top {
 		return nil, fmt.Errorf("a top-level choice rule needs Next")
 	}
+	if a, ok := m["Assign"]; ok {
+		if !top {
+			return nil, fmt.Errorf("field Assign is only allowed in a top-level choice rule")
+		}
+		var err error
+		if r.assign, err = parseAssign(a, false); err != nil {
+			return nil, fmt.Errorf("Assign: %v", err)
+		}
+	}
 	ops := 0
 	for k, v := range m {
 		switch k {
-		case "Next", "Comment", "Variable":
+		case "Next", "Comment", "Variable", "Assign":
 			continue
 		case "And", "Or":
 			arr, ok := v.([]any)
@@ -150,6 +210,16 @@ func parseTimestamp(s string) (time.Time, bool) {
 
 func (r *rule) eval(e *env) (bool, error) {
 	switch {
+	case r.cond != nil:
+		v, err := r.cond.eval(e, "Condition")
+		if err != nil {
+			return false, err
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return false, queryError(e, "Condition", "must evaluate to a boolean, got %s", marshalString(v))
+		}
+		return b, nil
 	case r.and != nil:
 		for _, sub := range r.and {
 			ok, err := sub.eval(e)

@@ -38,6 +38,7 @@ type Machine struct {
 	states    map[string]*state // every state by its (machine-unique) name
 	branchOf  map[string]int    // state name -> index of the Parallel branch whose scope holds it
 	hasTask   bool
+	hasVars   bool // some state assigns variables
 }
 
 // A scope is a list of states with a start: the machine, a Map's
@@ -51,6 +52,14 @@ type state struct {
 	name, typ string
 	next      string
 	end       bool
+	jsonata   bool      // the state's query language is JSONata
+	assign    *assigner // Assign, nil: none
+
+	// JSONata fields (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html)
+	arguments, outputJ *jtmpl // Arguments, Output
+	itemsJ, itemSelJ   *jtmpl // Map: Items, ItemSelector
+	errorJ, causeJ     *jtmpl // Fail: Error, Cause
+	secondsJ, tsJ      *jexpr // Wait: Seconds, Timestamp as expressions
 
 	inputPath, outputPath *path
 	inputNull, outputNull bool // InputPath/OutputPath: null
@@ -115,6 +124,8 @@ type catcher struct {
 	resultPath  *path
 	resultNull  bool
 	next        string
+	assign      *assigner
+	output      *jtmpl // JSONata Output, nil: $states.errorOutput
 }
 
 const lambdaInvokeARN = "arn:aws:states:::lambda:invoke"
@@ -122,15 +133,32 @@ const lambdaInvokeARN = "arn:aws:states:::lambda:invoke"
 var (
 	commonFields = []string{"Type", "Comment", "QueryLanguage"}
 	stateFields  = map[string][]string{
-		"Pass":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"},
-		"Task":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath"},
-		"Choice":   {"InputPath", "OutputPath", "Choices", "Default"},
-		"Wait":     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
+		"Pass":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"},
+		"Task":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "Assign"},
+		"Choice":   {"InputPath", "OutputPath", "Choices", "Default", "Assign"},
+		"Wait":     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"},
 		"Succeed":  {"InputPath", "OutputPath"},
 		"Fail":     {"Error", "ErrorPath", "Cause", "CausePath"},
-		"Map":      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"},
-		"Parallel": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches"},
+		"Map":      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Assign"},
+		"Parallel": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches", "Assign"},
 	}
+	// jsonataFields are the fields of each state type in a JSONata state
+	// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+	jsonataFields = map[string][]string{
+		"Pass":     {"Next", "End", "Output", "Assign"},
+		"Task":     {"Next", "End", "Arguments", "Output", "Assign", "Resource", "Retry", "Catch", "TimeoutSeconds"},
+		"Choice":   {"Choices", "Default", "Output", "Assign"},
+		"Wait":     {"Next", "End", "Seconds", "Timestamp", "Output", "Assign"},
+		"Succeed":  {"Output"},
+		"Fail":     {"Error", "Cause"},
+		"Map":      {"Next", "End", "Items", "ItemSelector", "ItemProcessor", "Output", "Assign", "Retry", "Catch", "MaxConcurrency"},
+		"Parallel": {"Next", "End", "Arguments", "Output", "Assign", "Retry", "Catch", "Branches"},
+	}
+	// jsonPathOnly are the fields a JSONata state refuses, as Step Functions
+	// does ("JSONata states don't support InputPath, Parameters,
+	// ResultSelector, ResultPath and OutputPath").
+	jsonPathOnly = []string{"InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result",
+		"ItemsPath", "Iterator", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "MaxConcurrencyPath", "ErrorPath", "CausePath"}
 	// unsupported names fields that AWS accepts but this engine does not
 	// implement, so a definition using them fails loudly instead of running
 	// differently from the cloud.
@@ -138,9 +166,8 @@ var (
 		"HeartbeatSeconds":               "task heartbeats are not supported",
 		"HeartbeatSecondsPath":           "task heartbeats are not supported",
 		"Credentials":                    "cross-account task credentials are not supported",
-		"Assign":                         "variables (Assign) are not supported",
-		"Arguments":                      "Arguments belongs to the JSONata query language, which is not supported",
-		"Output":                         "Output belongs to the JSONata query language, which is not supported",
+		"Arguments":                      "Arguments belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
+		"Output":                         "Output belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
 		"ItemReader":                     "ItemReader (Distributed Map) is not supported",
 		"ItemBatcher":                    "ItemBatcher (Distributed Map) is not supported",
 		"ResultWriter":                   "ResultWriter (Distributed Map) is not supported",
@@ -149,12 +176,13 @@ var (
 		"ToleratedFailureCount":          "tolerated failures (Distributed Map) are not supported",
 		"ToleratedFailureCountPath":      "tolerated failures (Distributed Map) are not supported",
 		"Label":                          "Label (Distributed Map) is not supported",
-		"Items":                          "Items belongs to the JSONata query language, which is not supported",
+		"Items":                          "Items belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
 	}
 )
 
-// Parse validates a definition written in the Amazon States Language with
-// the JSONPath query language and returns the machine it describes.
+// Parse validates a definition written in the Amazon States Language, with
+// the JSONPath or the JSONata query language (per machine or per state),
+// and returns the machine it describes.
 func Parse(def []byte) (*Machine, error) {
 	v, err := decode(def)
 	if err != nil {
@@ -172,7 +200,7 @@ func Parse(def []byte) (*Machine, error) {
 		}
 	}
 	p := &parser{m: &Machine{states: map[string]*state{}, branchOf: map[string]int{}}}
-	if err := checkQueryLanguage("", top); err != nil {
+	if p.jsonata, err = queryLanguage("", top, false); err != nil {
 		return nil, err
 	}
 	if ver, ok := top["Version"]; ok && ver != "1.0" {
@@ -188,6 +216,9 @@ func Parse(def []byte) (*Machine, error) {
 	if p.m.root, err = p.scope("", top); err != nil {
 		return nil, err
 	}
+	if err := checkScopes(p.m.root, nil); err != nil {
+		return nil, err
+	}
 	slices.Sort(p.m.resources)
 	p.m.resources = slices.Compact(p.m.resources)
 	return p.m, nil
@@ -199,14 +230,27 @@ func Parse(def []byte) (*Machine, error) {
 func (m *Machine) Resources() []string { return slices.Clone(m.resources) }
 
 type parser struct {
-	m *Machine
+	m       *Machine
+	jsonata bool // the machine's QueryLanguage is JSONata
 }
 
-func checkQueryLanguage(state string, m map[string]any) error {
-	if ql, ok := m["QueryLanguage"]; ok && ql != "JSONPath" {
-		return &DefinitionError{State: state, Field: "QueryLanguage", Msg: fmt.Sprintf("%s is not supported: only JSONPath", marshalString(ql))}
+// queryLanguage reads the QueryLanguage field of the machine (state "")
+// or of a state, whose default is the machine's. A machine in JSONata
+// cannot have JSONPath states
+// (https://docs.aws.amazon.com/step-functions/latest/dg/query-language.html).
+func queryLanguage(state string, m map[string]any, dflt bool) (jsonata bool, err error) {
+	ql, ok := m["QueryLanguage"]
+	switch {
+	case !ok:
+		return dflt, nil
+	case ql == "JSONata":
+		return true, nil
+	case ql == "JSONPath" && dflt:
+		return false, &DefinitionError{State: state, Field: "QueryLanguage", Msg: "a state cannot use JSONPath when the machine's QueryLanguage is JSONata"}
+	case ql == "JSONPath":
+		return false, nil
 	}
-	return nil
+	return false, &DefinitionError{State: state, Field: "QueryLanguage", Msg: fmt.Sprintf("%s is not a query language: JSONPath or JSONata", marshalString(ql))}
 }
 
 // scope parses a StartAt/States pair. owner names the state that holds it
@@ -315,20 +359,32 @@ func (p *parser) state(name string, m map[string]any) (*state, error) {
 	if !ok {
 		return nil, bad("Type", "unknown state type %q", typ)
 	}
-	if err := checkQueryLanguage(name, m); err != nil {
+	isJSONata, err := queryLanguage(name, m, p.jsonata)
+	if err != nil {
 		return nil, err
+	}
+	if isJSONata {
+		allowed = jsonataFields[typ]
 	}
 	for _, k := range sortedKeys(m) {
 		if slices.Contains(commonFields, k) || slices.Contains(allowed, k) {
 			continue
+		}
+		if isJSONata && slices.Contains(jsonPathOnly, k) {
+			return nil, bad(k, "%s belongs to the JSONPath query language; a JSONata state uses Arguments, Output, Assign and {%% %%} expressions", k)
 		}
 		if why, ok := unsupported[k]; ok {
 			return nil, bad(k, "%s", why)
 		}
 		return nil, bad(k, "unknown field for a %s state", typ)
 	}
-	st := &state{name: name, typ: typ}
-	var err error
+	st := &state{name: name, typ: typ, jsonata: isJSONata}
+	if v, ok := m["Assign"]; ok {
+		if st.assign, err = parseAssign(v, isJSONata); err != nil {
+			return nil, bad("Assign", "%v", err)
+		}
+		p.m.hasVars = true
+	}
 	str := func(k string) (string, bool, error) {
 		v, ok := m[k]
 		if !ok {
@@ -379,8 +435,8 @@ func (p *parser) state(name string, m map[string]any) (*state, error) {
 		var err error
 		if ref {
 			p, err = parseRefPath(s)
-		} else {
-			p, err = parsePath(s)
+		} else if p, err = parsePath(s); err == nil && p.variable != "" {
+			err = fmt.Errorf("%q: a variable cannot be used in %s", s, k)
 		}
 		if err != nil {
 			return nil, false, bad(k, "%v", err)
@@ -417,6 +473,28 @@ func (p *parser) state(name string, m map[string]any) (*state, error) {
 		return nil, err
 	}
 	st.result, st.hasResult = m["Result"]
+	jField := func(k string) (*jtmpl, error) {
+		v, ok := m[k]
+		if !ok {
+			return nil, nil
+		}
+		t, err := parseJtmpl(v)
+		if err != nil {
+			return nil, bad(k, "%v", err)
+		}
+		return t, nil
+	}
+	if st.arguments, err = jField("Arguments"); err != nil {
+		return nil, err
+	}
+	if st.arguments != nil && st.arguments.static() {
+		if _, isObj := st.arguments.lit.(map[string]any); !isObj {
+			return nil, bad("Arguments", "must be an object or a {%% %%} expression")
+		}
+	}
+	if st.outputJ, err = jField("Output"); err != nil {
+		return nil, err
+	}
 
 	switch typ {
 	case "Task":
@@ -438,8 +516,13 @@ func (p *parser) state(name string, m map[string]any) (*state, error) {
 	if st.retry, err = parseRetry(m["Retry"], bad); err != nil {
 		return nil, err
 	}
-	if st.catch, err = parseCatch(m["Catch"], bad); err != nil {
+	if st.catch, err = parseCatch(m["Catch"], bad, isJSONata); err != nil {
 		return nil, err
+	}
+	for _, c := range st.catch {
+		if c.assign != nil {
+			p.m.hasVars = true
+		}
 	}
 	return st, nil
 }
@@ -465,20 +548,35 @@ func (p *parser) task(st *state, m map[string]any, bad badFunc) error {
 	p.m.hasTask = true
 	if res == lambdaInvokeARN || strings.HasPrefix(res, lambdaInvokeARN+":") {
 		st.lambdaInvoke = true
-		params, _ := m["Parameters"].(map[string]any)
+		field := "Parameters"
+		if st.jsonata {
+			field = "Arguments"
+		}
+		params, isObj := m[field].(map[string]any)
 		fn, static := params["FunctionName"].(string)
 		_, dynamic := params["FunctionName.$"]
+		if st.jsonata {
+			_, exprArgs := m[field].(string) // the whole Arguments is an expression
+			_, isExpr := jsonataExpr(fn)
+			dynamic = exprArgs || (isObj && isExpr)
+			static = static && !isExpr
+		}
 		switch {
 		case static && fn != "":
 			p.m.resources = append(p.m.resources, fn)
 		case !dynamic:
-			return bad("Parameters", "%s needs Parameters.FunctionName", lambdaInvokeARN)
+			return bad(field, "%s needs %s.FunctionName", lambdaInvokeARN, field)
 		}
 	} else {
 		p.m.resources = append(p.m.resources, res)
 	}
 	if t, ok := m["TimeoutSeconds"]; ok {
 		n, ok := positiveInt(t)
+		if s, isStr := t.(string); isStr && st.jsonata {
+			if _, isExpr := jsonataExpr(s); isExpr {
+				return bad("TimeoutSeconds", "a JSONata expression in TimeoutSeconds is not supported; give a positive integer")
+			}
+		}
 		if !ok {
 			return bad("TimeoutSeconds", "must be a positive integer")
 		}
@@ -504,9 +602,28 @@ func (p *parser) choice(st *state, m map[string]any, bad badFunc) error {
 		return bad("Choices", "a Choice state needs a non-empty Choices array")
 	}
 	for i, raw := range arr {
-		r, err := parseRule(raw, true)
+		f := fmt.Sprintf("Choices[%d]", i)
+		var r *rule
+		var err error
+		if st.jsonata {
+			r, err = parseJSONataRule(raw)
+		} else {
+			r, err = parseRule(raw, true)
+		}
 		if err != nil {
-			return bad(fmt.Sprintf("Choices[%d]", i), "%v", err)
+			return bad(f, "%v", err)
+		}
+		if r.assign != nil {
+			p.m.hasVars = true
+			if st.assign != nil {
+				// Both apply when the rule matches; which wins a name both
+				// assign is not documented, so neither is guessed.
+				for _, n := range r.assign.names {
+					if slices.Contains(st.assign.names, n) {
+						return bad(f, "variable %q is assigned both by the state's Assign and by this rule's", n)
+					}
+				}
+			}
 		}
 		st.choices = append(st.choices, r)
 	}
@@ -531,6 +648,24 @@ func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
 		return bad("Seconds", "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
 	}
 	var err error
+	if s, isStr := m["Seconds"].(string); isStr && st.jsonata {
+		src, isExpr := jsonataExpr(s)
+		if !isExpr {
+			return bad("Seconds", "must be a non-negative integer or a {%% %%} expression")
+		}
+		if st.secondsJ, err = parseJexpr(src); err != nil {
+			return bad("Seconds", "%v", err)
+		}
+		return nil
+	}
+	if s, isStr := m["Timestamp"].(string); isStr && st.jsonata {
+		if src, isExpr := jsonataExpr(s); isExpr {
+			if st.tsJ, err = parseJexpr(src); err != nil {
+				return bad("Timestamp", "%v", err)
+			}
+			return nil
+		}
+	}
 	if v, ok := m["Seconds"]; ok {
 		i, isInt := toInt(v)
 		if !isInt || i < 0 {
@@ -558,6 +693,33 @@ func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
 }
 
 func (p *parser) fail(st *state, m map[string]any, bad badFunc) error {
+	if st.jsonata {
+		for _, k := range []string{"Error", "Cause"} {
+			v, ok := m[k]
+			if !ok {
+				continue
+			}
+			s, isStr := v.(string)
+			if !isStr {
+				return bad(k, "must be a string or a {%% %%} expression")
+			}
+			t, err := parseJtmpl(s)
+			if err != nil {
+				return bad(k, "%v", err)
+			}
+			switch {
+			case t.expr == nil && k == "Error":
+				st.errName = s
+			case t.expr == nil:
+				st.cause = s
+			case k == "Error":
+				st.errorJ = t
+			default:
+				st.causeJ = t
+			}
+		}
+		return nil
+	}
 	for _, pair := range [][2]string{{"Error", "ErrorPath"}, {"Cause", "CausePath"}} {
 		lit, hasLit := m[pair[0]]
 		pv, hasPath := m[pair[1]]
@@ -584,8 +746,8 @@ func (p *parser) fail(st *state, m map[string]any, bad badFunc) error {
 			var err error
 			if isIntrinsic(s) {
 				e.call, err = parseIntrinsic(s)
-			} else {
-				e.path, err = parseRefPath(s)
+			} else if e.path, err = parsePath(s); err == nil && (e.path.context || !e.path.definite) {
+				err = fmt.Errorf("%q is not a reference path (only names and indexes are allowed)", s)
 			}
 			if err != nil {
 				return bad(pair[1], "%v", err)
@@ -610,10 +772,31 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 	}
 	_, hasSel := m["ItemSelector"]
 	_, hasParams := m["Parameters"]
-	if hasSel && hasParams {
+	if st.jsonata {
+		if v, ok := m["Items"]; ok {
+			if st.itemsJ, err = parseJtmpl(v); err != nil {
+				return bad("Items", "%v", err)
+			}
+			if _, isArr := v.([]any); !isArr && st.itemsJ.static() {
+				return bad("Items", "must be an array or a {%% %%} expression")
+			}
+		}
+		if hasSel {
+			if st.itemSelJ, err = parseJtmpl(m["ItemSelector"]); err != nil {
+				return bad("ItemSelector", "%v", err)
+			}
+		}
+		if s, isStr := m["MaxConcurrency"].(string); isStr {
+			if _, isExpr := jsonataExpr(s); isExpr {
+				return bad("MaxConcurrency", "a JSONata expression in MaxConcurrency is not supported; give a non-negative integer")
+			}
+		}
+	} else if hasSel && hasParams {
 		return bad("Parameters", "ItemSelector and Parameters are mutually exclusive (Parameters is the legacy name)")
 	}
-	if hasSel {
+	switch {
+	case st.jsonata:
+	case hasSel:
 		raw, ok := m["ItemSelector"].(map[string]any)
 		if !ok {
 			return bad("ItemSelector", "must be an object")
@@ -621,7 +804,7 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 		if st.itemSel, err = parseTemplate(raw); err != nil {
 			return bad("ItemSelector", "%v", err)
 		}
-	} else {
+	default:
 		// In a Map state, Parameters is the legacy ItemSelector.
 		st.itemSel, st.parameters = st.parameters, nil
 	}
@@ -664,9 +847,6 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 		default:
 			return bad(procField, "unknown field %q", k)
 		}
-	}
-	if err := checkQueryLanguage(st.name, pm); err != nil {
-		return err
 	}
 	if st.processor, err = p.scope(st.name, pm); err != nil {
 		return err
@@ -803,7 +983,7 @@ func parseRetry(v any, bad badFunc) ([]retrier, error) {
 	return out, nil
 }
 
-func parseCatch(v any, bad badFunc) ([]catcher, error) {
+func parseCatch(v any, bad badFunc, isJSONata bool) ([]catcher, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -835,7 +1015,21 @@ func parseCatch(v any, bad badFunc) ([]catcher, error) {
 					return nil, bad(f, "Next must be a non-empty string")
 				}
 				c.next = s
+			case "Assign":
+				if c.assign, err = parseAssign(x, isJSONata); err != nil {
+					return nil, bad(f, "Assign: %v", err)
+				}
+			case "Output":
+				if !isJSONata {
+					return nil, bad(f, "%s", unsupported["Output"])
+				}
+				if c.output, err = parseJtmpl(x); err != nil {
+					return nil, bad(f, "Output: %v", err)
+				}
 			case "ResultPath":
+				if isJSONata {
+					return nil, bad(f, "ResultPath belongs to the JSONPath query language; a JSONata catcher uses Output and Assign")
+				}
 				if x == nil {
 					c.resultNull = true
 					continue

@@ -1,5 +1,6 @@
 // Package asl is an in-process interpreter of the Amazon States Language
-// (JSONPath query language) as AWS Step Functions runs it: Parse refuses,
+// as AWS Step Functions runs it, with both query languages (JSONPath and
+// JSONata, per machine or per state) and workflow variables: Parse refuses,
 // with a *DefinitionError, anything it would not run exactly as the cloud
 // does, and Execute and Redrive record a history that mirrors the Step
 // Functions HistoryEvent API.

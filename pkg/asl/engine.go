@@ -194,7 +194,7 @@ func (x *exec) run(ctx context.Context, top *chain, in any, resume *threadRec) (
 		rctx, cancel = context.WithTimeout(ctx, x.m.timeout)
 		defer cancel()
 	}
-	out, err := x.runScope(rctx, x.m.root, in, top, resume)
+	out, err := x.runScope(rctx, x.m.root, in, top, resume, &varScope{})
 	var f *failure
 	switch {
 	case err == nil:
@@ -295,7 +295,7 @@ func runtimeErr(format string, a ...any) error {
 
 // runScope runs the states of sc from StartAt (or, when redriving, from the
 // state that did not finish) until a terminal state.
-func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resume *threadRec) (any, error) {
+func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resume *threadRec, vars *varScope) (any, error) {
 	name := sc.startAt
 	var rr *runRec
 	if r := resume.unfinished(); r != nil {
@@ -309,7 +309,7 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 	}
 	for {
 		st := sc.states[name]
-		out, next, err := x.runState(ctx, st, in, ch, rr)
+		out, next, err := x.runState(ctx, st, in, ch, rr, vars)
 		if err != nil {
 			return nil, err
 		}
@@ -321,47 +321,19 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 }
 
 // runState runs one state on its raw input and returns its output and the
-// name of the next state ("" after a terminal state).
-func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *runRec) (out any, next string, err error) {
+// name of the next state ("" after a terminal state). The variables the
+// state assigns are set in vars once it has finished.
+func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *runRec, vars *varScope) (out any, next string, err error) {
 	c := &ctxObj{x: x, st: st, entered: x.stamp()}
 	x.emitEntered(ch, st, raw)
 	if ctx.Err() != nil {
 		return nil, "", errAborted
 	}
-	switch st.typ {
-	case "Pass":
-		var eff any
-		if eff, err = x.effectiveInput(st, raw, c); err == nil {
-			if st.hasResult {
-				eff = st.result
-			}
-			out, err = st.output(raw, eff)
-		}
-		next = st.next
-	case "Choice":
-		var eff any
-		if eff, err = st.applyInputPath(raw); err == nil {
-			if next, err = st.choose(&env{input: eff, ctx: c}); err == nil {
-				out, err = st.applyOutputPath(eff)
-			}
-		}
-	case "Wait":
-		var eff any
-		if eff, err = st.applyInputPath(raw); err == nil {
-			if err = x.wait(ctx, st, eff); err == nil {
-				out, err = st.applyOutputPath(eff)
-			}
-		}
-		next = st.next
-	case "Succeed":
-		var eff any
-		if eff, err = st.applyInputPath(raw); err == nil {
-			out, err = st.applyOutputPath(eff)
-		}
-	case "Fail":
-		return nil, "", st.fail(&env{input: raw, ctx: c})
-	default: // Task, Map, Parallel
-		out, next, err = x.retrying(ctx, st, raw, ch, c, rr)
+	var assigned map[string]any
+	if st.jsonata {
+		out, next, assigned, err = x.runJSONata(ctx, st, raw, ch, c, rr, vars)
+	} else {
+		out, next, assigned, err = x.runJSONPath(ctx, st, raw, ch, c, rr, vars)
 	}
 	if err != nil {
 		if errors.Is(err, errAborted) && (st.typ == "Task" || st.typ == "Wait" || st.typ == "Map" || st.typ == "Parallel") {
@@ -372,8 +344,183 @@ func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *
 	if n := len(marshal(out)); n > MaxPayload {
 		return nil, "", &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, n, MaxPayload)}
 	}
+	vars.set(assigned)
 	x.emitExited(ch, st, out)
 	return out, next, nil
+}
+
+// runJSONPath runs a state of the JSONPath query language. Its Assign
+// sees, as `$`, the state's result: ResultSelector's output for a Task,
+// Map or Parallel, Result or Parameters' output for a Pass, the effective
+// input for a Choice or Wait.
+func (x *exec) runJSONPath(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec, vars *varScope) (out any, next string, assigned map[string]any, err error) {
+	var eff any
+	switch st.typ {
+	case "Pass":
+		if eff, err = x.effectiveInput(st, raw, c, vars); err != nil {
+			return
+		}
+		if st.hasResult {
+			eff = st.result
+		}
+		if assigned, err = st.assign.eval(&env{input: eff, ctx: c, vars: vars}); err != nil {
+			return
+		}
+		out, err = st.output(raw, eff)
+		return out, st.next, assigned, err
+	case "Choice":
+		if eff, err = st.applyInputPath(raw); err != nil {
+			return
+		}
+		e := &env{input: eff, ctx: c, vars: vars}
+		var r *rule
+		if next, r, err = st.choose(e); err != nil {
+			return
+		}
+		if assigned, err = evalAssigns(e, st.assign, r.ruleAssign()); err != nil {
+			return
+		}
+		out, err = st.applyOutputPath(eff)
+		return out, next, assigned, err
+	case "Wait":
+		if eff, err = st.applyInputPath(raw); err != nil {
+			return
+		}
+		if err = x.wait(ctx, st, eff); err != nil {
+			return
+		}
+		if assigned, err = st.assign.eval(&env{input: eff, ctx: c, vars: vars}); err != nil {
+			return
+		}
+		out, err = st.applyOutputPath(eff)
+		return out, st.next, assigned, err
+	case "Succeed":
+		if eff, err = st.applyInputPath(raw); err != nil {
+			return
+		}
+		out, err = st.applyOutputPath(eff)
+		return out, "", nil, err
+	case "Fail":
+		return nil, "", nil, st.fail(&env{input: raw, ctx: c, vars: vars})
+	}
+	return x.retrying(ctx, st, raw, ch, c, rr, vars)
+}
+
+// runJSONata runs a state of the JSONata query language
+// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html):
+// its expressions see $states.input (the state input), $states.context,
+// the variables in scope and, after the work, $states.result; Output (by
+// default the result, or the input for a state that has none) and Assign
+// are evaluated with the variables as they were when the state was
+// entered.
+func (x *exec) runJSONata(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec, vars *varScope) (out any, next string, assigned map[string]any, err error) {
+	e := &env{input: raw, ctx: c, vars: vars}
+	switch st.typ {
+	case "Pass", "Wait", "Succeed":
+		if st.typ == "Wait" {
+			if err = x.waitJSONata(ctx, st, e); err != nil {
+				return
+			}
+		}
+		out, assigned, err = st.finishJSONata(e, raw)
+		return out, st.next, assigned, err
+	case "Choice":
+		var r *rule
+		if next, r, err = st.choose(e); err != nil {
+			return
+		}
+		if assigned, err = evalAssigns(e, st.assign, r.ruleAssign()); err != nil {
+			return
+		}
+		out, err = st.outputJSONata(e, raw)
+		return out, next, assigned, err
+	case "Fail":
+		return nil, "", nil, st.failJSONata(e)
+	}
+	return x.retrying(ctx, st, raw, ch, c, rr, vars)
+}
+
+func (r *rule) ruleAssign() *assigner {
+	if r == nil {
+		return nil
+	}
+	return r.assign
+}
+
+func (st *state) outputJSONata(e *env, dflt any) (any, error) {
+	if st.outputJ == nil {
+		return dflt, nil
+	}
+	return st.outputJ.eval(e, "Output")
+}
+
+// finishJSONata evaluates Output (dflt when absent) and Assign.
+func (st *state) finishJSONata(e *env, dflt any) (any, map[string]any, error) {
+	out, err := st.outputJSONata(e, dflt)
+	if err != nil {
+		return nil, nil, err
+	}
+	assigned, err := st.assign.eval(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, assigned, nil
+}
+
+func (st *state) failJSONata(e *env) error {
+	f := &failure{Name: st.errName, Cause: st.cause}
+	for _, p := range []struct {
+		t   *jtmpl
+		dst *string
+		f   string
+	}{{st.errorJ, &f.Name, "Error"}, {st.causeJ, &f.Cause, "Cause"}} {
+		if p.t == nil {
+			continue
+		}
+		v, err := p.t.eval(e, p.f)
+		if err != nil {
+			return err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return queryError(e, p.f, "must evaluate to a string, got %s", typeName(v))
+		}
+		*p.dst = s
+	}
+	return f
+}
+
+func (x *exec) waitJSONata(ctx context.Context, st *state, e *env) error {
+	var d time.Duration
+	switch {
+	case st.secondsJ != nil:
+		v, err := st.secondsJ.eval(e, "Seconds")
+		if err != nil {
+			return err
+		}
+		n, isInt := toInt(v)
+		if !isInt || n < 0 {
+			return queryError(e, "Seconds", "must evaluate to a non-negative integer, got %s", marshalString(v))
+		}
+		d = time.Duration(n) * time.Second
+	case st.tsJ != nil:
+		v, err := st.tsJ.eval(e, "Timestamp")
+		if err != nil {
+			return err
+		}
+		s, _ := v.(string)
+		t, isTS := parseTimestamp(s)
+		if !isTS {
+			return queryError(e, "Timestamp", "must evaluate to an RFC 3339 timestamp, got %s", marshalString(v))
+		}
+		d = t.Sub(x.now())
+	default:
+		return x.wait(ctx, st, e.input)
+	}
+	if err := x.sleep(ctx, max(d, 0)); err != nil {
+		return errAborted
+	}
+	return nil
 }
 
 func (st *state) applyInputPath(raw any) (any, error) {
@@ -404,13 +551,20 @@ func (st *state) applyOutputPath(v any) (any, error) {
 	return out, nil
 }
 
-// effectiveInput applies InputPath then Parameters.
-func (x *exec) effectiveInput(st *state, raw any, c *ctxObj) (any, error) {
+// effectiveInput applies InputPath then Parameters, or, in a JSONata
+// state, Arguments.
+func (x *exec) effectiveInput(st *state, raw any, c *ctxObj, vars *varScope) (any, error) {
+	if st.jsonata {
+		if st.arguments == nil {
+			return raw, nil
+		}
+		return st.arguments.eval(&env{input: raw, ctx: c, vars: vars}, "Arguments")
+	}
 	eff, err := st.applyInputPath(raw)
 	if err != nil || st.parameters == nil {
 		return eff, err
 	}
-	return st.parameters.eval(&env{input: eff, ctx: c})
+	return st.parameters.eval(&env{input: eff, ctx: c, vars: vars})
 }
 
 // output applies ResultPath (placing result into the raw input) then
@@ -431,20 +585,22 @@ func (st *state) output(raw, result any) (any, error) {
 	return st.applyOutputPath(out)
 }
 
-func (st *state) choose(e *env) (string, error) {
+// choose returns the next state and the rule that matched (nil for
+// Default).
+func (st *state) choose(e *env) (string, *rule, error) {
 	for _, r := range st.choices {
 		ok, err := r.eval(e)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if ok {
-			return r.next, nil
+			return r.next, r, nil
 		}
 	}
 	if st.defaultNext == "" {
-		return "", &failure{Name: ErrNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state %q)", st.name)}
+		return "", nil, &failure{Name: ErrNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state %q)", st.name)}
 	}
-	return st.defaultNext, nil
+	return st.defaultNext, nil, nil
 }
 
 func (x *exec) wait(ctx context.Context, st *state, eff any) error {
@@ -512,7 +668,7 @@ func (st *state) fail(e *env) error {
 
 // retrying runs a Task, Map or Parallel state's work with its Retry and
 // Catch policies.
-func (x *exec) retrying(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec) (any, string, error) {
+func (x *exec) retrying(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec, vars *varScope) (any, string, map[string]any, error) {
 	counts := make([]int, len(st.retry))
 	retries := 0
 	for {
@@ -520,30 +676,39 @@ func (x *exec) retrying(ctx context.Context, st *state, raw any, ch *chain, c *c
 		var err error
 		switch st.typ {
 		case "Task":
-			result, err = x.task(ctx, st, raw, ch, c)
+			result, err = x.task(ctx, st, raw, ch, c, vars)
 		case "Map":
-			result, err = x.mapState(ctx, st, raw, ch, c, rr)
+			result, err = x.mapState(ctx, st, raw, ch, c, rr, vars)
 		case "Parallel":
-			result, err = x.parallel(ctx, st, raw, ch, c, rr)
+			result, err = x.parallel(ctx, st, raw, ch, c, rr, vars)
 		}
 		rr = nil // a redrive reuses recorded work on the first attempt only
 		if err == nil && st.resultSel != nil {
-			result, err = st.resultSel.eval(&env{input: result, ctx: c})
+			result, err = st.resultSel.eval(&env{input: result, ctx: c, vars: vars})
 		}
 		if err == nil {
-			out, err := st.output(raw, result)
-			return out, st.next, err
+			var out any
+			var assigned map[string]any
+			if st.jsonata {
+				e := &env{input: raw, ctx: c, vars: vars, result: result, hasResult: true}
+				out, assigned, err = st.finishJSONata(e, result)
+			} else if assigned, err = st.assign.eval(&env{input: result, ctx: c, vars: vars}); err == nil {
+				out, err = st.output(raw, result)
+			}
+			if err == nil {
+				return out, st.next, assigned, nil
+			}
 		}
 		var f *failure
-		if !errors.As(err, &f) || f.Name == ErrRuntime {
-			return nil, "", err
+		if !errors.As(err, &f) || f.Name == ErrRuntime || f.Name == ErrDataLimitExceeded {
+			return nil, "", nil, err
 		}
 		if i := matchRetrier(st.retry, f.Name); i >= 0 && counts[i] < st.retry[i].maxAttempts {
 			d := st.retry[i].delay(counts[i])
 			counts[i]++
 			retries++
 			if err := x.sleep(ctx, d); err != nil {
-				return nil, "", errAborted
+				return nil, "", nil, errAborted
 			}
 			c = &ctxObj{x: x, st: st, entered: c.entered, retry: retries}
 			continue
@@ -552,19 +717,48 @@ func (x *exec) retrying(ctx context.Context, st *state, raw any, ch *chain, c *c
 			if !matches(k.errorEquals, f.Name) {
 				continue
 			}
-			var out any = map[string]any{"Error": f.Name, "Cause": f.Cause}
-			switch {
-			case k.resultNull:
-				out = raw
-			case k.resultPath != nil:
-				if out, err = k.resultPath.set(raw, out); err != nil {
-					return nil, "", runtimeErr("An error occurred while executing the state '%s'. Catch: %v", st.name, err)
-				}
-			}
-			return out, k.next, nil
+			return x.caught(st, k, f, raw, c, vars)
 		}
-		return nil, "", f
+		return nil, "", nil, f
 	}
+}
+
+// caught applies the catcher k to the failure f: in JSONPath its
+// ResultPath places the error output in the input and its Assign sees the
+// error output as `$`; in JSONata its Output and Assign see it as
+// $states.errorOutput (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+// The state's own Assign is not applied.
+func (x *exec) caught(st *state, k catcher, f *failure, raw any, c *ctxObj, vars *varScope) (any, string, map[string]any, error) {
+	errOut := map[string]any{"Error": f.Name, "Cause": f.Cause}
+	if st.jsonata {
+		e := &env{input: raw, ctx: c, vars: vars, errorOutput: errOut, hasErrOut: true}
+		var out any = errOut
+		if k.output != nil {
+			var err error
+			if out, err = k.output.eval(e, "Output"); err != nil {
+				return nil, "", nil, err
+			}
+		}
+		assigned, err := k.assign.eval(e)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return out, k.next, assigned, nil
+	}
+	assigned, err := k.assign.eval(&env{input: errOut, ctx: c, vars: vars})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var out any = errOut
+	switch {
+	case k.resultNull:
+		out = raw
+	case k.resultPath != nil:
+		if out, err = k.resultPath.set(raw, out); err != nil {
+			return nil, "", nil, runtimeErr("An error occurred while executing the state '%s'. Catch: %v", st.name, err)
+		}
+	}
+	return out, k.next, assigned, nil
 }
 
 func matchRetrier(rs []retrier, name string) int {
@@ -621,8 +815,8 @@ func resourceKind(res string) (lambda bool, resourceType, resource string) {
 	return false, "", res
 }
 
-func (x *exec) task(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj) (any, error) {
-	eff, err := x.effectiveInput(st, raw, c)
+func (x *exec) task(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, vars *varScope) (any, error) {
+	eff, err := x.effectiveInput(st, raw, c, vars)
 	if err != nil {
 		return nil, err
 	}
@@ -748,12 +942,22 @@ func join(parent *chain, start int64, children []*chain) {
 	parent.last = last
 }
 
-func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec) (any, error) {
-	eff, err := st.applyInputPath(raw)
-	if err != nil {
-		return nil, err
+func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec, vars *varScope) (any, error) {
+	var eff any
+	var err error
+	if !st.jsonata {
+		if eff, err = st.applyInputPath(raw); err != nil {
+			return nil, err
+		}
+	} else {
+		eff = raw
 	}
 	itemsV := eff
+	if st.itemsJ != nil {
+		if itemsV, err = st.itemsJ.eval(&env{input: raw, ctx: c, vars: vars}, "Items"); err != nil {
+			return nil, err
+		}
+	}
 	if st.itemsPath != nil {
 		var ok bool
 		if itemsV, ok = st.itemsPath.eval(eff); !ok {
@@ -819,13 +1023,16 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 			x.emit(ich, Event{Type: "MapIterationStarted", MapIterationStartedEventDetails: details})
 			in := item
 			var err error
-			if st.itemSel != nil {
-				ic := &ctxObj{x: x, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
-				in, err = st.itemSel.eval(&env{input: eff, ctx: ic})
+			ic := &ctxObj{x: x, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
+			switch {
+			case st.itemSel != nil:
+				in, err = st.itemSel.eval(&env{input: eff, ctx: ic, vars: vars})
+			case st.itemSelJ != nil:
+				in, err = st.itemSelJ.eval(&env{input: eff, ctx: ic, vars: vars}, "ItemSelector")
 			}
 			var out any
 			if err == nil {
-				out, err = x.runScope(gctx, st.processor, in, ich, resume)
+				out, err = x.runScope(gctx, st.processor, in, ich, resume, vars.child())
 			}
 			switch {
 			case err == nil:
@@ -851,8 +1058,8 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 	return results, nil
 }
 
-func (x *exec) parallel(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec) (any, error) {
-	eff, err := x.effectiveInput(st, raw, c)
+func (x *exec) parallel(ctx context.Context, st *state, raw any, ch *chain, c *ctxObj, rr *runRec, vars *varScope) (any, error) {
+	eff, err := x.effectiveInput(st, raw, c, vars)
 	if err != nil {
 		return nil, err
 	}
@@ -881,7 +1088,7 @@ func (x *exec) parallel(ctx context.Context, st *state, raw any, ch *chain, c *c
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
-			out, err := x.runScope(gctx, br, eff, bch, resume)
+			out, err := x.runScope(gctx, br, eff, bch, resume, vars.child())
 			if err == nil {
 				results[i] = out
 				return

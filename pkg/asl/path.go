@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 type segKind uint8
@@ -28,7 +30,8 @@ type seg struct {
 // Functions users write. Filters and scripts are refused at Parse.
 type path struct {
 	src      string
-	context  bool // $$: the context object
+	context  bool   // $$: the context object
+	variable string // $name: the workflow variable name, "" for the input
 	segs     []seg
 	definite bool // only names and indexes: selects at most one node
 }
@@ -42,6 +45,10 @@ func parsePath(s string) (*path, error) {
 	if strings.HasPrefix(s, "$$") {
 		p.context = true
 		i = 2
+	} else if j := varNameEnd(s, 1); j > 1 {
+		// $name: a workflow variable (workflow-variables.html).
+		p.variable = s[1:j]
+		i = j
 	}
 	for i < len(s) {
 		switch s[i] {
@@ -168,6 +175,20 @@ func parseBracket(s string, i int) (int, seg, error) {
 	return i + 1, sg, nil
 }
 
+// varNameEnd returns the end of the variable name that starts at s[i],
+// or i when none does.
+func varNameEnd(s string, i int) int {
+	j := i
+	for j < len(s) {
+		r, n := utf8.DecodeRuneInString(s[j:])
+		if !(r == '_' || unicode.IsLetter(r) || (j > i && unicode.IsDigit(r))) {
+			break
+		}
+		j += n
+	}
+	return j
+}
+
 // parseRefPath parses a reference path: one that names a single node and
 // can therefore be written to (ResultPath).
 func parseRefPath(s string) (*path, error) {
@@ -177,6 +198,9 @@ func parseRefPath(s string) (*path, error) {
 	}
 	if p.context || !p.definite {
 		return nil, fmt.Errorf("%q is not a reference path (only names and indexes are allowed)", s)
+	}
+	if p.variable != "" {
+		return nil, fmt.Errorf("%q: a variable cannot be used in this field, only in Parameters, ResultSelector, ItemSelector, Assign, Choice rules, ErrorPath and CausePath", s)
 	}
 	return p, nil
 }

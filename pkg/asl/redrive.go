@@ -201,6 +201,11 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 // continue the history's ids, beginning with ExecutionRedriven. Options
 // should name the same execution as the original run.
 func (m *Machine) Redrive(ctx context.Context, history []Event, opts Options) (json.RawMessage, error) {
+	if m.hasVars {
+		// The history does not record assigned variables, so a redrive
+		// could not give the rerun states the values they would see.
+		return nil, &NotRedrivableError{Reason: "the state machine assigns variables (Assign), which this engine cannot redrive"}
+	}
 	if len(history) == 0 {
 		return nil, &NotRedrivableError{Reason: "the history is empty"}
 	}

@@ -111,23 +111,68 @@ func (t *tmpl) eval(e *env) (any, error) {
 	return out, nil
 }
 
-// env is what paths are evaluated against: the state's effective input
-// and, for $$ paths, the context object.
+// env is what paths and expressions are evaluated against: the state's
+// effective input, the context object ($$), the variables in scope and,
+// for JSONata, the rest of $states.
 type env struct {
 	input any
 	ctx   *ctxObj
+	vars  *varScope
+
+	result, errorOutput  any  // $states.result, $states.errorOutput
+	hasResult, hasErrOut bool // whether they are bound
+	bindings             map[string]any
 }
 
 func (e *env) resolve(p *path) (any, bool) {
-	if p.context {
+	switch {
+	case p.context:
 		return p.eval(e.ctx.value())
+	case p.variable != "":
+		v, ok := e.vars.lookup(p.variable)
+		if !ok {
+			return nil, false
+		}
+		return p.eval(v)
 	}
 	return p.eval(e.input)
 }
 
 func (e *env) inputText(p *path) string {
-	if p.context {
+	switch {
+	case p.context:
 		return marshalString(e.ctx.value())
+	case p.variable != "":
+		v, ok := e.vars.lookup(p.variable)
+		if !ok {
+			return "(variable $" + p.variable + " is not assigned)"
+		}
+		return marshalString(v)
 	}
 	return marshalString(e.input)
+}
+
+// jsonataBindings are the JSONata variables of the state: $states and
+// every workflow variable in scope, in jsonata-go's value model.
+func (e *env) jsonataBindings() map[string]any {
+	if e.bindings != nil {
+		return e.bindings
+	}
+	b := map[string]any{}
+	for k, v := range e.vars.visible() {
+		b[k] = toJSONata(v)
+	}
+	states := map[string]any{"input": toJSONata(e.input)}
+	if e.ctx != nil {
+		states["context"] = toJSONata(e.ctx.value())
+	}
+	if e.hasResult {
+		states["result"] = toJSONata(e.result)
+	}
+	if e.hasErrOut {
+		states["errorOutput"] = toJSONata(e.errorOutput)
+	}
+	b["states"] = states
+	e.bindings = b
+	return b
 }

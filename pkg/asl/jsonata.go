@@ -1,0 +1,315 @@
+package asl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"strconv"
+	"strings"
+
+	// The JSONata evaluator. github.com/blues/jsonata-go v1.5.4 was chosen
+	// over its fork github.com/xiatechs/jsonata-go v1.8.8 because it
+	// computes with IEEE doubles as jsonata-js (and so Step Functions) does:
+	// the fork rounds arithmetic (22/7 is 3.14285715, 0.1+0.2 is 0.3) and,
+	// run against the original's port of the jsonata-js test cases
+	// (jsonata_test.go, 174 tests), fails 34 of them (13 wrong values, the
+	// rest different error texts), where the original passes all. It also
+	// has no dependencies; the fork brings four.
+	jsonata "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jtypes"
+)
+
+// ErrQueryEvaluation is a JSONata expression that failed or produced no
+// value (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html,
+// "States.QueryEvaluationError"). Unlike States.Runtime, Retry and Catch
+// see it.
+const ErrQueryEvaluation = "States.QueryEvaluationError"
+
+// A jexpr is one {% ... %} expression, parsed at Parse. It is compiled
+// again for each evaluation because jsonata-go binds variables into the
+// compiled expression, and one state may run in many Map iterations at
+// once.
+type jexpr struct {
+	src string // the text between {% and %}
+}
+
+// jsonataExpr reports whether s is a JSONata expression: a string that
+// begins with "{%" and ends with "%}", with nothing outside them
+// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+func jsonataExpr(s string) (string, bool) {
+	if len(s) >= 4 && strings.HasPrefix(s, "{%") && strings.HasSuffix(s, "%}") {
+		return s[2 : len(s)-2], true
+	}
+	return "", false
+}
+
+func parseJexpr(src string) (*jexpr, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, fmt.Errorf("empty JSONata expression")
+	}
+	if _, err := jsonata.Compile(src); err != nil {
+		return nil, fmt.Errorf("JSONata expression {%%%s%%}: %v", src, err)
+	}
+	return &jexpr{src: src}, nil
+}
+
+// A jtmpl is a JSON value in a JSONata field (Arguments, Output, Assign's
+// values, Items, ItemSelector, Error, Cause): any string in it that is
+// entirely {% expr %} is evaluated; everything else is literal.
+type jtmpl struct {
+	lit   any
+	expr  *jexpr
+	keys  []string
+	vals  []*jtmpl
+	elems []*jtmpl
+	isArr bool
+	isObj bool
+}
+
+func parseJtmpl(v any) (*jtmpl, error) {
+	switch x := v.(type) {
+	case string:
+		if src, ok := jsonataExpr(x); ok {
+			e, err := parseJexpr(src)
+			if err != nil {
+				return nil, err
+			}
+			return &jtmpl{expr: e}, nil
+		}
+	case map[string]any:
+		t := &jtmpl{isObj: true}
+		dynamic := false
+		for _, k := range sortedKeys(x) {
+			sub, err := parseJtmpl(x[k])
+			if err != nil {
+				return nil, fmt.Errorf("field %q: %v", k, err)
+			}
+			dynamic = dynamic || !sub.static()
+			t.keys = append(t.keys, k)
+			t.vals = append(t.vals, sub)
+		}
+		if dynamic {
+			return t, nil
+		}
+	case []any:
+		t := &jtmpl{isArr: true}
+		dynamic := false
+		for i, e := range x {
+			sub, err := parseJtmpl(e)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %v", i, err)
+			}
+			dynamic = dynamic || !sub.static()
+			t.elems = append(t.elems, sub)
+		}
+		if dynamic {
+			return t, nil
+		}
+	}
+	return &jtmpl{lit: v}, nil
+}
+
+func (t *jtmpl) static() bool { return t.expr == nil && !t.isArr && !t.isObj }
+
+func (t *jtmpl) eval(e *env, field string) (any, error) {
+	switch {
+	case t.expr != nil:
+		return t.expr.eval(e, field)
+	case t.isArr:
+		out := make([]any, len(t.elems))
+		for i, sub := range t.elems {
+			v, err := sub.eval(e, field)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case t.isObj:
+		out := make(map[string]any, len(t.keys))
+		for i, k := range t.keys {
+			v, err := t.vals[i].eval(e, field)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, nil
+	}
+	return t.lit, nil
+}
+
+func queryError(e *env, field, format string, a ...any) error {
+	where := ""
+	if e.ctx != nil {
+		where = fmt.Sprintf("An error occurred while executing the state '%s'. ", e.ctx.st.name)
+	}
+	return &failure{Name: ErrQueryEvaluation, Cause: fmt.Sprintf("%sThe JSONata expression in the field '%s': %s", where, field, fmt.Sprintf(format, a...))}
+}
+
+// eval runs the expression with $states and the visible variables bound.
+// There is no context value: like Step Functions, `$` and bare field names
+// at the top of an expression select nothing.
+func (x *jexpr) eval(e *env, field string) (any, error) {
+	ex, err := jsonata.Compile(x.src)
+	if err != nil {
+		return nil, queryError(e, field, "%v", err)
+	}
+	if err := ex.RegisterExts(stepFunctionsExts); err != nil {
+		return nil, queryError(e, field, "%v", err)
+	}
+	if err := ex.RegisterVars(e.jsonataBindings()); err != nil {
+		return nil, queryError(e, field, "%v", err)
+	}
+	v, err := ex.Eval(nil)
+	if errors.Is(err, jsonata.ErrUndefined) {
+		return nil, queryError(e, field, "{%%%s%%} evaluated to undefined, which is not a JSON value", x.src)
+	}
+	if err != nil {
+		var qe *failure
+		if errors.As(err, &qe) {
+			return nil, qe
+		}
+		return nil, queryError(e, field, "{%%%s%%}: %v", x.src, err)
+	}
+	out, err := fromJSONata(v)
+	if err != nil {
+		return nil, queryError(e, field, "{%%%s%%}: %v", x.src, err)
+	}
+	return out, nil
+}
+
+// toJSONata converts a value of this package (numbers as json.Number) to
+// the model jsonata-go computes on (numbers as float64).
+func toJSONata(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return nil
+		}
+		return f
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = toJSONata(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = toJSONata(e)
+		}
+		return out
+	}
+	return v
+}
+
+// fromJSONata converts a jsonata-go result back to this package's model.
+func fromJSONata(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, string, bool:
+		return x, nil
+	case json.Number:
+		return x, nil
+	case float64:
+		return floatNumber(x)
+	case float32:
+		return floatNumber(float64(x))
+	case int:
+		return intNumber(int64(x)), nil
+	case int64:
+		return intNumber(x), nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			var err error
+			if out[i], err = fromJSONata(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			var err error
+			if out[k], err = fromJSONata(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	// Anything else (a function, a Go value jsonata-go made) goes through
+	// its JSON encoding, as jsonata-js's JSON.stringify would.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("the result is not a JSON value (%T)", v)
+	}
+	return decode(b)
+}
+
+func floatNumber(f float64) (any, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("the result %v is not a JSON number", f)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	return json.Number(b), nil
+}
+
+// stepFunctionsExts are the functions Step Functions adds to JSONata
+// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html,
+// "JSONata functions provided by Step Functions"). They share their
+// implementation with the intrinsic functions they stand for.
+var stepFunctionsExts = map[string]jsonata.Extension{
+	"partition": {Func: func(a, size any) (any, error) {
+		return callExt("$partition", "States.ArrayPartition", a, size)
+	}},
+	"range": {Func: func(start, end, step any) (any, error) {
+		return callExt("$range", "States.ArrayRange", start, end, step)
+	}},
+	"hash": {Func: func(data, alg any) (any, error) {
+		return callExt("$hash", "States.Hash", data, alg)
+	}},
+	"uuid": {Func: func() string { return newUUID() }},
+	// $random([seed]) is a number in [0, 1); with a seed, always the same
+	// one for that seed.
+	"random": {Func: func(seed jtypes.OptionalFloat64) float64 {
+		if seed.IsSet() {
+			return mrand.New(mrand.NewPCG(uint64(int64(seed.Float64)), 0)).Float64()
+		}
+		return mrand.Float64()
+	}},
+	// $parse(text) is the JSON value text holds (JSONata's $eval, which
+	// Step Functions does not offer).
+	"parse": {Func: func(s string) (any, error) {
+		v, err := decode([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("$parse: invalid JSON: %v", err)
+		}
+		return toJSONata(v), nil
+	}},
+}
+
+func callExt(name, intrinsic string, args ...any) (any, error) {
+	vals := make([]any, len(args))
+	for i, a := range args {
+		var err error
+		if vals[i], err = fromJSONata(a); err != nil {
+			return nil, fmt.Errorf("%s: argument %d: %v", name, i+1, err)
+		}
+	}
+	v, err := callIntrinsic(intrinsic, vals)
+	if err != nil {
+		var f *failure
+		if errors.As(err, &f) {
+			return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(f.Cause, "The function "+intrinsic+" failed: "))
+		}
+		return nil, err
+	}
+	return toJSONata(v), nil
+}

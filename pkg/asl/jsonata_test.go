@@ -1,0 +1,261 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// recordInvoke echoes a fixed result and records what each Task received.
+type recordInvoke struct {
+	mu     sync.Mutex
+	inputs []string
+	names  []string
+	result string // "" echoes the input
+}
+
+func (r *recordInvoke) invoke(_ context.Context, res string, in json.RawMessage) (json.RawMessage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inputs = append(r.inputs, string(in))
+	r.names = append(r.names, res)
+	if r.result == "" {
+		return in, nil
+	}
+	return json.RawMessage(r.result), nil
+}
+
+// TestTransformingDataJSONata runs the fields of JSONata states as
+// https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
+// describes them: Arguments is what the task receives, Output what the
+// state returns ($states.result by default for a Task, the input for a
+// Pass), and a string is an expression only when it is entirely {% ... %}.
+func TestTransformingDataJSONata(t *testing.T) {
+	tests := []struct {
+		name, def, input, result string
+		want, wantTaskInput      string
+	}{
+		{
+			name: "Arguments and Output",
+			def: `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `",
+				"Arguments":{"name":"{% $states.input.customer.name %}","total":"{% $sum($states.input.items.price) %}","note":"literal {% not %} an expression","n":1},
+				"Output":{"sent":"{% $states.input.customer.name %}","got":"{% $states.result.ok %}"},"End":true}}}`,
+			input: `{"customer":{"name":"Ana"},"items":[{"price":10.5},{"price":2}]}`, result: `{"ok":true}`,
+			want: `{"sent":"Ana","got":true}`, wantTaskInput: `{"name":"Ana","total":12.5,"note":"literal {% not %} an expression","n":1}`,
+		},
+		{
+			name:  "Task output defaults to the result, without Arguments the input is sent",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","End":true}}}`,
+			input: `{"a":1}`, result: `{"r":2}`, want: `{"r":2}`, wantTaskInput: `{"a":1}`,
+		},
+		{
+			name: "lambda:invoke Payload",
+			def: `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+				"Arguments":{"FunctionName":"f","Payload":"{% $states.input %}"},"Output":"{% $states.result.Payload %}","End":true}}}`,
+			input: `{"a":1}`, result: `{"done":1}`, want: `{"done":1}`, wantTaskInput: `{"a":1}`,
+		},
+		{
+			name:  "Pass output defaults to the input",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
+			input: `{"a":[1,2]}`, want: `{"a":[1,2]}`,
+		},
+		{
+			name: "Output may be one expression, arrays and nested objects",
+			def: `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":{"arr":["{% $states.input.a %}",2],"o":{"up":"{% $uppercase($states.input.s) %}"},
+				"math":"{% $states.input.a * 2 + 0.5 %}","cond":"{% $states.input.a > 1 ? 'big' : 'small' %}"},"Next":"Q"},
+				"Q":{"Type":"Pass","Output":"{% $states.input.arr %}","End":true}}}`,
+			input: `{"a":3,"s":"x"}`, want: `[3,2]`,
+		},
+		{
+			// "$states.context": the context object.
+			name: "context object",
+			def: `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":{"exec":"{% $states.context.Execution.Name %}",
+				"state":"{% $states.context.State.Name %}","input":"{% $states.context.Execution.Input.a %}"},"End":true}}}`,
+			input: `{"a":1}`, want: `{"exec":"exec-1","state":"P","input":1}`,
+		},
+		{
+			// query-language.html: the machine is JSONPath; one state opts in.
+			name: "one JSONata state in a JSONPath machine",
+			def: `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"v.$":"$.a"},"Next":"B"},
+				"B":{"Type":"Pass","QueryLanguage":"JSONata","Output":{"w":"{% $states.input.v + 1 %}"},"Next":"C"},
+				"C":{"Type":"Pass","OutputPath":"$.w","End":true}}}`,
+			input: `{"a":1}`, want: `2`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ri := &recordInvoke{result: tt.result}
+			out, _, err := run(t, tt.def, tt.input, ri.invoke)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, tt.want)
+			if tt.wantTaskInput != "" {
+				if len(ri.inputs) != 1 {
+					t.Fatalf("task ran %d times", len(ri.inputs))
+				}
+				jsonEq(t, []byte(ri.inputs[0]), tt.wantTaskInput)
+			}
+		})
+	}
+	t.Run("lambda:invoke resources", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"f","Payload":{}},"Next":"U"},
+			"U":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"{% 'g' %}"},"End":true}}}`
+		if got := mustParse(t, def).Resources(); !slices.Equal(got, []string{"f"}) {
+			t.Errorf("Resources() = %v, want [f] (g is an expression)", got)
+		}
+	})
+}
+
+// TestJSONataFunctionsOfStepFunctions: the functions Step Functions adds
+// to JSONata (transforming-data.html, "JSONata functions provided by Step
+// Functions"), with the page's examples.
+func TestJSONataFunctionsOfStepFunctions(t *testing.T) {
+	tests := []struct{ expr, want string }{
+		{`$partition([1,2,3,4,5,6,7,8,9], 3)`, `[[1,2,3],[4,5,6],[7,8,9]]`},
+		{`$partition([1,2,3,4], 3)`, `[[1,2,3],[4]]`},
+		{`$range(0, 10, 2)`, `[0,2,4,6,8,10]`},
+		{`$range(5, 1, -2)`, `[5,3,1]`},
+		{`$hash('input data', 'SHA-1')`, `"aaff4a450a104cd177d28d18d74485e8cae074b7"`},
+		{`$hash($states.input.content, 'SHA-256')`, `"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"`},
+		{`$parse($states.input.json)`, `{"k":[1,2]}`},
+		{`$random(7) = $random(7)`, `true`},
+		{`$random() >= 0 and $random() < 1`, `true`},
+		{`$random(7) >= 0 and $random(7) < 1`, `true`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			def, _ := json.Marshal(map[string]any{"QueryLanguage": "JSONata", "StartAt": "P", "States": map[string]any{
+				"P": map[string]any{"Type": "Pass", "Output": "{% " + tt.expr + " %}", "End": true}}})
+			out, _, err := run(t, string(def), `{"content":"abc","json":"{\"k\":[1,2]}"}`, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, tt.want)
+		})
+	}
+	t.Run("$uuid", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $uuid() %}","End":true}}}`
+		out, _, err := run(t, def, `{}`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$`).Match(out) {
+			t.Errorf("$uuid() = %s, want a version 4 UUID", out)
+		}
+	})
+}
+
+// TestJSONataQueryEvaluationError: an expression that fails, or that
+// yields no value, fails the state with States.QueryEvaluationError, which
+// a Catch handles, its Output seeing $states.errorOutput
+// (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html;
+// transforming-data.html: "$states.errorOutput ... only available in a Catch").
+func TestJSONataQueryEvaluationError(t *testing.T) {
+	for name, arg := range map[string]string{
+		"undefined":  `{% $states.input.missing %}`,
+		"type error": `{% $states.input.s + 1 %}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			def := `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","Arguments":{"x":"` + arg + `"},
+				"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":{"caught":"{% $states.errorOutput.Error %}","in":"{% $states.input.s %}"},"Next":"H"}],"End":true},
+				"H":{"Type":"Pass","End":true}}}`
+			ri := &recordInvoke{}
+			out, _, err := run(t, def, `{"s":"str"}`, ri.invoke)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, `{"caught":"States.QueryEvaluationError","in":"str"}`)
+			if len(ri.inputs) != 0 {
+				t.Errorf("the task ran with arguments that failed")
+			}
+		})
+	}
+	t.Run("uncaught, in a Pass", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input.nope %}","End":true}}}`
+		_, _, err := run(t, def, `{}`, nil)
+		if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+			t.Errorf("got %v, want %s", ee, ErrQueryEvaluation)
+		}
+	})
+	t.Run("catcher Output defaults to the error output", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `",
+			"Catch":[{"ErrorEquals":["States.ALL"],"Next":"H"}],"End":true},"H":{"Type":"Pass","End":true}}}`
+		invoke, _ := failing(1, &TaskError{"E", "why"})
+		out, _, err := run(t, def, `{}`, invoke)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `{"Error":"E","Cause":"why"}`)
+	})
+}
+
+// TestJSONataStates: Choice Condition, Map Items and ItemSelector,
+// Parallel Arguments, Wait Seconds, Fail Error and Cause in JSONata
+// (state-choice.html, state-map.html, state-parallel.html, state-wait.html,
+// state-fail.html under https://docs.aws.amazon.com/step-functions/latest/dg/).
+func TestJSONataStates(t *testing.T) {
+	t.Run("Choice Condition", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice","Choices":[
+			{"Condition":"{% $states.input.age >= 18 %}","Next":"Adult"}],"Default":"Minor","Output":{"age":"{% $states.input.age %}"}},
+			"Adult":{"Type":"Pass","Output":"{% 'adult ' & $states.input.age %}","End":true},"Minor":{"Type":"Pass","Output":"minor","End":true}}}`
+		for in, want := range map[string]string{`{"age":20}`: `"adult 20"`, `{"age":3}`: `"minor"`} {
+			out, _, err := run(t, def, in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, want)
+		}
+		_, _, err := run(t, `{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Condition":"{% 1 %}","Next":"D"}]},"D":{"Type":"Succeed"}}}`, `{}`, nil)
+		if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+			t.Errorf("a non-boolean Condition: got %v", ee)
+		}
+	})
+	t.Run("Map Items and ItemSelector", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":"{% $states.input.list %}",
+			"ItemSelector":{"i":"{% $states.context.Map.Item.Index %}","v":"{% $states.context.Map.Item.Value %}","k":"{% $states.input.k %}"},
+			"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input.k & '-' & $states.input.i & '-' & $states.input.v %}","End":true}}},
+			"Output":{"all":"{% $states.result %}","n":"{% $count($states.result) %}"},"End":true}}}`
+		out, _, err := run(t, def, `{"k":"x","list":["a","b","c"]}`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `{"all":["x-0-a","x-1-b","x-2-c"],"n":3}`)
+		def = `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":[1,2],"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input * 10 %}","End":true}}},"End":true}}}`
+		if out, _, err = run(t, def, `{}`, nil); err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `[10,20]`)
+	})
+	t.Run("Parallel Arguments", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Parallel","Arguments":{"x":"{% $states.input.x %}"},"Branches":[
+			{"StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input.x + 1 %}","End":true}}},
+			{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],"Output":"{% $states.result %}","End":true}}}`
+		out, _, err := run(t, def, `{"x":1,"y":2}`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `[2,{"x":1}]`)
+	})
+	t.Run("Wait Seconds", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Seconds":"{% $states.input.s * 2 %}","End":true}}}`
+		out, r, err := run(t, def, `{"s":3}`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `{"s":3}`)
+		if len(r.sleeps) != 1 || r.sleeps[0].Seconds() != 6 {
+			t.Errorf("sleeps %v, want [6s]", r.sleeps)
+		}
+	})
+	t.Run("Fail Error and Cause", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"F","States":{"F":{"Type":"Fail","Error":"{% $states.input.code %}","Cause":"{% 'job ' & $states.input.job & ' failed' %}"}}}`
+		_, _, err := run(t, def, `{"code":"Bad","job":"j7"}`, nil)
+		if ee := execErr(t, err); ee.Name != "Bad" || ee.Cause != "job j7 failed" {
+			t.Errorf("got %v", ee)
+		}
+	})
+}
