@@ -51,6 +51,7 @@ type states struct {
 		Parameters struct {
 			FunctionName any
 		}
+		Arguments     any // JSONata: {"FunctionName": ..., "Payload": ...} or an expression
 		Iterator      *states
 		ItemProcessor *states
 		Branches      []states
@@ -78,7 +79,13 @@ func (d states) checkResources() error {
 		field, fn := "Resource", st.Resource
 		if st.Resource == lambdaInvoke {
 			field = "Parameters.FunctionName"
-			s, ok := st.Parameters.FunctionName.(string)
+			given := st.Parameters.FunctionName
+			if args, isObj := st.Arguments.(map[string]any); isObj {
+				field, given = "Arguments.FunctionName", args["FunctionName"]
+			} else if st.Arguments != nil {
+				field = "Arguments"
+			}
+			s, ok := given.(string)
 			if !ok {
 				return errorf("InvalidDefinition", "Invalid State Machine Definition: 'state %q, field %q: the local endpoint needs a static FunctionName naming an efspipe stage'", name, field)
 			}

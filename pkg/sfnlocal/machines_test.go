@@ -91,6 +91,48 @@ func TestUserStateMachines(t *testing.T) {
 	}
 }
 
+// jsonataDefinition is userDefinition in JSONata, carrying the job in a
+// variable (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html,
+// .../workflow-variables.html).
+const jsonataDefinition = `{
+  "QueryLanguage": "JSONata",
+  "StartAt": "Ingest",
+  "States": {
+    "Ingest": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke",
+      "Arguments": {"FunctionName": "efspipe-ingest", "Payload": {"source": "{% $states.input.source %}"}},
+      "Assign": {"job": "{% $states.result.Payload.id %}"},
+      "Output": {"bytes": "{% $states.result.Payload.bytes %}"},
+      "Next": "Done"
+    },
+    "Done": {"Type": "Pass", "Output": {"job": "{% $job %}", "bytes": "{% $states.input.bytes %}"}, "End": true}
+  }
+}`
+
+func TestUserJSONataStateMachine(t *testing.T) {
+	e := newEnv(t, "", nil)
+	ctx := t.Context()
+	created, err := e.c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("mine-jsonata"), Definition: aws.String(jsonataDefinition),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := writePDF(t, 1)
+	start, err := e.c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String("r1"), Input: input(t, src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.wait(t, *start.ExecutionArn)
+	var out struct {
+		Job   string
+		Bytes int64
+	}
+	if d.Status != types.ExecutionStatusSucceeded || json.Unmarshal([]byte(aws.ToString(d.Output)), &out) != nil || out.Job == "" || out.Bytes == 0 {
+		t.Fatalf("JSONata machine: %s %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+}
+
 func TestInvalidDefinition(t *testing.T) {
 	e := newEnv(t, "", nil)
 	for _, tc := range []struct {
@@ -103,6 +145,10 @@ func TestInvalidDefinition(t *testing.T) {
 			[]string{`state "B"`, `field "Parameters.FunctionName"`}},
 		{"dynamic function", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName.$":"$.f"},"End":true}}}`,
 			[]string{`state "A"`, "FunctionName"}},
+		{"JSONata dynamic function", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"{% $states.input.f %}"},"End":true}}}`,
+			[]string{`state "A"`, `field "Arguments.FunctionName"`}},
+		{"JSONPath field in a JSONata state", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$.x","End":true}}}`,
+			[]string{`state "A"`, `field "ResultPath"`}},
 		{"engine refuses", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}`, []string{`state "A"`, `field "Next"`}},
 		{"not JSON", `{"StartAt":`, []string{"Invalid State Machine Definition"}},
 	} {
