@@ -166,6 +166,8 @@ var actions = map[string]action{
 	"StopExecution":        call((*Server).stopExecution),
 	"RedriveExecution":     call((*Server).redriveExecution),
 
+	"ValidateStateMachineDefinition": call((*Server).validateStateMachineDefinition),
+
 	"TagResource":         call((*Server).tagResource),
 	"UntagResource":       call((*Server).untagResource),
 	"ListTagsForResource": call((*Server).listTagsForResource),
