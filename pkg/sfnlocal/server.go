@@ -166,7 +166,10 @@ var actions = map[string]action{
 	"StopExecution":        call((*Server).stopExecution),
 	"RedriveExecution":     call((*Server).redriveExecution),
 
-	"ValidateStateMachineDefinition": call((*Server).validateStateMachineDefinition),
+	"ValidateStateMachineDefinition":   call((*Server).validateStateMachineDefinition),
+	"DescribeStateMachineForExecution": call((*Server).describeStateMachineForExecution),
+	"ListMapRuns":                      call((*Server).listMapRuns),
+	"DescribeMapRun":                   call((*Server).describeMapRun),
 
 	"TagResource":         call((*Server).tagResource),
 	"UntagResource":       call((*Server).untagResource),
