@@ -168,6 +168,7 @@ var actions = map[string]action{
 
 	"ValidateStateMachineDefinition":   call((*Server).validateStateMachineDefinition),
 	"DescribeStateMachineForExecution": call((*Server).describeStateMachineForExecution),
+	"StartSyncExecution":               call((*Server).startSyncExecution),
 	"ListMapRuns":                      call((*Server).listMapRuns),
 	"DescribeMapRun":                   call((*Server).describeMapRun),
 
