@@ -69,36 +69,52 @@ func (s *Server) machine(arn string) (*machine, error) {
 	return m, nil
 }
 
+// describeStateMachine: https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachine.html
+// A version ARN describes the version; an alias ARN is refused, as in AWS.
 func (s *Server) describeStateMachine(_ context.Context, in machineArnIn) (any, error) {
-	m, err := s.machine(in.Arn)
+	q, err := s.resolve(in.Arn)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	rec := m.rec
-	s.mu.Unlock()
-	return struct {
-		Arn        string `json:"stateMachineArn"`
-		Name       string `json:"name"`
-		Status     string `json:"status"`
-		Definition string `json:"definition"`
-		RoleArn    string `json:"roleArn"`
-		Type       string `json:"type"`
-		Created    epoch  `json:"creationDate"`
-		RevisionID string `json:"revisionId"`
-		Logging    any    `json:"loggingConfiguration"`
-		Tracing    any    `json:"tracingConfiguration"`
-	}{rec.Arn, rec.Name, "ACTIVE", rec.Definition, rec.RoleArn, rec.Type, epoch(rec.Created), rec.RevisionID,
-		map[string]any{"level": "OFF", "includeExecutionData": false}, map[string]any{"enabled": false}}, nil
+	if q.alias != nil {
+		return nil, errorf("ValidationException", "describe an alias with DescribeStateMachineAlias, not DescribeStateMachine")
+	}
+	rec := q.m.rec
+	out := describeMachineOut{Arn: rec.Arn, Name: rec.Name, Status: "ACTIVE", Definition: rec.Definition, RoleArn: rec.RoleArn,
+		Type: rec.Type, Created: epoch(rec.Created), RevisionID: rec.RevisionID,
+		Logging: map[string]any{"level": "OFF", "includeExecutionData": false}, Tracing: map[string]any{"enabled": false}}
+	if v := q.version; v != nil {
+		out.Arn, out.Definition, out.RoleArn, out.Created, out.RevisionID, out.Description =
+			in.Arn, v.Definition, v.RoleArn, epoch(v.Created), v.RevisionID, v.Description
+	}
+	return out, nil
+}
+
+type describeMachineOut struct {
+	Arn         string `json:"stateMachineArn"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	Definition  string `json:"definition"`
+	RoleArn     string `json:"roleArn"`
+	Type        string `json:"type"`
+	Created     epoch  `json:"creationDate"`
+	RevisionID  string `json:"revisionId"`
+	Description string `json:"description,omitempty"`
+	Logging     any    `json:"loggingConfiguration"`
+	Tracing     any    `json:"tracingConfiguration"`
 }
 
 type createMachineIn struct {
-	Name       string `json:"name"`
-	Definition string `json:"definition"`
-	RoleArn    string `json:"roleArn"`
-	Type       string `json:"type"`
+	Name               string `json:"name"`
+	Definition         string `json:"definition"`
+	RoleArn            string `json:"roleArn"`
+	Type               string `json:"type"`
+	Tags               []tag  `json:"tags"`
+	Publish            bool   `json:"publish"`
+	VersionDescription string `json:"versionDescription"`
 }
 
+// createStateMachine: https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html
 func (s *Server) createStateMachine(_ context.Context, in createMachineIn) (any, error) {
 	if err := checkName(in.Name); err != nil {
 		return nil, err
@@ -106,8 +122,18 @@ func (s *Server) createStateMachine(_ context.Context, in createMachineIn) (any,
 	if in.Type == "" {
 		in.Type = "STANDARD"
 	}
-	if in.Type != "STANDARD" {
-		return nil, errorf("ValidationException", "the local endpoint runs STANDARD state machines only, not %q", in.Type)
+	if in.Type != "STANDARD" && in.Type != "EXPRESS" {
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
+	}
+	if in.VersionDescription != "" && !in.Publish {
+		return nil, errorf("ValidationException", "versionDescription requires publish to be true")
+	}
+	if err := checkDescription(in.VersionDescription); err != nil {
+		return nil, err
+	}
+	tags, err := checkTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
 	}
 	am, err := parseDefinition(in.Definition)
 	if err != nil {
@@ -117,42 +143,70 @@ func (s *Server) createStateMachine(_ context.Context, in createMachineIn) (any,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.machines[arn]; old != nil {
-		// AWS: the same request again is idempotent.
-		if old.rec.Definition == in.Definition && old.rec.RoleArn == in.RoleArn && !old.builtin {
-			return createOut{arn, epoch(old.rec.Created)}, nil
+		// AWS: the same request again is idempotent (tags aside: they are
+		// not updated).
+		if old.rec.Definition == in.Definition && old.rec.RoleArn == in.RoleArn && old.rec.Type == in.Type && !old.builtin {
+			out := createOut{Arn: arn, Created: epoch(old.rec.Created)}
+			if n := len(old.rec.Versions); in.Publish && n > 0 && old.rec.Versions[n-1].RevisionID == old.rec.RevisionID {
+				out.VersionArn = s.versionArn(arn, old.rec.Versions[n-1].Number)
+			} else if in.Publish {
+				return nil, errorf("StateMachineAlreadyExists", "State Machine Already Exists: '%s' (without a version of its current revision)", arn)
+			}
+			return out, nil
 		}
 		return nil, errorf("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
 	}
 	m := &machine{m: am, rec: machineRecord{Arn: arn, Name: in.Name, Definition: in.Definition, RoleArn: in.RoleArn,
-		Type: in.Type, Created: s.now(), RevisionID: revision(in.Definition, in.RoleArn)}}
+		Type: in.Type, Created: s.now(), RevisionID: revision(in.Definition, in.RoleArn), Tags: tags}}
+	out := createOut{Arn: arn, Created: epoch(m.rec.Created)}
+	if in.Publish {
+		v, err := s.publish(&m.rec, in.VersionDescription)
+		if err != nil {
+			return nil, err
+		}
+		out.VersionArn = s.versionArn(arn, v.Number)
+	}
 	if err := s.saveMachine(m); err != nil {
 		return nil, err
 	}
 	s.machines[arn] = m
-	return createOut{arn, epoch(m.rec.Created)}, nil
+	return out, nil
 }
 
 type createOut struct {
-	Arn     string `json:"stateMachineArn"`
-	Created epoch  `json:"creationDate"`
+	Arn        string `json:"stateMachineArn"`
+	Created    epoch  `json:"creationDate"`
+	VersionArn string `json:"stateMachineVersionArn,omitempty"`
 }
 
 type updateMachineIn struct {
-	Arn        string  `json:"stateMachineArn"`
-	Definition *string `json:"definition"`
-	RoleArn    *string `json:"roleArn"`
+	Arn                string  `json:"stateMachineArn"`
+	Definition         *string `json:"definition"`
+	RoleArn            *string `json:"roleArn"`
+	Publish            bool    `json:"publish"`
+	VersionDescription string  `json:"versionDescription"`
 }
 
+// updateStateMachine: https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateStateMachine.html
 func (s *Server) updateStateMachine(_ context.Context, in updateMachineIn) (any, error) {
-	m, err := s.machine(in.Arn)
+	q, err := s.resolve(in.Arn)
 	if err != nil {
 		return nil, err
 	}
-	if m.builtin {
+	if q.version != nil || q.alias != nil {
+		return nil, errorf("ValidationException", "a version or alias cannot be updated; update %s", q.m.rec.Arn)
+	}
+	if q.m.builtin {
 		return nil, errorf("ValidationException", "%s is the embedded pipeline definition; create a state machine of your own to run an edited copy", PipelineName)
 	}
-	if in.Definition == nil && in.RoleArn == nil {
+	if in.Definition == nil && in.RoleArn == nil && !in.Publish {
 		return nil, errorf("MissingRequiredParameter", "either the definition or the roleArn must be specified")
+	}
+	if in.VersionDescription != "" && !in.Publish {
+		return nil, errorf("ValidationException", "versionDescription requires publish to be true")
+	}
+	if err := checkDescription(in.VersionDescription); err != nil {
+		return nil, err
 	}
 	var am *asl.Machine
 	if in.Definition != nil {
@@ -160,25 +214,34 @@ func (s *Server) updateStateMachine(_ context.Context, in updateMachineIn) (any,
 			return nil, err
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec := m.rec
-	if in.Definition != nil {
-		rec.Definition = *in.Definition
-	}
-	if in.RoleArn != nil {
-		rec.RoleArn = *in.RoleArn
-	}
-	rec.Updated, rec.RevisionID = s.now(), revision(rec.Definition, rec.RoleArn)
-	next := &machine{rec: rec, m: cmp.Or(am, m.m)}
-	if err := s.saveMachine(next); err != nil {
+	var versionArn string
+	rec, err := s.modify(in.Arn, am, func(rec *machineRecord) error {
+		if in.Definition != nil {
+			rec.Definition = *in.Definition
+		}
+		if in.RoleArn != nil {
+			rec.RoleArn = *in.RoleArn
+		}
+		if in.Definition != nil || in.RoleArn != nil {
+			rec.Updated, rec.RevisionID = s.now(), revision(rec.Definition, rec.RoleArn)
+		}
+		if in.Publish {
+			v, err := s.publish(rec, in.VersionDescription)
+			if err != nil {
+				return err
+			}
+			versionArn = s.versionArn(rec.Arn, v.Number)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.machines[rec.Arn] = next
 	return struct {
 		Updated    epoch  `json:"updateDate"`
 		RevisionID string `json:"revisionId"`
-	}{epoch(rec.Updated), rec.RevisionID}, nil
+		VersionArn string `json:"stateMachineVersionArn,omitempty"`
+	}{epoch(cmp.Or(rec.Updated, rec.Created)), rec.RevisionID, versionArn}, nil
 }
 
 func (s *Server) deleteStateMachine(_ context.Context, in machineArnIn) (any, error) {
@@ -266,13 +329,58 @@ func (s *Server) ExecutionArn(machineArn, name string) string {
 }
 
 func (s *Server) start(arn, name, input string) (*execution, error) {
-	m, err := s.machine(arn)
+	r, err := s.runnable(arn)
 	if err != nil {
 		return nil, err
+	}
+	m := r.m
+	if m.rec.Type == "EXPRESS" {
+		return nil, errorf("StateMachineTypeNotSupported", "the local endpoint runs EXPRESS state machines through StartSyncExecution only")
+	}
+	am := m.m
+	if r.versionArn != "" {
+		if am, err = asl.Parse([]byte(r.definition)); err != nil {
+			return nil, fmt.Errorf("sfnlocal: version %s no longer parses: %w", r.versionArn, err)
+		}
 	}
 	if name == "" {
 		name = newUUID()
 	}
+	compact, err := s.checkStart(name, input)
+	if err != nil {
+		return nil, err
+	}
+	xarn := s.executionArn(m.rec.Name, name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errorf("ServiceUnavailable", "the server is shutting down")
+	}
+	if x := s.execs[xarn]; x != nil {
+		x.mu.Lock()
+		running := x.running
+		x.mu.Unlock()
+		var old bytes.Buffer
+		_ = json.Compact(&old, []byte(x.rec.Input))
+		if running && old.String() == compact.String() && x.rec.MachineArn == m.rec.Arn {
+			return x, nil
+		}
+		return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", xarn)
+	}
+	x := &execution{m: am, rec: executionRecord{Arn: xarn, MachineArn: m.rec.Arn, Name: name, Input: input,
+		Start: s.now(), Definition: r.definition, RoleArn: cmp.Or(r.roleArn, s.roleArn()),
+		VersionArn: r.versionArn, AliasArn: r.aliasArn, RevisionID: r.revisionID, MachineUpdated: r.updated}}
+	if err := s.saveExecution(x); err != nil {
+		return nil, err
+	}
+	s.execs[xarn] = x
+	s.launch(x, false)
+	return x, nil
+}
+
+// checkStart checks an execution's name and input, and returns the input
+// compacted.
+func (s *Server) checkStart(name, input string) (*bytes.Buffer, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -288,31 +396,7 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 			return nil, errorf("InvalidExecutionInput", "%s", err.Error())
 		}
 	}
-	xarn := s.executionArn(m.rec.Name, name)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errorf("ServiceUnavailable", "the server is shutting down")
-	}
-	if x := s.execs[xarn]; x != nil {
-		x.mu.Lock()
-		running := x.running
-		x.mu.Unlock()
-		var old bytes.Buffer
-		_ = json.Compact(&old, []byte(x.rec.Input))
-		if running && old.String() == compact.String() && x.rec.MachineArn == arn {
-			return x, nil
-		}
-		return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", xarn)
-	}
-	x := &execution{m: m.m, rec: executionRecord{Arn: xarn, MachineArn: arn, Name: name, Input: input,
-		Start: s.now(), Definition: m.rec.Definition, RoleArn: cmp.Or(m.rec.RoleArn, s.roleArn())}}
-	if err := s.saveExecution(x); err != nil {
-		return nil, err
-	}
-	s.execs[xarn] = x
-	s.launch(x, false)
-	return x, nil
+	return &compact, nil
 }
 
 // launch runs x (or redrives it) in a goroutine. Called with s.mu held.
@@ -428,6 +512,9 @@ func (l *execLock) acquire(ctx context.Context) error {
 		l.x.mu.Lock()
 		l.x.rec.Job = job
 		l.x.mu.Unlock()
+		if l.x.ephemeral {
+			return nil
+		}
 		if err := l.s.saveExecution(l.x); err != nil {
 			l.s.cfg.Log.Warn("sfnlocal: execution record not written", "arn", l.x.rec.Arn, "err", err)
 		}
@@ -551,6 +638,8 @@ type describeOut struct {
 	RedriveDate         *epoch          `json:"redriveDate,omitempty"`
 	RedriveStatus       string          `json:"redriveStatus"`
 	RedriveStatusReason string          `json:"redriveStatusReason,omitempty"`
+	VersionArn          string          `json:"stateMachineVersionArn,omitempty"`
+	AliasArn            string          `json:"stateMachineAliasArn,omitempty"`
 }
 
 func (s *Server) describeExecution(_ context.Context, in executionArnIn) (any, error) {
@@ -565,7 +654,8 @@ func (s *Server) describe(x *execution) describeOut {
 	sm := x.summary()
 	out := describeOut{Arn: x.rec.Arn, MachineArn: x.rec.MachineArn, Name: x.rec.Name, Status: sm.status,
 		Start: epoch(x.rec.Start), Stop: ptr(sm.stop), Input: x.rec.Input, InputDetails: map[string]bool{"included": true},
-		Error: sm.error, Cause: sm.caus, RedriveCount: sm.redriveCount, RedriveDate: ptr(sm.redrive)}
+		Error: sm.error, Cause: sm.caus, RedriveCount: sm.redriveCount, RedriveDate: ptr(sm.redrive),
+		VersionArn: x.rec.VersionArn, AliasArn: x.rec.AliasArn}
 	if sm.hasOutput {
 		out.Output, out.OutputDetails = &sm.output, map[string]bool{"included": true}
 	}
@@ -595,11 +685,25 @@ type executionListItem struct {
 	Stop         *epoch `json:"stopDate,omitempty"`
 	RedriveCount int    `json:"redriveCount"`
 	RedriveDate  *epoch `json:"redriveDate,omitempty"`
+	VersionArn   string `json:"stateMachineVersionArn,omitempty"`
+	AliasArn     string `json:"stateMachineAliasArn,omitempty"`
 }
 
 func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, error) {
-	if _, err := s.machine(in.Arn); err != nil {
+	q, err := s.resolve(in.Arn)
+	if err != nil {
 		return nil, err
+	}
+	if q.m.rec.Type == "EXPRESS" {
+		return nil, errorf("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+	}
+	// A version or alias ARN lists the executions it started.
+	field := func(x *execution) string { return x.rec.MachineArn }
+	switch {
+	case q.version != nil:
+		field = func(x *execution) string { return x.rec.VersionArn }
+	case q.alias != nil:
+		field = func(x *execution) string { return x.rec.AliasArn }
 	}
 	switch in.StatusFilter {
 	case "", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE":
@@ -609,7 +713,7 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 	s.mu.Lock()
 	var xs []*execution
 	for _, x := range s.execs {
-		if x.rec.MachineArn == in.Arn {
+		if field(x) == in.Arn {
 			xs = append(xs, x)
 		}
 	}
@@ -621,7 +725,7 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 			continue
 		}
 		all = append(all, executionListItem{x.rec.Arn, x.rec.MachineArn, x.rec.Name, sm.status, epoch(x.rec.Start),
-			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive)})
+			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive), x.rec.VersionArn, x.rec.AliasArn})
 	}
 	// Newest first, as AWS lists them.
 	slices.SortFunc(all, func(a, b executionListItem) int {

@@ -13,10 +13,17 @@ import (
 // awsCLI runs the real AWS CLI against e's endpoint and decodes its JSON.
 func (e *env) awsCLI(t *testing.T, out any, args ...string) {
 	t.Helper()
+	e.awsCLIEnv(t, nil, out, args...)
+}
+
+// awsCLIEnv is awsCLI with more environment variables.
+func (e *env) awsCLIEnv(t *testing.T, env []string, out any, args ...string) {
+	t.Helper()
 	aws := pipetest.NeedsTool(t, "aws")
 	cmd := exec.CommandContext(t.Context(), aws, append(append([]string{"stepfunctions"}, args...), "--endpoint-url", e.http.URL, "--output", "json")...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDLOCAL", "AWS_SECRET_ACCESS_KEY=local-secret", "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+	cmd.Env = append(cmd.Env, env...)
 	b, err := cmd.Output()
 	if err != nil {
 		var stderr string
@@ -89,5 +96,29 @@ func TestAWSCLI(t *testing.T) {
 	b, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(b), "(ExecutionAlreadyExists)") {
 		t.Errorf("start-execution of a taken name: %v %s", err, b)
+	}
+}
+
+// TestAWSCLIValidateAndSync: validate-state-machine-definition lints a
+// definition locally, and start-sync-execution reaches the endpoint once
+// the CLI is told not to prefix "sync-" to its host
+// (AWS_DISABLE_HOST_PREFIX_INJECTION, botocore's setting).
+func TestAWSCLIValidateAndSync(t *testing.T) {
+	e := newEnv(t, "", nil)
+	var v struct {
+		Result      string
+		Diagnostics []struct{ Severity, Code, Message, Location string }
+	}
+	e.awsCLI(t, &v, "validate-state-machine-definition", "--definition", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}`)
+	if v.Result != "FAIL" || len(v.Diagnostics) != 1 || v.Diagnostics[0].Code != "MISSING_TRANSITION_TARGET" || v.Diagnostics[0].Location != "/States/A/Next" {
+		t.Fatalf("validate-state-machine-definition: %+v", v)
+	}
+	var created struct{ StateMachineArn string }
+	e.awsCLI(t, &created, "create-state-machine", "--name", "quick", "--type", "EXPRESS", "--role-arn", "arn:aws:iam::000000000000:role/x",
+		"--definition", `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"ok":true},"End":true}}}`)
+	var out struct{ Status, Output string }
+	e.awsCLIEnv(t, []string{"AWS_DISABLE_HOST_PREFIX_INJECTION=true"}, &out, "start-sync-execution", "--state-machine-arn", created.StateMachineArn)
+	if out.Status != "SUCCEEDED" || out.Output != `{"ok":true}` {
+		t.Fatalf("start-sync-execution: %+v", out)
 	}
 }

@@ -1,10 +1,15 @@
 package sfnlocal
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"unicode"
 
 	"github.com/efspipe/efspipe/pkg/asl"
@@ -18,6 +23,28 @@ const lambdaInvoke = "arn:aws:states:::lambda:invoke"
 // Lambda function name or ARN, plain or through lambda:invoke), since those
 // are the only functions that exist here.
 func parseDefinition(def string) (*asl.Machine, error) {
+	m, d := diagnose(def)
+	if d != nil {
+		return nil, errorf("InvalidDefinition", "Invalid State Machine Definition: '%s'", d.Message)
+	}
+	return m, nil
+}
+
+// diagnostic is one finding of ValidateStateMachineDefinition.
+type diagnostic struct {
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+}
+
+// diagnose runs parseDefinition's checks and describes the first problem
+// found, or returns the machine. The engine stops at the first problem,
+// so there is at most one diagnostic.
+func diagnose(def string) (*asl.Machine, *diagnostic) {
+	if strings.TrimSpace(def) == "" {
+		return nil, &diagnostic{Severity: "ERROR", Code: "MISSING_DESCRIPTION", Message: "the definition is empty"}
+	}
 	m, err := asl.Parse([]byte(def))
 	var de *asl.DefinitionError
 	if errors.As(err, &de) {
@@ -28,19 +55,103 @@ func parseDefinition(def string) (*asl.Machine, error) {
 		if de.Field != "" {
 			where += fmt.Sprintf(", field %q", de.Field)
 		}
-		return nil, errorf("InvalidDefinition", "Invalid State Machine Definition: '%s: %s'", where, de.Msg)
+		return nil, &diagnostic{Severity: "ERROR", Code: codeOf(de), Message: where + ": " + de.Msg, Location: location(def, de.State, de.Field)}
 	}
 	if err != nil {
-		return nil, errorf("InvalidDefinition", "Invalid State Machine Definition: '%v'", err)
+		return nil, &diagnostic{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: err.Error()}
 	}
 	var doc states
 	if err := json.Unmarshal([]byte(def), &doc); err != nil {
-		return nil, errorf("InvalidDefinition", "Invalid State Machine Definition: '%v'", err)
+		return nil, &diagnostic{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: err.Error()}
 	}
-	if err := doc.checkResources(); err != nil {
-		return nil, err
+	if d := doc.checkResources(); d != nil {
+		d.Location = location(def, d.Location, d.field)
+		return nil, &d.diagnostic
 	}
 	return m, nil
+}
+
+// codeOf maps the engine's refusal to one of the error codes AWS documents
+// for ValidateStateMachineDefinition
+// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinitionDiagnostic.html),
+// or to UNSUPPORTED_FEATURE, efspipe's own, for what AWS accepts and the
+// local engine does not run (JSONata, variables, distributed Map, ...).
+// asl.DefinitionError carries no kind, so the message decides; the table
+// in TestValidateStateMachineDefinition pins each mapping.
+func codeOf(de *asl.DefinitionError) string {
+	switch {
+	case de.State == "" && strings.HasPrefix(de.Msg, "invalid JSON"):
+		return "INVALID_JSON_DESCRIPTION"
+	case strings.Contains(de.Msg, "names no state"):
+		return "MISSING_TRANSITION_TARGET"
+	case strings.HasPrefix(de.Msg, "duplicate state name"):
+		return "DUPLICATE_STATE_NAME"
+	case strings.HasPrefix(de.Msg, "state names must be"):
+		return "INVALID_STATE_NAME"
+	case strings.Contains(de.Msg, "not supported"):
+		return "UNSUPPORTED_FEATURE"
+	case de.Field == "Resource":
+		return "INVALID_RESOURCE"
+	}
+	return "SCHEMA_VALIDATION_FAILED"
+}
+
+// location is the JSON Pointer of a state's field in def, as AWS reports
+// it ("/States/Outer/ItemProcessor/States/Inner/Next"): state names are
+// unique in the whole machine, so the state is found by walking the
+// nested scopes. A field such as "Parameters.FunctionName" or
+// "Choices[2]" becomes "/Parameters/FunctionName" or "/Choices/2".
+func location(def, state, field string) string {
+	var path []string
+	if state != "" {
+		var doc any
+		if json.Unmarshal([]byte(def), &doc) != nil {
+			return ""
+		}
+		var ok bool
+		if path, ok = findState(doc, state, nil); !ok {
+			return ""
+		}
+	}
+	if field != "" {
+		field = strings.NewReplacer("[", ".", "]", "").Replace(field)
+		path = append(path, strings.Split(field, ".")...)
+	}
+	if len(path) == 0 {
+		return ""
+	}
+	esc := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, p := range path {
+		b.WriteString("/" + esc.Replace(p))
+	}
+	return b.String()
+}
+
+// findState looks for the state called name in the scope v (an object
+// with States) and in the scopes its Map and Parallel states hold.
+func findState(v any, name string, at []string) ([]string, bool) {
+	obj, _ := v.(map[string]any)
+	sts, _ := obj["States"].(map[string]any)
+	if _, ok := sts[name]; ok {
+		return append(slices.Clone(at), "States", name), true
+	}
+	for _, n := range slices.Sorted(maps.Keys(sts)) {
+		st, _ := sts[n].(map[string]any)
+		here := append(slices.Clone(at), "States", n)
+		for _, f := range []string{"ItemProcessor", "Iterator"} {
+			if p, ok := findState(st[f], name, append(slices.Clone(here), f)); ok {
+				return p, true
+			}
+		}
+		bs, _ := st["Branches"].([]any)
+		for i, b := range bs {
+			if p, ok := findState(b, name, append(slices.Clone(here), "Branches", strconv.Itoa(i))); ok {
+				return p, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // states is the part of a definition that names resources.
@@ -58,7 +169,14 @@ type states struct {
 	}
 }
 
-func (d states) checkResources() error {
+// resourceProblem is a Task naming no efspipe stage. Location holds the
+// state's name until diagnose turns it into a path.
+type resourceProblem struct {
+	diagnostic
+	field string
+}
+
+func (d states) checkResources() *resourceProblem {
 	names := make([]string, 0, len(d.States))
 	for n := range d.States {
 		names = append(names, n)
@@ -68,8 +186,8 @@ func (d states) checkResources() error {
 		st := d.States[name]
 		for _, sub := range append([]*states{st.Iterator, st.ItemProcessor}, ptrs(st.Branches)...) {
 			if sub != nil {
-				if err := sub.checkResources(); err != nil {
-					return err
+				if p := sub.checkResources(); p != nil {
+					return p
 				}
 			}
 		}
@@ -77,6 +195,10 @@ func (d states) checkResources() error {
 			continue
 		}
 		field, fn := "Resource", st.Resource
+		bad := func(format string, a ...any) *resourceProblem {
+			return &resourceProblem{diagnostic{Severity: "ERROR", Code: "INVALID_RESOURCE", Location: name,
+				Message: fmt.Sprintf("state %q, field %q: ", name, field) + fmt.Sprintf(format, a...)}, field}
+		}
 		if st.Resource == lambdaInvoke {
 			field = "Parameters.FunctionName"
 			given := st.Parameters.FunctionName
@@ -87,12 +209,12 @@ func (d states) checkResources() error {
 			}
 			s, ok := given.(string)
 			if !ok {
-				return errorf("InvalidDefinition", "Invalid State Machine Definition: 'state %q, field %q: the local endpoint needs a static FunctionName naming an efspipe stage'", name, field)
+				return bad("the local endpoint needs a static FunctionName naming an efspipe stage")
 			}
 			fn = s
 		}
 		if _, ok := statemachine.FunctionOf(fn); !ok {
-			return errorf("InvalidDefinition", "Invalid State Machine Definition: 'state %q, field %q: %q is not an efspipe stage (locally, Task states run efspipe-{ingest,split,compress,checkpoint,finalize} by name or Lambda ARN, plain or through %s)'", name, field, fn, lambdaInvoke)
+			return bad("%q is not an efspipe stage (locally, Task states run efspipe-{ingest,split,compress,checkpoint,finalize} by name or Lambda ARN, plain or through %s)", fn, lambdaInvoke)
 		}
 	}
 	return nil
@@ -133,4 +255,46 @@ func containsRune(s string, r rune) bool {
 		}
 	}
 	return false
+}
+
+type validateIn struct {
+	Definition *string `json:"definition"`
+	Type       string  `json:"type"`
+	Severity   string  `json:"severity"`
+	MaxResults int     `json:"maxResults"`
+}
+
+// validateStateMachineDefinition: https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html
+// It runs CreateStateMachine's checks (parseDefinition), so OK means
+// create-state-machine accepts the definition here. There are no
+// WARNING diagnostics: the engine reports errors only.
+func (s *Server) validateStateMachineDefinition(_ context.Context, in validateIn) (any, error) {
+	if in.Definition == nil {
+		return nil, errorf("ValidationException", "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null")
+	}
+	if len(*in.Definition) > 1<<20 {
+		return nil, errorf("ValidationException", "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to 1048576")
+	}
+	switch in.Type {
+	case "", "STANDARD", "EXPRESS":
+	default:
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
+	}
+	switch in.Severity {
+	case "", "ERROR", "WARNING":
+	default:
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%s' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [ERROR, WARNING]", in.Severity)
+	}
+	if in.MaxResults < 0 || in.MaxResults > 100 {
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 100", in.MaxResults)
+	}
+	out := struct {
+		Result      string       `json:"result"`
+		Diagnostics []diagnostic `json:"diagnostics"`
+		Truncated   bool         `json:"truncated"`
+	}{Result: "OK", Diagnostics: []diagnostic{}}
+	if _, d := diagnose(*in.Definition); d != nil {
+		out.Result, out.Diagnostics = "FAIL", append(out.Diagnostics, *d)
+	}
+	return out, nil
 }

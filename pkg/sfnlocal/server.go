@@ -165,6 +165,25 @@ var actions = map[string]action{
 	"GetExecutionHistory":  call((*Server).getExecutionHistory),
 	"StopExecution":        call((*Server).stopExecution),
 	"RedriveExecution":     call((*Server).redriveExecution),
+
+	"ValidateStateMachineDefinition":   call((*Server).validateStateMachineDefinition),
+	"DescribeStateMachineForExecution": call((*Server).describeStateMachineForExecution),
+	"StartSyncExecution":               call((*Server).startSyncExecution),
+	"ListMapRuns":                      call((*Server).listMapRuns),
+	"DescribeMapRun":                   call((*Server).describeMapRun),
+
+	"TagResource":         call((*Server).tagResource),
+	"UntagResource":       call((*Server).untagResource),
+	"ListTagsForResource": call((*Server).listTagsForResource),
+
+	"PublishStateMachineVersion": call((*Server).publishStateMachineVersion),
+	"ListStateMachineVersions":   call((*Server).listStateMachineVersions),
+	"DeleteStateMachineVersion":  call((*Server).deleteStateMachineVersion),
+	"CreateStateMachineAlias":    call((*Server).createStateMachineAlias),
+	"DescribeStateMachineAlias":  call((*Server).describeStateMachineAlias),
+	"ListStateMachineAliases":    call((*Server).listStateMachineAliases),
+	"UpdateStateMachineAlias":    call((*Server).updateStateMachineAlias),
+	"DeleteStateMachineAlias":    call((*Server).deleteStateMachineAlias),
 }
 
 func call[In, Out any](f func(*Server, context.Context, In) (Out, error)) action {

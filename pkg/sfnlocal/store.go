@@ -38,6 +38,40 @@ type machineRecord struct {
 	Created    time.Time `json:"creationDate"`
 	Updated    time.Time `json:"updateDate,omitzero"`
 	RevisionID string    `json:"revisionId"`
+	// Tags are the machine's tags (CreateStateMachine, TagResource).
+	Tags map[string]string `json:"tags,omitempty"`
+	// Versions are the published versions, oldest first; LastVersion is
+	// the number of the last one ever published, so a deleted version's
+	// number is never reused, as in AWS.
+	Versions    []versionRecord `json:"versions,omitempty"`
+	LastVersion int             `json:"lastVersion,omitempty"`
+	Aliases     []aliasRecord   `json:"aliases,omitempty"`
+}
+
+// versionRecord is a published version: an immutable copy of the revision
+// it was published from.
+type versionRecord struct {
+	Number      int       `json:"version"`
+	Definition  string    `json:"definition"`
+	RoleArn     string    `json:"roleArn"`
+	RevisionID  string    `json:"revisionId"`
+	Description string    `json:"description,omitempty"`
+	Created     time.Time `json:"creationDate"`
+}
+
+// aliasRecord is an alias: one or two versions of the machine and the
+// percentage of executions each receives.
+type aliasRecord struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Routing     []route   `json:"routingConfiguration"`
+	Created     time.Time `json:"creationDate"`
+	Updated     time.Time `json:"updateDate,omitzero"`
+}
+
+type route struct {
+	VersionArn string `json:"stateMachineVersionArn"`
+	Weight     int    `json:"weight"`
 }
 
 type machine struct {
@@ -57,6 +91,14 @@ type executionRecord struct {
 	Start      time.Time `json:"startDate"`
 	Definition string    `json:"definition"`
 	RoleArn    string    `json:"roleArn"`
+	// VersionArn and AliasArn name the version the execution runs and
+	// the alias that chose it, when it was started through one.
+	VersionArn string `json:"stateMachineVersionArn,omitempty"`
+	AliasArn   string `json:"stateMachineAliasArn,omitempty"`
+	// RevisionID and MachineUpdated describe the machine as it was when
+	// the execution started (DescribeStateMachineForExecution).
+	RevisionID     string    `json:"revisionId,omitempty"`
+	MachineUpdated time.Time `json:"machineUpdateDate,omitzero"`
 	// Job is the job the execution locked (Config.Lock), once known: a
 	// redrive locks it again without resolving the input, and gc leaves
 	// the job alone while the execution runs.
@@ -77,6 +119,10 @@ type execution struct {
 	dirty   bool
 
 	flushMu sync.Mutex // orders history writes
+
+	// ephemeral is set for a synchronous Express execution, which is
+	// never written to the mount (AWS keeps no history of one either).
+	ephemeral bool
 }
 
 func (x *execution) dir() string { return path.Join(executionsDir, key(x.rec.Arn)) }
