@@ -99,6 +99,7 @@ type state struct {
 	processor   *scope
 	maxConc     int64
 	maxConcPath *path
+	dist        *distributed // Mode DISTRIBUTED, nil: INLINE
 
 	// Parallel
 	branches []*scope
@@ -133,50 +134,47 @@ const lambdaInvokeARN = "arn:aws:states:::lambda:invoke"
 var (
 	commonFields = []string{"Type", "Comment", "QueryLanguage"}
 	stateFields  = map[string][]string{
-		"Pass":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"},
-		"Task":     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "Assign"},
-		"Choice":   {"InputPath", "OutputPath", "Choices", "Default", "Assign"},
-		"Wait":     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"},
-		"Succeed":  {"InputPath", "OutputPath"},
-		"Fail":     {"Error", "ErrorPath", "Cause", "CausePath"},
-		"Map":      {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Assign"},
+		"Pass":    {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"},
+		"Task":    {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "Assign"},
+		"Choice":  {"InputPath", "OutputPath", "Choices", "Default", "Assign"},
+		"Wait":    {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"},
+		"Succeed": {"InputPath", "OutputPath"},
+		"Fail":    {"Error", "ErrorPath", "Cause", "CausePath"},
+		"Map": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Assign",
+			"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label"},
 		"Parallel": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches", "Assign"},
 	}
 	// jsonataFields are the fields of each state type in a JSONata state
 	// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
 	jsonataFields = map[string][]string{
-		"Pass":     {"Next", "End", "Output", "Assign"},
-		"Task":     {"Next", "End", "Arguments", "Output", "Assign", "Resource", "Retry", "Catch", "TimeoutSeconds"},
-		"Choice":   {"Choices", "Default", "Output", "Assign"},
-		"Wait":     {"Next", "End", "Seconds", "Timestamp", "Output", "Assign"},
-		"Succeed":  {"Output"},
-		"Fail":     {"Error", "Cause"},
-		"Map":      {"Next", "End", "Items", "ItemSelector", "ItemProcessor", "Output", "Assign", "Retry", "Catch", "MaxConcurrency"},
+		"Pass":    {"Next", "End", "Output", "Assign"},
+		"Task":    {"Next", "End", "Arguments", "Output", "Assign", "Resource", "Retry", "Catch", "TimeoutSeconds"},
+		"Choice":  {"Choices", "Default", "Output", "Assign"},
+		"Wait":    {"Next", "End", "Seconds", "Timestamp", "Output", "Assign"},
+		"Succeed": {"Output"},
+		"Fail":    {"Error", "Cause"},
+		"Map": {"Next", "End", "Items", "ItemSelector", "ItemProcessor", "Output", "Assign", "Retry", "Catch", "MaxConcurrency",
+			"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label"},
 		"Parallel": {"Next", "End", "Arguments", "Output", "Assign", "Retry", "Catch", "Branches"},
 	}
 	// jsonPathOnly are the fields a JSONata state refuses, as Step Functions
 	// does ("JSONata states don't support InputPath, Parameters,
 	// ResultSelector, ResultPath and OutputPath").
 	jsonPathOnly = []string{"InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result",
-		"ItemsPath", "Iterator", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "MaxConcurrencyPath", "ErrorPath", "CausePath"}
+		"ItemsPath", "Iterator", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "MaxConcurrencyPath", "ErrorPath", "CausePath",
+		"ToleratedFailurePercentagePath", "ToleratedFailureCountPath"}
 	// unsupported names fields that AWS accepts but this engine does not
 	// implement, so a definition using them fails loudly instead of running
 	// differently from the cloud.
 	unsupported = map[string]string{
-		"HeartbeatSeconds":               "task heartbeats are not supported",
-		"HeartbeatSecondsPath":           "task heartbeats are not supported",
-		"Credentials":                    "cross-account task credentials are not supported",
-		"Arguments":                      "Arguments belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
-		"Output":                         "Output belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
-		"ItemReader":                     "ItemReader (Distributed Map) is not supported",
-		"ItemBatcher":                    "ItemBatcher (Distributed Map) is not supported",
-		"ResultWriter":                   "ResultWriter (Distributed Map) is not supported",
-		"ToleratedFailurePercentage":     "tolerated failures (Distributed Map) are not supported",
-		"ToleratedFailurePercentagePath": "tolerated failures (Distributed Map) are not supported",
-		"ToleratedFailureCount":          "tolerated failures (Distributed Map) are not supported",
-		"ToleratedFailureCountPath":      "tolerated failures (Distributed Map) are not supported",
-		"Label":                          "Label (Distributed Map) is not supported",
-		"Items":                          "Items belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
+		"HeartbeatSeconds":     "task heartbeats are not supported",
+		"HeartbeatSecondsPath": "task heartbeats are not supported",
+		"Credentials":          "cross-account task credentials are not supported",
+		"Arguments":            "Arguments belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
+		"Output":               "Output belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
+		"ItemReader":           "ItemReader (Distributed Map) is not supported: give the items in the state input (ItemsPath or Items)",
+		"ResultWriter":         "ResultWriter (Distributed Map) is not supported: the results are the Map state's output",
+		"Items":                "Items belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
 	}
 )
 
@@ -831,24 +829,39 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 			if !ok {
 				return bad("ItemProcessor", "ProcessorConfig must be an object")
 			}
-			for ck, cv := range cfg {
+			for _, ck := range sortedKeys(cfg) {
+				cv := cfg[ck]
 				switch {
 				case ck == "Mode" && cv == "INLINE":
 				case ck == "Mode" && cv == "DISTRIBUTED":
-					return bad("ItemProcessor", "DISTRIBUTED Map is not supported; use Mode INLINE")
+					st.dist = &distributed{execType: "STANDARD"}
 				case ck == "Mode":
 					return bad("ItemProcessor", "unknown ProcessorConfig Mode %s", marshalString(cv))
 				case ck == "ExecutionType":
-					return bad("ItemProcessor", "ExecutionType applies to DISTRIBUTED Map only")
 				default:
 					return bad("ItemProcessor", "unknown ProcessorConfig field %q", ck)
 				}
+			}
+			if et, ok := cfg["ExecutionType"]; ok {
+				switch {
+				case st.dist == nil:
+					return bad("ItemProcessor", "ExecutionType applies to DISTRIBUTED Map only")
+				case et == "STANDARD" || et == "EXPRESS":
+					st.dist.execType = et.(string)
+				default:
+					return bad("ItemProcessor", "ExecutionType must be STANDARD or EXPRESS, got %s", marshalString(et))
+				}
+			} else if st.dist != nil {
+				return bad("ItemProcessor", "a DISTRIBUTED Map needs ProcessorConfig.ExecutionType STANDARD or EXPRESS")
 			}
 		default:
 			return bad(procField, "unknown field %q", k)
 		}
 	}
 	if st.processor, err = p.scope(st.name, pm); err != nil {
+		return err
+	}
+	if err := p.distributedFields(st, m, bad); err != nil {
 		return err
 	}
 	if v, ok := m["MaxConcurrency"]; ok {

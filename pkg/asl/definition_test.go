@@ -8,6 +8,7 @@ import (
 
 func TestParseErrors(t *testing.T) {
 	task := `"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f"`
+	dist := `"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`
 	tests := []struct {
 		name, def, state, field string
 	}{
@@ -46,8 +47,21 @@ func TestParseErrors(t *testing.T) {
 		{"JSONata lambda:invoke without FunctionName", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"Payload":1},"End":true}}}`, "A", "Arguments"},
 		{"Output in a JSONPath state", `{"StartAt":"A","States":{"A":{"Type":"Pass","Output":{},"End":true}}}`, "A", "Output"},
 		{"Arguments in a JSONPath state", `{"StartAt":"A","States":{"A":{` + task + `,"Arguments":{},"End":true}}}`, "A", "Arguments"},
-		{"DISTRIBUTED", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemProcessor"},
-		{"ItemReader", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{},"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemReader"},
+		// Map modes and fields (state-map-distributed.html, state-map-inline.html,
+		// input-output-itembatcher.html under https://docs.aws.amazon.com/step-functions/latest/dg/).
+		{"DISTRIBUTED without ExecutionType", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemProcessor"},
+		{"DISTRIBUTED bad ExecutionType", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"FAST"},"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemProcessor"},
+		{"ItemReader", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{},` + dist + `,"End":true}}}`, "M", "ItemReader"},
+		{"ResultWriter", `{"StartAt":"M","States":{"M":{"Type":"Map","ResultWriter":{},` + dist + `,"End":true}}}`, "M", "ResultWriter"},
+		{"ToleratedFailureCount in INLINE", `{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":1,"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ToleratedFailureCount"},
+		{"ItemBatcher in INLINE", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemBatcher":{"MaxItemsPerBatch":2},"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "ItemBatcher"},
+		{"Label in INLINE", `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"x","ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},"End":true}}}`, "M", "Label"},
+		{"Label with a space", `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"a b",` + dist + `,"End":true}}}`, "M", "Label"},
+		{"ToleratedFailurePercentage over 100", `{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailurePercentage":101,` + dist + `,"End":true}}}`, "M", "ToleratedFailurePercentage"},
+		{"ToleratedFailureCount and its Path", `{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":1,"ToleratedFailureCountPath":"$.n",` + dist + `,"End":true}}}`, "M", "ToleratedFailureCountPath"},
+		{"JSONata ToleratedFailureCountPath", `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCountPath":"$.n",` + dist + `,"End":true}}}`, "M", "ToleratedFailureCountPath"},
+		{"empty ItemBatcher", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemBatcher":{},` + dist + `,"End":true}}}`, "M", "ItemBatcher"},
+		{"ItemBatcher unknown field", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemBatcher":{"MaxItemsPerBatch":2,"Size":1},` + dist + `,"End":true}}}`, "M", "ItemBatcher"},
 		{"nested bad Next", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"M"}}},"End":true}}}`, "A", "Next"},
 		{"duplicate name", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"M","States":{"M":{"Type":"Succeed"}}},"End":true}}}`, "M", ""},
 		{"unknown intrinsic", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Nope()"},"End":true}}}`, "A", "Parameters"},

@@ -84,6 +84,10 @@ type Options struct {
 	// RoleArn is $$.Execution.RoleArn and the roleArn of ExecutionStarted.
 	// Default: empty.
 	RoleArn string
+	// OnMapRun receives the state of the Map Run of a DISTRIBUTED Map
+	// when it starts, whenever one of its child executions ends, and when
+	// it ends; calls for one Map Run are serialised. Default: none.
+	OnMapRun func(MapRun)
 }
 
 const defaultStateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:local"
@@ -108,6 +112,7 @@ type exec struct {
 	sleep   func(context.Context, time.Duration) error
 	now     func() time.Time
 	onEvent func(Event)
+	onRun   func(MapRun)
 
 	mu     sync.Mutex // serialises events
 	nextID int64
@@ -128,7 +133,7 @@ func (m *Machine) newExec(opts Options) (*exec, error) {
 	if m.hasTask && opts.Invoke == nil {
 		return nil, errors.New("asl: Options.Invoke is nil but the machine has Task states")
 	}
-	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, nextID: 1, role: opts.RoleArn}
+	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, onRun: opts.OnMapRun, nextID: 1, role: opts.RoleArn}
 	if x.sleep == nil {
 		x.sleep = sleepCtx
 	}
@@ -978,6 +983,9 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 		maxConc = n
 	}
 	x.emit(ch, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
+	if st.dist != nil {
+		return x.mapRun(ctx, st, eff, items, maxConc, ch, c, vars)
+	}
 	start := ch.last
 
 	results := make([]any, len(items))

@@ -46,6 +46,9 @@ type Event struct {
 	MapIterationSucceededEventDetails *MapIterationEventDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
 	MapIterationFailedEventDetails    *MapIterationEventDetails    `json:"mapIterationFailedEventDetails,omitempty"`
 	MapIterationAbortedEventDetails   *MapIterationEventDetails    `json:"mapIterationAbortedEventDetails,omitempty"`
+
+	MapRunStartedEventDetails *MapRunStartedEventDetails `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailedEventDetails  *ErrorDetails              `json:"mapRunFailedEventDetails,omitempty"`
 }
 
 // DataDetails is HistoryEventExecutionDataDetails.
@@ -141,6 +144,11 @@ type LambdaFunctionSucceededEventDetails struct {
 // MapStateStartedEventDetails gives the number of items of a Map state.
 type MapStateStartedEventDetails struct {
 	Length int `json:"length"`
+}
+
+// MapRunStartedEventDetails names the Map Run a DISTRIBUTED Map started.
+type MapRunStartedEventDetails struct {
+	MapRunArn string `json:"mapRunArn"`
 }
 
 // MapIterationEventDetails names a Map state and one of its iterations.

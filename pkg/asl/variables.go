@@ -205,7 +205,13 @@ func checkScopes(sc *scope, outer map[string]bool) error {
 	for _, name := range sortedKeys2(sc.states) {
 		st := sc.states[name]
 		if st.processor != nil {
-			if err := checkScopes(st.processor, inner); err != nil {
+			// A DISTRIBUTED Map's items run as child executions, which
+			// start with no variables.
+			outer := inner
+			if st.dist != nil {
+				outer = nil
+			}
+			if err := checkScopes(st.processor, outer); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,492 @@
+package asl
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// distributed holds the fields of a Map state in DISTRIBUTED mode
+// (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+// Each item, or each batch of items, runs as a child execution of its own,
+// and the Map Run that groups them is reported through Options.OnMapRun.
+type distributed struct {
+	execType string // ProcessorConfig.ExecutionType: STANDARD or EXPRESS
+	label    string // Label, "": the state's name
+
+	// ToleratedFailurePercentage and ToleratedFailureCount: when neither
+	// is given no failure is tolerated; when one is, only it applies.
+	hasPct, hasCnt bool
+	tolPct         float64
+	tolPctPath     *path
+	tolCnt         int64
+	tolCntPath     *path
+
+	batcher *batcher // ItemBatcher, nil: one item per child execution
+}
+
+// batcher is an ItemBatcher
+// (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html).
+type batcher struct {
+	maxItems      int64 // 0: no limit
+	maxItemsPath  *path
+	maxBytes      int64 // 0: no limit but MaxPayload
+	maxBytesPath  *path
+	input         *tmpl  // BatchInput (JSONPath)
+	inputJ        *jtmpl // BatchInput (JSONata)
+	hasBatchInput bool
+}
+
+// distributedOnly are the Map fields AWS documents for DISTRIBUTED mode only
+// (state-map-distributed.html, "Distributed Map state fields"; the INLINE
+// page, state-map-inline.html, lists none of them).
+var distributedOnly = []string{"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath",
+	"ToleratedFailureCount", "ToleratedFailureCountPath", "Label"}
+
+func (p *parser) distributedFields(st *state, m map[string]any, bad badFunc) error {
+	if st.dist == nil {
+		for _, k := range distributedOnly {
+			if _, ok := m[k]; ok {
+				return bad(k, "%s is allowed only in a DISTRIBUTED Map (ItemProcessor.ProcessorConfig.Mode \"DISTRIBUTED\")", k)
+			}
+		}
+		return nil
+	}
+	d := st.dist
+	var err error
+	refPath := func(k string) (*path, error) {
+		v, ok := m[k]
+		if !ok {
+			return nil, nil
+		}
+		s, _ := v.(string)
+		pt, err := parseRefPath(s)
+		if err != nil {
+			return nil, bad(k, "%v", err)
+		}
+		return pt, nil
+	}
+	noExpr := func(k string) error {
+		if s, isStr := m[k].(string); isStr && st.jsonata {
+			if _, isExpr := jsonataExpr(s); isExpr {
+				return bad(k, "a JSONata expression in %s is not supported; give a number", k)
+			}
+		}
+		return nil
+	}
+	if v, ok := m["ToleratedFailurePercentage"]; ok {
+		if err := noExpr("ToleratedFailurePercentage"); err != nil {
+			return err
+		}
+		f, isNum := toFloat(v)
+		if !isNum || f < 0 || f > 100 {
+			return bad("ToleratedFailurePercentage", "must be a number from 0 to 100")
+		}
+		d.tolPct, d.hasPct = f, true
+	}
+	if v, ok := m["ToleratedFailureCount"]; ok {
+		if err := noExpr("ToleratedFailureCount"); err != nil {
+			return err
+		}
+		n, isInt := toInt(v)
+		if !isInt || n < 0 {
+			return bad("ToleratedFailureCount", "must be a non-negative integer")
+		}
+		d.tolCnt, d.hasCnt = n, true
+	}
+	for _, pair := range [][2]string{{"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}, {"ToleratedFailureCount", "ToleratedFailureCountPath"}} {
+		_, lit := m[pair[0]]
+		_, pth := m[pair[1]]
+		if lit && pth {
+			return bad(pair[1], "%s and %s are mutually exclusive", pair[0], pair[1])
+		}
+	}
+	if d.tolPctPath, err = refPath("ToleratedFailurePercentagePath"); err != nil {
+		return err
+	}
+	if d.tolCntPath, err = refPath("ToleratedFailureCountPath"); err != nil {
+		return err
+	}
+	d.hasPct = d.hasPct || d.tolPctPath != nil
+	d.hasCnt = d.hasCnt || d.tolCntPath != nil
+	if v, ok := m["Label"]; ok {
+		s, isStr := v.(string)
+		if !isStr || !validLabel(s) {
+			return bad("Label", "must be 1 to 40 characters with no whitespace, brackets, wildcards, control or special characters")
+		}
+		d.label = s
+	}
+	if v, ok := m["ItemBatcher"]; ok {
+		if d.batcher, err = parseBatcher(v, st.jsonata, bad); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validLabel applies the rules AWS gives for Label: at most 40
+// characters, none of them whitespace, brackets, wildcards, special
+// characters or control characters (state-map-distributed.html).
+func validLabel(s string) bool {
+	if s == "" || len([]rune(s)) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func parseBatcher(v any, jsonata bool, bad badFunc) (*batcher, error) {
+	const f = "ItemBatcher"
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, bad(f, "must be an object")
+	}
+	b := &batcher{}
+	for _, k := range sortedKeys(m) {
+		x := m[k]
+		switch k {
+		case "MaxItemsPerBatch", "MaxInputBytesPerBatch":
+			if s, isStr := x.(string); isStr && jsonata {
+				if _, isExpr := jsonataExpr(s); isExpr {
+					return nil, bad(f, "a JSONata expression in %s is not supported; give a positive integer", k)
+				}
+			}
+			n, isInt := positiveInt(x)
+			if !isInt || (k == "MaxInputBytesPerBatch" && n > MaxPayload) {
+				return nil, bad(f, "%s must be a positive integer (MaxInputBytesPerBatch at most %d)", k, MaxPayload)
+			}
+			if k == "MaxItemsPerBatch" {
+				b.maxItems = n
+			} else {
+				b.maxBytes = n
+			}
+		case "MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath":
+			if jsonata {
+				return nil, bad(f, "%s belongs to the JSONPath query language", k)
+			}
+			if _, both := m[strings.TrimSuffix(k, "Path")]; both {
+				return nil, bad(f, "%s and %s are mutually exclusive", strings.TrimSuffix(k, "Path"), k)
+			}
+			s, _ := x.(string)
+			pt, err := parseRefPath(s)
+			if err != nil {
+				return nil, bad(f, "%s: %v", k, err)
+			}
+			if k == "MaxItemsPerBatchPath" {
+				b.maxItemsPath = pt
+			} else {
+				b.maxBytesPath = pt
+			}
+		case "BatchInput":
+			var err error
+			if jsonata {
+				b.inputJ, err = parseJtmpl(x)
+			} else if _, isObj := x.(map[string]any); !isObj {
+				err = fmt.Errorf("must be an object")
+			} else {
+				b.input, err = parseTemplate(x)
+			}
+			if err != nil {
+				return nil, bad(f, "BatchInput: %v", err)
+			}
+			b.hasBatchInput = true
+		default:
+			return nil, bad(f, "unknown ItemBatcher field %q", k)
+		}
+	}
+	if b.maxItems == 0 && b.maxItemsPath == nil && b.maxBytes == 0 && b.maxBytesPath == nil {
+		return nil, bad(f, "give MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path forms)")
+	}
+	return b, nil
+}
+
+// MapRun is the state of the Map Run of a DISTRIBUTED Map, as DescribeMapRun
+// reports it (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html).
+type MapRun struct {
+	Arn          string // arn:...:mapRun:<machine>/<Label or state name>:<id>
+	ExecutionArn string // the parent execution
+	StateName    string
+	Status       string // RUNNING, SUCCEEDED, FAILED or ABORTED
+	Start, Stop  time.Time
+	Error, Cause string // when FAILED
+
+	ExecutionType              string // STANDARD or EXPRESS
+	MaxConcurrency             int64  // 0: no limit
+	ToleratedFailurePercentage float64
+	ToleratedFailureCount      int64
+
+	Items      MapRunCounts // one per item
+	Executions MapRunCounts // one per child execution (per batch with ItemBatcher)
+}
+
+// MapRunCounts counts items or child executions by status
+// (API_MapRunItemCounts.html, API_MapRunExecutionCounts.html).
+type MapRunCounts struct {
+	Pending, Running, Succeeded, Failed, TimedOut, Aborted, Total int64
+}
+
+// ErrExceedToleratedFailureThreshold fails a DISTRIBUTED Map whose failed
+// items exceed its tolerated failure threshold
+// (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html).
+const ErrExceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold"
+
+// child is one child execution of a Map Run: one item, or one batch.
+type child struct {
+	input any
+	items int64 // items it carries
+}
+
+// batches groups the (selected) items into the inputs of child executions.
+func (x *exec) batches(st *state, eff any, items []any, c *ctxObj, vars *varScope) ([]child, error) {
+	b := st.dist.batcher
+	if b == nil {
+		out := make([]child, len(items))
+		for i, it := range items {
+			out[i] = child{it, 1}
+		}
+		return out, nil
+	}
+	limit := func(n int64, p *path, field string) (int64, error) {
+		if p == nil {
+			return n, nil
+		}
+		v, ok := p.eval(eff)
+		m, isInt := positiveInt(v)
+		if !ok || !isInt {
+			return 0, runtimeErr("An error occurred while executing the state '%s'. %s %s does not reference a positive integer", st.name, field, p.src)
+		}
+		return m, nil
+	}
+	maxItems, err := limit(b.maxItems, b.maxItemsPath, "MaxItemsPerBatchPath")
+	if err != nil {
+		return nil, err
+	}
+	maxBytes, err := limit(b.maxBytes, b.maxBytesPath, "MaxInputBytesPerBatchPath")
+	if err != nil {
+		return nil, err
+	}
+	if maxBytes == 0 || maxBytes > MaxPayload {
+		maxBytes = MaxPayload
+	}
+	var batchInput any
+	switch {
+	case b.input != nil:
+		batchInput, err = b.input.eval(&env{input: eff, ctx: c, vars: vars})
+	case b.inputJ != nil:
+		batchInput, err = b.inputJ.eval(&env{input: eff, ctx: c, vars: vars}, "BatchInput")
+	}
+	if err != nil {
+		return nil, err
+	}
+	mk := func(its []any) map[string]any {
+		in := map[string]any{"Items": its}
+		if b.hasBatchInput {
+			in["BatchInput"] = batchInput
+		}
+		return in
+	}
+	var out []child
+	var cur []any
+	for _, it := range items {
+		next := append(slices.Clone(cur), it)
+		switch {
+		case len(cur) > 0 && (maxItems > 0 && int64(len(next)) > maxItems || int64(len(marshal(mk(next)))) > maxBytes):
+			out = append(out, child{mk(cur), int64(len(cur))})
+			cur = []any{it}
+		default:
+			cur = next
+		}
+		if int64(len(marshal(mk(cur)))) > maxBytes {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. An item is larger than the batch limit of %d bytes", st.name, maxBytes)
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, child{mk(cur), int64(len(cur))})
+	}
+	return out, nil
+}
+
+// mapRun runs a DISTRIBUTED Map: each item (or batch) is a child
+// execution with its own context object and no variables; the Map fails
+// with States.ExceedToleratedFailureThreshold once the failed items
+// exceed the threshold, and otherwise returns, in item order, each child's
+// output, or for a failed child its execution result unchanged (the
+// NONE transformation: input-output-resultwriter.html, "If a child
+// workflow execution fails, Step Functions returns its execution result
+// unchanged").
+func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxConc int64, ch *chain, c *ctxObj, vars *varScope) (any, error) {
+	d := st.dist
+	sel := make([]any, len(items))
+	for i, item := range items {
+		ic := &ctxObj{x: x, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
+		var err error
+		switch {
+		case st.itemSel != nil:
+			sel[i], err = st.itemSel.eval(&env{input: eff, ctx: ic, vars: vars})
+		case st.itemSelJ != nil:
+			sel[i], err = st.itemSelJ.eval(&env{input: eff, ctx: ic, vars: vars}, "ItemSelector")
+		default:
+			sel[i] = item
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	kids, err := x.batches(st, eff, sel, c, vars)
+	if err != nil {
+		return nil, err
+	}
+	tolPct, tolCnt := d.tolPct, d.tolCnt
+	if d.tolPctPath != nil {
+		v, ok := d.tolPctPath.eval(eff)
+		f, isNum := toFloat(v)
+		if !ok || !isNum || f < 0 || f > 100 {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. ToleratedFailurePercentagePath %s does not reference a number from 0 to 100", st.name, d.tolPctPath.src)
+		}
+		tolPct = f
+	}
+	if d.tolCntPath != nil {
+		v, ok := d.tolCntPath.eval(eff)
+		n, isInt := toInt(v)
+		if !ok || !isInt || n < 0 {
+			return nil, runtimeErr("An error occurred while executing the state '%s'. ToleratedFailureCountPath %s does not reference a non-negative integer", st.name, d.tolCntPath.src)
+		}
+		tolCnt = n
+	}
+	exceeds := func(failed int64) bool {
+		if !d.hasPct && !d.hasCnt {
+			return failed > 0
+		}
+		return (d.hasCnt && failed > tolCnt) || (d.hasPct && len(items) > 0 && float64(failed)*100/float64(len(items)) > tolPct)
+	}
+
+	label := cmp.Or(d.label, st.name)
+	parts := strings.Split(x.smArn, ":")
+	prefix := strings.Join(parts[:5], ":")
+	kind := "execution"
+	if d.execType == "EXPRESS" {
+		kind = "express"
+	}
+	run := MapRun{Arn: fmt.Sprintf("%s:mapRun:%s/%s:%s", prefix, x.smName, label, newUUID()), ExecutionArn: x.execArn, StateName: st.name,
+		Status: "RUNNING", Start: x.stamp(), ExecutionType: d.execType, MaxConcurrency: maxConc,
+		ToleratedFailurePercentage: tolPct, ToleratedFailureCount: tolCnt,
+		Items: MapRunCounts{Pending: int64(len(items)), Total: int64(len(items))}, Executions: MapRunCounts{Pending: int64(len(kids)), Total: int64(len(kids))}}
+	var runMu sync.Mutex
+	report := func(f func(*MapRun)) {
+		runMu.Lock()
+		defer runMu.Unlock()
+		f(&run)
+		if x.onRun != nil {
+			x.onRun(run)
+		}
+	}
+	report(func(*MapRun) {})
+	x.emit(ch, Event{Type: "MapRunStarted", MapRunStartedEventDetails: &MapRunStartedEventDetails{MapRunArn: run.Arn}})
+
+	results := make([]any, len(kids))
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var sem chan struct{}
+	if maxConc > 0 && int(maxConc) < len(kids) {
+		sem = make(chan struct{}, maxConc)
+	}
+	var wg sync.WaitGroup
+	var failedItems int64
+	exceeded := false
+	for i, k := range kids {
+		if sem != nil {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+			}
+		}
+		if gctx.Err() != nil {
+			break
+		}
+		report(func(r *MapRun) {
+			r.Items.Pending -= k.items
+			r.Items.Running += k.items
+			r.Executions.Pending--
+			r.Executions.Running++
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if sem != nil {
+				defer func() { <-sem }()
+			}
+			name := newUUID()
+			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, nextID: 1, role: x.role, region: x.region,
+				smArn: x.smArn + "/" + label, smName: x.smName + "/" + label, execName: name,
+				execArn: fmt.Sprintf("%s:%s:%s/%s:%s", prefix, kind, x.smName, label, name),
+				input:   k.input, inputText: string(marshal(k.input))}
+			cx.startTime = cx.stamp()
+			out, err := cx.runScope(gctx, st.processor, k.input, &chain{}, nil, &varScope{})
+			var f *failure
+			isFailure := errors.As(err, &f)
+			report(func(r *MapRun) {
+				r.Items.Running -= k.items
+				r.Executions.Running--
+				switch {
+				case err == nil:
+					results[i] = out
+					r.Items.Succeeded += k.items
+					r.Executions.Succeeded++
+				case isFailure:
+					results[i] = map[string]any{
+						"ExecutionArn": cx.execArn, "Name": name, "StateMachineArn": cx.smArn,
+						"Input": cx.inputText, "InputDetails": map[string]any{"Included": true},
+						"Status": "FAILED", "Error": f.Name, "Cause": f.Cause,
+						"StartDate": cx.startTime.Format(isoMillis), "StopDate": cx.stamp().Format(isoMillis),
+					}
+					r.Items.Failed += k.items
+					r.Executions.Failed++
+					failedItems += k.items
+					if !exceeded && exceeds(failedItems) {
+						exceeded = true
+						cancel()
+					}
+				default:
+					r.Items.Aborted += k.items
+					r.Executions.Aborted++
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	end := func(status, name, cause string) {
+		report(func(r *MapRun) {
+			// Children never started count as aborted.
+			r.Items.Aborted += r.Items.Pending
+			r.Executions.Aborted += r.Executions.Pending
+			r.Items.Pending, r.Executions.Pending = 0, 0
+			r.Status, r.Stop, r.Error, r.Cause = status, x.stamp(), name, cause
+		})
+	}
+	switch {
+	case exceeded:
+		cause := fmt.Sprintf("The Map Run %s failed: %d of %d items failed, more than the tolerated failure threshold.", run.Arn, failedItems, len(items))
+		end("FAILED", ErrExceedToleratedFailureThreshold, cause)
+		x.emit(ch, Event{Type: "MapRunFailed", MapRunFailedEventDetails: &ErrorDetails{Error: ErrExceedToleratedFailureThreshold, Cause: cause}})
+		x.emit(ch, Event{Type: "MapStateFailed"})
+		return nil, &failure{Name: ErrExceedToleratedFailureThreshold, Cause: cause}
+	case ctx.Err() != nil:
+		end("ABORTED", "", "")
+		x.emit(ch, Event{Type: "MapRunAborted"})
+		return nil, errAborted
+	}
+	end("SUCCEEDED", "", "")
+	x.emit(ch, Event{Type: "MapRunSucceeded"})
+	x.emit(ch, Event{Type: "MapStateSucceeded"})
+	return results, nil
+}
