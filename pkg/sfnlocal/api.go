@@ -426,6 +426,7 @@ func (s *Server) launch(x *execution, redrive bool) {
 			s.record(x, e)
 			started.Store(true)
 		},
+		OnMapRun:        func(r asl.MapRun) { s.recordMapRun(x, r) },
 		StateMachineArn: x.rec.MachineArn,
 		ExecutionName:   x.rec.Name,
 		RoleArn:         x.rec.RoleArn,

@@ -3,6 +3,8 @@ package sfnlocal
 import (
 	"context"
 	"strings"
+
+	"github.com/efspipe/efspipe/pkg/asl"
 )
 
 // describeStateMachineForExecution: https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachineForExecution.html
@@ -31,8 +33,24 @@ func (s *Server) describeStateMachineForExecution(_ context.Context, in executio
 		map[string]any{"level": "OFF", "includeExecutionData": false}, map[string]any{"enabled": false}}, nil
 }
 
-// Map Runs belong to distributed Map states, which the engine refuses at
-// create time: an execution here never has one.
+// recordMapRun keeps the latest state of a Map Run of x.
+func (s *Server) recordMapRun(x *execution, r asl.MapRun) {
+	s.mu.Lock()
+	s.mapRuns[r.Arn] = x
+	s.mu.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range x.runs {
+		if x.runs[i].Arn == r.Arn {
+			x.runs[i] = r
+			return
+		}
+	}
+	x.runs = append(x.runs, r)
+}
+
+// Map Runs are those of the DISTRIBUTED Map states of executions started
+// since the endpoint started: they are kept in memory, not on the mount.
 
 type listMapRunsIn struct {
 	Arn        string `json:"executionArn"`
@@ -40,19 +58,68 @@ type listMapRunsIn struct {
 	NextToken  string `json:"nextToken"`
 }
 
+type mapRunListItem struct {
+	ExecutionArn    string `json:"executionArn"`
+	MapRunArn       string `json:"mapRunArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Start           epoch  `json:"startDate"`
+	Stop            *epoch `json:"stopDate,omitempty"`
+}
+
+// mapRunMachine is the ARN AWS gives the state machine a Map Run's child
+// executions run: the parent's, with "/<label>" after its name.
+func mapRunMachine(r asl.MapRun) string {
+	parts := strings.Split(r.Arn, ":")
+	return strings.Join(append(parts[:5:5], "stateMachine", parts[6]), ":")
+}
+
+func stopOf(r asl.MapRun) *epoch {
+	if r.Stop.IsZero() {
+		return nil
+	}
+	e := epoch(r.Stop)
+	return &e
+}
+
 // listMapRuns: https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListMapRuns.html
 func (s *Server) listMapRuns(_ context.Context, in listMapRunsIn) (any, error) {
-	if _, err := s.execution(in.Arn); err != nil {
+	x, err := s.execution(in.Arn)
+	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate([]struct{}{}, in.MaxResults, in.NextToken)
+	x.mu.Lock()
+	items := make([]mapRunListItem, 0, len(x.runs))
+	for _, r := range x.runs {
+		items = append(items, mapRunListItem{r.ExecutionArn, r.Arn, mapRunMachine(r), epoch(r.Start), stopOf(r)})
+	}
+	x.mu.Unlock()
+	page, next, err := paginate(items, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	return struct {
-		MapRuns   []struct{} `json:"mapRuns"`
-		NextToken string     `json:"nextToken,omitempty"`
+		MapRuns   []mapRunListItem `json:"mapRuns"`
+		NextToken string           `json:"nextToken,omitempty"`
 	}{page, next}, nil
+}
+
+type mapRunCounts struct {
+	Pending               int64 `json:"pending"`
+	Running               int64 `json:"running"`
+	Succeeded             int64 `json:"succeeded"`
+	Failed                int64 `json:"failed"`
+	TimedOut              int64 `json:"timedOut"`
+	Aborted               int64 `json:"aborted"`
+	Total                 int64 `json:"total"`
+	ResultsWritten        int64 `json:"resultsWritten"`
+	FailuresNotRedrivable int64 `json:"failuresNotRedrivable"`
+	PendingRedrive        int64 `json:"pendingRedrive"`
+}
+
+func countsOf(c asl.MapRunCounts) mapRunCounts {
+	// No ResultWriter locally: nothing is written.
+	return mapRunCounts{Pending: c.Pending, Running: c.Running, Succeeded: c.Succeeded, Failed: c.Failed,
+		TimedOut: c.TimedOut, Aborted: c.Aborted, Total: c.Total}
 }
 
 // describeMapRun: https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html
@@ -63,5 +130,35 @@ func (s *Server) describeMapRun(_ context.Context, in struct {
 	if !strings.HasPrefix(in.Arn, "arn:") || len(parts) < 7 || parts[5] != "mapRun" {
 		return nil, errorf("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", in.Arn)
 	}
-	return nil, errorf("ResourceNotFound", "Resource not found: '%s' (the local endpoint runs no distributed Map, so there are no Map Runs)", in.Arn)
+	s.mu.Lock()
+	x := s.mapRuns[in.Arn]
+	s.mu.Unlock()
+	var r *asl.MapRun
+	if x != nil {
+		x.mu.Lock()
+		for _, run := range x.runs {
+			if run.Arn == in.Arn {
+				r = &run
+				break
+			}
+		}
+		x.mu.Unlock()
+	}
+	if r == nil {
+		return nil, errorf("ResourceNotFound", "Resource not found: '%s'", in.Arn)
+	}
+	return struct {
+		MapRunArn       string       `json:"mapRunArn"`
+		ExecutionArn    string       `json:"executionArn"`
+		Status          string       `json:"status"`
+		Start           epoch        `json:"startDate"`
+		Stop            *epoch       `json:"stopDate,omitempty"`
+		MaxConcurrency  int64        `json:"maxConcurrency"`
+		TolPct          float64      `json:"toleratedFailurePercentage"`
+		TolCnt          int64        `json:"toleratedFailureCount"`
+		ItemCounts      mapRunCounts `json:"itemCounts"`
+		ExecutionCounts mapRunCounts `json:"executionCounts"`
+		RedriveCount    int          `json:"redriveCount"`
+	}{r.Arn, r.ExecutionArn, r.Status, epoch(r.Start), stopOf(*r), r.MaxConcurrency, r.ToleratedFailurePercentage, r.ToleratedFailureCount,
+		countsOf(r.Items), countsOf(r.Executions), 0}, nil
 }

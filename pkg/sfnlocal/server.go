@@ -70,6 +70,7 @@ type Server struct {
 	mu       sync.Mutex
 	machines map[string]*machine   // by ARN
 	execs    map[string]*execution // by ARN
+	mapRuns  map[string]*execution // the parent execution of each Map Run, by the Map Run's ARN
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -98,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}}
+	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}, mapRuns: map[string]*execution{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.load(); err != nil {
 		return nil, err

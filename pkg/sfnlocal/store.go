@@ -111,6 +111,7 @@ type execution struct {
 
 	mu      sync.Mutex
 	events  []asl.Event
+	runs    []asl.MapRun // Map Runs of DISTRIBUTED Maps, in start order; kept in memory only
 	running bool
 	base    int // len(events) when the current run began
 	cancel  func()
