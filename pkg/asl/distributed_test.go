@@ -176,3 +176,37 @@ func TestDistributedMapJSONata(t *testing.T) {
 		t.Error("a child execution read the parent's variable $x")
 	}
 }
+
+// TestRedriveDistributedMap: a redrive of an execution failed in a
+// DISTRIBUTED Map runs the Map again, every item of it (the children's
+// histories are not kept, so which of them succeeded is not known).
+func TestRedriveDistributedMap(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+		"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:t","End":true}}},"End":true}}}`
+	m := mustParse(t, def)
+	var mu sync.Mutex
+	calls, failOnce := 0, true
+	invoke := func(_ context.Context, _ string, in json.RawMessage) (json.RawMessage, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if string(in) == "2" && failOnce {
+			failOnce = false
+			return nil, &TaskError{Name: "Flaky", Cause: "item 2"}
+		}
+		return in, nil
+	}
+	r := newRecorder()
+	if _, err := m.Execute(context.Background(), json.RawMessage(`[1,2,3]`), r.options(invoke)); execErr(t, err).Name != ErrExceedToleratedFailureThreshold {
+		t.Fatalf("first run: %v", err)
+	}
+	first := calls
+	out, err := m.Redrive(context.Background(), r.events, r.options(invoke))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `[1,2,3]`)
+	if calls-first != 3 {
+		t.Errorf("the redrive ran %d tasks, want all 3 items again", calls-first)
+	}
+}
