@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 
 	// The JSONata evaluator. github.com/blues/jsonata-go v1.5.4 was chosen
 	// over its fork github.com/xiatechs/jsonata-go v1.8.8 because it
@@ -149,6 +150,11 @@ func queryError(e *env, field, format string, a ...any) error {
 	return &failure{Name: ErrQueryEvaluation, Cause: fmt.Sprintf("%sThe JSONata expression in the field '%s': %s", where, field, fmt.Sprintf(format, a...))}
 }
 
+// jsonataMu serialises evaluations: jsonata-go v1.5.4 names its shared
+// built-in functions on every call (callableName.SetName), a data race when
+// Map iterations, Parallel branches or child executions evaluate at once.
+var jsonataMu sync.Mutex
+
 // eval runs the expression with $states and the visible variables bound.
 // There is no context value: like Step Functions, `$` and bare field names
 // at the top of an expression select nothing.
@@ -163,7 +169,9 @@ func (x *jexpr) eval(e *env, field string) (any, error) {
 	if err := ex.RegisterVars(e.jsonataBindings()); err != nil {
 		return nil, queryError(e, field, "%v", err)
 	}
+	jsonataMu.Lock()
 	v, err := ex.Eval(nil)
+	jsonataMu.Unlock()
 	if errors.Is(err, jsonata.ErrUndefined) {
 		return nil, queryError(e, field, "{%%%s%%} evaluated to undefined, which is not a JSON value", x.src)
 	}
