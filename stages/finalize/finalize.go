@@ -124,6 +124,13 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 			return out, err
 		}
 	}
+	if whole {
+		// What a writer killed in another run of the job left (a folder's
+		// temp files) goes too: the folder holds what the manifest names.
+		if err := s.Out.Sweep(ctx, job.ID); err != nil {
+			return out, err
+		}
+	}
 	if !whole {
 		if found && string(prev) != string(sealedBytes) {
 			// Another publication of this job (other settings): withdrawn
@@ -154,7 +161,17 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 
 // publish writes the dictionary and every page, then the manifest.
 func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, sealedBytes []byte) error {
+	// Pages are checked by size before a shard is skipped; a page changed
+	// in place is found only by restoring it, which needs the dictionary:
+	// when the published dictionary is not there whole, every page is put
+	// again with it.
+	all := false
 	if sealed.Dictionary != "" {
+		n, found, err := s.Out.Size(ctx, path.Join(job.ID, sealed.Dictionary))
+		if err != nil {
+			return err
+		}
+		all = !found || n != sealed.DictionaryBytes
 		dict, err := s.Mount.ReadFile(job.Dictionary())
 		if err != nil {
 			return err
@@ -175,7 +192,7 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 	// shards at once, 8 pages each.
 	g.SetLimit(8)
 	for i := range plan.Shards {
-		g.Go(func() error { return s.publishShard(gctx, job, journal, sealed, i) })
+		g.Go(func() error { return s.publishShard(gctx, job, journal, sealed, i, all) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -186,11 +203,12 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 	return s.Out.Put(ctx, path.Join(job.ID, manifest.File), sealedBytes)
 }
 
-// publishShard puts shard i's pages, unless a publication record says an
-// earlier attempt did and every page is still there with its size: a
-// replay after a kill inside finalize then costs a HEAD per page, not a PUT.
+// publishShard puts shard i's pages, unless (and not all) a publication
+// record says an earlier attempt did and every page is still there with
+// its size: a replay after a kill inside finalize then costs a HEAD per
+// page, not a PUT.
 // Pages are put concurrently; one record per shard once all are in.
-func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, i int) error {
+func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkpoint.Journal, sealed manifest.Published, i int, all bool) error {
 	rec, ok, err := journal.Get(checkpoint.Unit(checkpoint.Compress, i))
 	if err != nil {
 		return err
@@ -206,7 +224,7 @@ func (s *Stage) publishShard(ctx context.Context, job jobfs.Job, journal *checkp
 	unit := checkpoint.Unit(checkpoint.Published, i)
 	if done, ok, err := journal.Get(unit); err != nil {
 		return err
-	} else if ok && done.SHA256 == rec.SHA256 {
+	} else if ok && done.SHA256 == rec.SHA256 && !all {
 		present, err := s.present(ctx, job, sealed, rec.Items)
 		if err != nil || present {
 			return err

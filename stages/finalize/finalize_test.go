@@ -42,10 +42,16 @@ func TestFinalize(t *testing.T) {
 	if err != nil || st.Status != jobspec.Succeeded || st.Manifest != res.Manifest {
 		t.Fatalf("status %+v %v", st, err)
 	}
-	// A retry after success is a no-op that reports the same outcome.
+	// A retry after success is a no-op that reports the same outcome, but
+	// for what a writer killed in another run left, which goes.
+	stray := filepath.Join(dir, s.Job.ID, "pages", "000003.pdf.zst.0123456789abcdef.tmp")
+	os.WriteFile(stray, []byte("half"), 0o644)
 	again, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest})
 	if err != nil || again != res {
 		t.Fatalf("retry: %+v %v", again, err)
+	}
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Errorf("a killed writer's temp file is still in the output (%v)", err)
 	}
 }
 
@@ -197,4 +203,22 @@ func TestFinalizeWithdrawsAnotherPublication(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(jobDir, "manifest.json")); !os.IsNotExist(err) {
 		t.Fatalf("the earlier manifest is still published over pages of another publication (%v)", err)
 	}
+}
+
+// TestFinalizeDamagedDictionaryPutsEveryPage: with the published
+// dictionary truncated, a page changed in place (its size kept) cannot be
+// found by size; finalize puts every page again with the dictionary.
+func TestFinalizeDamagedDictionaryPutsEveryPage(t *testing.T) {
+	_, s, f, dir := publishKept(t)
+	want := pipetest.Tree(t, dir)
+	jobDir := filepath.Join(dir, s.Job.ID)
+	if err := os.Truncate(filepath.Join(jobDir, "dictionary.zdict"), 10); err != nil {
+		t.Fatal(err)
+	}
+	pipetest.FlipFile(t, filepath.Join(jobDir, "pages", "000005.pdf.zst"))
+	os.WriteFile(filepath.Join(jobDir, "pages", "000002.pdf.zst.0123456789abcdef.tmp"), []byte("half"), 0o644)
+	if _, err := f.Handle(t.Context(), finalize.In{Job: s.Job.ID, Sealed: s.Checkpoint.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	pipetest.SameTree(t, want, pipetest.Tree(t, dir))
 }
