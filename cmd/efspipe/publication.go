@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -127,35 +126,16 @@ func (p publication) mend(ctx context.Context, stderr io.Writer, m *jobfs.Mount,
 	if err := out.Delete(ctx, path.Join(job.ID, manifest.File)); err != nil {
 		return false, false, false, err
 	}
-	for _, rel := range p.suspects(job) {
-		if err := out.Delete(ctx, path.Join(job.ID, rel)); err != nil {
-			return false, false, false, err
+	// Finalize puts back what is missing, and every page when the
+	// dictionary is (a page changed in place cannot be found without it).
+	for _, pr := range p.problems {
+		if pr.Path != manifest.File && pr.Path != "" {
+			if err := out.Delete(ctx, path.Join(job.ID, pr.Path)); err != nil {
+				return false, false, false, err
+			}
 		}
 	}
 	return false, true, redo, nil
-}
-
-// suspects are the published files to put again: those with a problem,
-// and every page when the dictionary has one, because a page cannot be
-// restored, so not checked, without the dictionary it was compressed
-// against (a page changed in place, size kept, would stay).
-func (p publication) suspects(job jobfs.Job) []string {
-	sm, _ := manifest.DecodeSealed(job, job.Sealed(), p.sealed)
-	var out []string
-	for _, pr := range p.problems {
-		switch {
-		case pr.Path == manifest.File || pr.Path == "":
-		case pr.Path == sm.Dictionary:
-			out = append(out, sm.Dictionary)
-			for _, pg := range sm.Pages {
-				out = append(out, pg.Path)
-			}
-		default:
-			out = append(out, pr.Path)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // intermediates reports whether everything finalize publishes from is on
