@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/efspipe/efspipe/internal/pdftest"
 )
 
 // Every command in the table prints its usage and flags on stdout, exit
@@ -109,5 +113,38 @@ func TestVersionLine(t *testing.T) {
 	bi.Settings[4].Value = "false"
 	if got := versionOf(bi).String(); strings.Contains(got, "modifications") {
 		t.Errorf("unmodified: %s", got)
+	}
+}
+
+// TestFlagsAfterArguments: every command takes its flags before or after
+// its arguments, and "--" ends the flags (a file named like a flag).
+func TestFlagsAfterArguments(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "-odd.pdf")
+	if err := os.WriteFile(doc, pdftest.Doc(2, pdftest.DocOptions{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mount, out := t.TempDir(), t.TempDir()
+	t.Chdir(dir)
+	r, stderr, code := run(t, "run", "--json", "--mount", mount, "--out", out, "--", "-odd.pdf")
+	if code != 0 || r.Pages != 2 {
+		t.Fatalf("run -- -odd.pdf: exit %d %+v %s", code, r, stderr)
+	}
+	for _, args := range [][]string{
+		{"status", r.Job, "--mount", mount, "--out", out, "--json"},
+		{"replay", r.Job, "--mount", mount, "--out", out, "--json"},
+		{"run", "--json", "--", "-odd.pdf", "--mount", mount, "--out", out},
+	} {
+		stdout, stderr, code := cli(t, args...)
+		if args[len(args)-1] == out {
+			// After "--", "--mount" is a second file: one at a time.
+			if code != 2 {
+				t.Errorf("%v: exit %d, %s", args, code, stderr)
+			}
+			continue
+		}
+		if code != 0 || !strings.Contains(stdout, r.Job) {
+			t.Errorf("%v: exit %d, %q %s", args, code, stdout, stderr)
+		}
 	}
 }

@@ -52,6 +52,10 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s (%s): removed %d bytes\n", g.Job, g.Status, g.Bytes)
 		total += g.Bytes
 	}
-	fmt.Fprintf(stdout, "%d jobs collected, %d bytes freed\n", len(got), total)
+	jobs := "jobs"
+	if len(got) == 1 {
+		jobs = "job"
+	}
+	fmt.Fprintf(stdout, "%d %s collected, %d bytes freed\n", len(got), jobs, total)
 	return nil
 }

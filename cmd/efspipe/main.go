@@ -117,16 +117,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // parseFlags parses a command's flags. -h or --help asks Main to print
 // the command's usage and flags on stdout (exit 0); a mistake is a
 // usageError (stderr, exit 2). The flag package itself prints nothing.
+//
+// Flags may come before or after the arguments (status JOB --out DIR);
+// "--" ends the flags. fl.Args() is the arguments afterwards.
 func parseFlags(fl *flag.FlagSet, args []string) error {
 	fl.SetOutput(io.Discard)
-	err := fl.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return helpRequest{fl}
-	case err != nil:
-		return usageError{err.Error()}
+	var pos []string
+	for {
+		err := fl.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return helpRequest{fl}
+		case err != nil:
+			return usageError{err.Error()}
+		}
+		rest := fl.Args()
+		if i := len(args) - len(rest); len(rest) == 0 || i > 0 && args[i-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	return nil
+	// Parse again with only the arguments, after "--": the flags keep
+	// their values and fl.Args() becomes every argument.
+	return fl.Parse(append([]string{"--"}, pos...))
 }
 
 // helpRequest is -h or --help on a command's command line.

@@ -705,9 +705,13 @@ func TestFailedJobRerunsWithNewSettings(t *testing.T) {
 	if !strings.Contains(stdout, "max_pages=100") {
 		t.Errorf("status does not show the settings:\n%s", stdout)
 	}
-	// A finished job keeps its settings, and says so when asked for others.
+	// A finished job keeps its settings, and says so when asked for others;
+	// so does a replay.
 	if _, stderr, code := run(t, "run", "--level", "best", "--mount", mount, "--out", out, doc); code != 0 || !strings.Contains(stderr, "keeps the settings it started with, not these (level auto -> best)") {
 		t.Errorf("--level best on a finished job: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := run(t, "replay", r.Job, "--level", "best", "--mount", mount, "--out", out); code != 0 || !strings.Contains(stderr, "(level auto -> best); efspipe run --fresh FILE") {
+		t.Errorf("replay --level best: exit %d, %q", code, stderr)
 	}
 }
 

@@ -32,10 +32,10 @@ func cmdPage(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var out, dest string
 	outFlag(fl, &out)
 	fl.StringVar(&dest, "o", "", "write the page to `FILE` instead of stdout; with a range A-B, the directory that receives one NNNNNN.pdf per page")
-	pos, err := parseInterspersed(fl, args)
-	if err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
+	pos := fl.Args()
 	if len(pos) != 2 {
 		return usageError{"page needs a job ID and a page number or range: page JOB N, page JOB A-B -o DIR"}
 	}
@@ -93,10 +93,10 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var out string
 	outFlag(fl, &out)
 	asJSON := fl.Bool("json", false, "print every problem as a JSON list on stdout ([] when all is well)")
-	pos, err := parseInterspersed(fl, args)
-	if err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
+	pos := fl.Args()
 	if len(pos) != 1 {
 		return usageError{"verify needs a job ID"}
 	}
@@ -202,26 +202,6 @@ func writeFile(name string, data []byte) (err error) {
 		d.Close()
 	}
 	return nil
-}
-
-// parseInterspersed parses flags wherever they are among the arguments
-// (page JOB 7 -o p7.pdf), and returns the arguments; "--" ends the flags.
-// Its errors are parseFlags'.
-func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fl, args); err != nil {
-			return nil, err
-		}
-		rest := fl.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -154,7 +154,7 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 		password string
 	)
 	fl.IntVar(&settings.ShardPages, "shard-pages", 0, "pages per compress shard (default 256)")
-	fl.StringVar(&level, "level", "", "zstd level: auto, fastest, default, better or best (default: auto, which is default or, for documents sharing over 512 KiB of objects, better)")
+	fl.StringVar(&level, "level", "", "zstd level: auto, fastest, default, better or best (default: auto, which is default or, for documents sharing over 512 KiB of objects, better; fastest finds little in the shared dictionary and can publish many times the source)")
 	fl.Int64Var(&settings.MaxBytes, "max-bytes", 0, "refuse inputs over this many bytes (default 2 GiB)")
 	fl.IntVar(&settings.MaxPages, "max-pages", 0, "refuse documents with more pages (default 100000)")
 	fl.BoolVar(&settings.Keep, "keep", false, "keep intermediates on the mount after publishing")
@@ -267,8 +267,8 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 		}
 		return jobFailed{display, pipeerr.Reason(err)}
 	}
-	if !fresh && !replay {
-		if fresh, err = startOver(m, job, settings, stderr); err != nil {
+	if !fresh {
+		if fresh, err = startOver(m, job, settings, replay, stderr); err != nil {
 			return err
 		}
 	}
@@ -487,10 +487,10 @@ func discard(m *jobfs.Mount, job jobfs.Job, keepSource bool) error {
 // startOver reports whether a run must discard job and start it over: it
 // FAILED, and the settings this run gives it (flags over the mount's
 // config) are not the ones it ran with, so the failure may have been the
-// settings' (a --max-pages too low). Any other job keeps its settings, as
-// a resumed job must to end byte-identical; stderr says so when the
-// command line asks for others.
-func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr io.Writer) (bool, error) {
+// settings' (a --max-pages too low). Any other job, and any job a replay
+// resumes, keeps its settings, as a resumed job must to end
+// byte-identical; stderr says so when the command line asks for others.
+func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, replay bool, stderr io.Writer) (bool, error) {
 	spec, err := jobspec.Load(m, job)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -502,7 +502,7 @@ func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr 
 	if err != nil {
 		return false, err
 	}
-	if st, err := jobspec.LoadStatus(m, job); err == nil && st.Status == jobspec.Failed {
+	if st, err := jobspec.LoadStatus(m, job); err == nil && st.Status == jobspec.Failed && !replay {
 		if changes := jobspec.Changes(spec.Settings, now); len(changes) > 0 {
 			fmt.Fprintf(stderr, "job %s failed with other settings; starting it over with these (%s)\n", job.ID, strings.Join(changes, ", "))
 			return true, nil
@@ -513,7 +513,13 @@ func startOver(m *jobfs.Mount, job jobfs.Job, settings jobspec.Settings, stderr 
 	// with --keep and run again without it is not a user changing a
 	// setting.
 	if asked := jobspec.Changes(spec.Settings, settings.Over(spec.Settings)); len(asked) > 0 {
-		fmt.Fprintf(stderr, "job %s keeps the settings it started with, not these (%s); --fresh starts it over with these\n", job.ID, strings.Join(asked, ", "))
+		how := "--fresh starts it over with these"
+		if replay {
+			// replay --fresh keeps the job's copy of its source and its
+			// settings: only a run of the source takes new ones.
+			how = "efspipe run --fresh FILE starts it over with these"
+		}
+		fmt.Fprintf(stderr, "job %s keeps the settings it started with, not these (%s); %s\n", job.ID, strings.Join(asked, ", "), how)
 	}
 	return false, nil
 }
