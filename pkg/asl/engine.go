@@ -242,12 +242,19 @@ func (x *exec) emitEntered(ch *chain, st *state, in any) {
 		Name: st.name, Input: string(marshal(in)), InputDetails: &DataDetails{}}})
 }
 
-func (x *exec) emitExited(ch *chain, st *state, out any) {
+func (x *exec) emitExited(ch *chain, st *state, out any, assigned map[string]any) {
 	if x.onEvent == nil {
 		return
 	}
-	x.emit(ch, Event{Type: st.typ + "StateExited", StateExitedEventDetails: &StateExitedEventDetails{
-		Name: st.name, Output: string(marshal(out)), OutputDetails: &DataDetails{}}})
+	d := &StateExitedEventDetails{Name: st.name, Output: string(marshal(out)), OutputDetails: &DataDetails{}}
+	if len(assigned) > 0 {
+		d.AssignedVariables = make(map[string]string, len(assigned))
+		for k, v := range assigned {
+			d.AssignedVariables[k] = string(marshal(v))
+		}
+		d.AssignedVariablesDetails = &DataDetails{}
+	}
+	x.emit(ch, Event{Type: st.typ + "StateExited", StateExitedEventDetails: d})
 }
 
 // ctxObj is the context object ($$) of one state attempt, built on demand.
@@ -305,6 +312,11 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 				return nil, fmt.Errorf("asl: history: input of state %q: %w", r.name, err)
 			}
 			name, in, rr = r.name, v, r
+			// The thread's variables as they were when the state was
+			// entered: what its finished states assigned, in order.
+			for _, done := range resume.runs {
+				vars.set(done.assigned)
+			}
 		}
 	}
 	for {
@@ -345,7 +357,7 @@ func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *
 		return nil, "", &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, n, MaxPayload)}
 	}
 	vars.set(assigned)
-	x.emitExited(ch, st, out)
+	x.emitExited(ch, st, out, assigned)
 	return out, next, nil
 }
 
