@@ -582,19 +582,26 @@ func (x *exec) effectiveInput(st *state, raw any, c *ctxObj, vars *varScope) (an
 // output applies ResultPath (placing result into the raw input) then
 // OutputPath.
 func (st *state) output(raw, result any) (any, error) {
-	var out any
-	switch {
-	case st.resultNull:
-		out = raw
-	case st.resultPath == nil:
-		out = result
-	default:
-		var err error
-		if out, err = st.resultPath.set(raw, result); err != nil {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. %v", st.name, err)
-		}
+	out, err := st.placeResult(raw, result)
+	if err != nil {
+		return nil, err
 	}
 	return st.applyOutputPath(out)
+}
+
+// placeResult applies ResultPath.
+func (st *state) placeResult(raw, result any) (any, error) {
+	switch {
+	case st.resultNull:
+		return raw, nil
+	case st.resultPath == nil:
+		return result, nil
+	}
+	out, err := st.resultPath.set(raw, result)
+	if err != nil {
+		return nil, runtimeErr("An error occurred while executing the state '%s'. %v", st.name, err)
+	}
+	return out, nil
 }
 
 // choose returns the next state and the rule that matched (nil for
@@ -832,6 +839,12 @@ func (x *exec) task(ctx context.Context, st *state, raw any, ch *chain, c *ctxOb
 	if err != nil {
 		return nil, err
 	}
+	return x.invokeTask(ctx, st, raw, eff, ch)
+}
+
+// invokeTask runs a Task state's resource on its effective input eff and
+// returns the result.
+func (x *exec) invokeTask(ctx context.Context, st *state, raw, eff any, ch *chain) (any, error) {
 	target, payload := st.resource, eff
 	if st.lambdaInvoke {
 		params, _ := eff.(map[string]any)
