@@ -764,7 +764,7 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 	var err error
 	if v, ok := m["ItemsPath"]; ok {
 		s, _ := v.(string)
-		if st.itemsPath, err = parseRefPath(s); err != nil {
+		if st.itemsPath, err = parseItemsPath(s); err != nil {
 			return bad("ItemsPath", "%v", err)
 		}
 	}

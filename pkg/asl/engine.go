@@ -247,12 +247,19 @@ func (x *exec) emitEntered(ch *chain, st *state, in any) {
 		Name: st.name, Input: string(marshal(in)), InputDetails: &DataDetails{}}})
 }
 
-func (x *exec) emitExited(ch *chain, st *state, out any) {
+func (x *exec) emitExited(ch *chain, st *state, out any, assigned map[string]any) {
 	if x.onEvent == nil {
 		return
 	}
-	x.emit(ch, Event{Type: st.typ + "StateExited", StateExitedEventDetails: &StateExitedEventDetails{
-		Name: st.name, Output: string(marshal(out)), OutputDetails: &DataDetails{}}})
+	d := &StateExitedEventDetails{Name: st.name, Output: string(marshal(out)), OutputDetails: &DataDetails{}}
+	if len(assigned) > 0 {
+		d.AssignedVariables = make(map[string]string, len(assigned))
+		for k, v := range assigned {
+			d.AssignedVariables[k] = string(marshal(v))
+		}
+		d.AssignedVariablesDetails = &DataDetails{}
+	}
+	x.emit(ch, Event{Type: st.typ + "StateExited", StateExitedEventDetails: d})
 }
 
 // ctxObj is the context object ($$) of one state attempt, built on demand.
@@ -310,6 +317,11 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 				return nil, fmt.Errorf("asl: history: input of state %q: %w", r.name, err)
 			}
 			name, in, rr = r.name, v, r
+			// The thread's variables as they were when the state was
+			// entered: what its finished states assigned, in order.
+			for _, done := range resume.runs {
+				vars.set(done.assigned)
+			}
 		}
 	}
 	for {
@@ -350,7 +362,7 @@ func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *
 		return nil, "", &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, n, MaxPayload)}
 	}
 	vars.set(assigned)
-	x.emitExited(ch, st, out)
+	x.emitExited(ch, st, out, assigned)
 	return out, next, nil
 }
 
@@ -575,19 +587,26 @@ func (x *exec) effectiveInput(st *state, raw any, c *ctxObj, vars *varScope) (an
 // output applies ResultPath (placing result into the raw input) then
 // OutputPath.
 func (st *state) output(raw, result any) (any, error) {
-	var out any
-	switch {
-	case st.resultNull:
-		out = raw
-	case st.resultPath == nil:
-		out = result
-	default:
-		var err error
-		if out, err = st.resultPath.set(raw, result); err != nil {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. %v", st.name, err)
-		}
+	out, err := st.placeResult(raw, result)
+	if err != nil {
+		return nil, err
 	}
 	return st.applyOutputPath(out)
+}
+
+// placeResult applies ResultPath.
+func (st *state) placeResult(raw, result any) (any, error) {
+	switch {
+	case st.resultNull:
+		return raw, nil
+	case st.resultPath == nil:
+		return result, nil
+	}
+	out, err := st.resultPath.set(raw, result)
+	if err != nil {
+		return nil, runtimeErr("An error occurred while executing the state '%s'. %v", st.name, err)
+	}
+	return out, nil
 }
 
 // choose returns the next state and the rule that matched (nil for
@@ -825,6 +844,12 @@ func (x *exec) task(ctx context.Context, st *state, raw any, ch *chain, c *ctxOb
 	if err != nil {
 		return nil, err
 	}
+	return x.invokeTask(ctx, st, raw, eff, ch)
+}
+
+// invokeTask runs a Task state's resource on its effective input eff and
+// returns the result.
+func (x *exec) invokeTask(ctx context.Context, st *state, raw, eff any, ch *chain) (any, error) {
 	target, payload := st.resource, eff
 	if st.lambdaInvoke {
 		params, _ := eff.(map[string]any)

@@ -88,11 +88,15 @@ type StateEnteredEventDetails struct {
 	InputDetails *DataDetails `json:"inputDetails,omitempty"`
 }
 
-// StateExitedEventDetails describes a state being exited.
+// StateExitedEventDetails describes a state being exited. AssignedVariables
+// holds, as JSON text, the variables the state assigned; a redrive
+// restores them from there.
 type StateExitedEventDetails struct {
-	Name          string       `json:"name"`
-	Output        string       `json:"output"`
-	OutputDetails *DataDetails `json:"outputDetails,omitempty"`
+	Name                     string            `json:"name"`
+	Output                   string            `json:"output"`
+	OutputDetails            *DataDetails      `json:"outputDetails,omitempty"`
+	AssignedVariables        map[string]string `json:"assignedVariables,omitempty"`
+	AssignedVariablesDetails *DataDetails      `json:"assignedVariablesDetails,omitempty"`
 }
 
 // TaskScheduledEventDetails describes a service integration being scheduled.

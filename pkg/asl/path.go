@@ -12,11 +12,12 @@ import (
 type segKind uint8
 
 const (
-	segName  segKind = iota // .name or ['name']
-	segIndex                // [3] or [-1]
-	segWild                 // .* or [*]
-	segSlice                // [a:b]
-	segDeep                 // ..name
+	segName   segKind = iota // .name or ['name']
+	segIndex                 // [3] or [-1]
+	segWild                  // .* or [*]
+	segSlice                 // [a:b]
+	segDeep                  // ..name
+	segFilter                // [?(...)]
 )
 
 type seg struct {
@@ -24,10 +25,12 @@ type seg struct {
 	name   string
 	index  int
 	lo, hi *int
+	filter filterExpr
 }
 
 // A path is a parsed JSONPath: the subset of Jayway JsonPath that Step
-// Functions users write. Filters and scripts are refused at Parse.
+// Functions users write, filters included (filter.go). Scripts and unions
+// are refused at Parse.
 type path struct {
 	src      string
 	context  bool   // $$: the context object
@@ -129,8 +132,15 @@ func parseBracket(s string, i int) (int, seg, error) {
 	case c == '*':
 		sg = seg{kind: segWild}
 		i++
-	case c == '?' || c == '(':
-		return 0, seg{}, fmt.Errorf("path %q: filter and script expressions are not supported", s)
+	case c == '?':
+		f, end, err := parseFilter(s, i)
+		if err != nil {
+			return 0, seg{}, err
+		}
+		sg = seg{kind: segFilter, filter: f}
+		i = end
+	case c == '(':
+		return 0, seg{}, fmt.Errorf("path %q: script expressions are not supported", s)
 	default:
 		j := i
 		for j < len(s) && s[j] != ']' {
@@ -160,7 +170,7 @@ func parseBracket(s string, i int) (int, seg, error) {
 		} else {
 			n, err := strconv.Atoi(body)
 			if err != nil {
-				return 0, seg{}, fmt.Errorf("path %q: bad index %q (unions and filters are not supported)", s, body)
+				return 0, seg{}, fmt.Errorf("path %q: bad index %q (unions are not supported)", s, body)
 			}
 			sg = seg{kind: segIndex, index: n}
 		}
@@ -201,6 +211,25 @@ func parseRefPath(s string) (*path, error) {
 	}
 	if p.variable != "" {
 		return nil, fmt.Errorf("%q: a variable cannot be used in this field, only in Parameters, ResultSelector, ItemSelector, Assign, Choice rules, ErrorPath and CausePath", s)
+	}
+	return p, nil
+}
+
+// parseItemsPath parses a Map state's ItemsPath: a reference path that may
+// also filter, as the paths page's reference path $.jar[?(@.a >= 5)] does
+// (amazon-states-language-paths.html).
+func parseItemsPath(s string) (*path, error) {
+	p, err := parsePath(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, sg := range p.segs {
+		if sg.kind != segName && sg.kind != segIndex && sg.kind != segFilter {
+			return nil, fmt.Errorf("%q is not a reference path (only names, indexes and filters are allowed)", s)
+		}
+	}
+	if p.context || p.variable != "" {
+		return nil, fmt.Errorf("%q: ItemsPath must be a path into the state input", s)
 	}
 	return p, nil
 }
@@ -292,6 +321,8 @@ func (sg seg) apply(v any, out []any) []any {
 				out = append(out, a[lo:hi]...)
 			}
 		}
+	case segFilter:
+		out = applyFilter(sg.filter, v, out)
 	case segDeep:
 		switch x := v.(type) {
 		case map[string]any:

@@ -27,10 +27,11 @@ type threadRec struct {
 
 // runRec is one entry into a state.
 type runRec struct {
-	name   string
-	input  string
-	exited bool
-	output string
+	name     string
+	input    string
+	exited   bool
+	output   string
+	assigned map[string]any // the variables the state assigned
 
 	iters     map[int]*iterRec   // Map: the latest record of each iteration
 	branches  map[int]*threadRec // Parallel: the latest record of each branch
@@ -156,7 +157,21 @@ func (m *Machine) replay(history []Event) (*threadRec, error) {
 			if last == nil || last.name != e.StateExitedEventDetails.Name {
 				return nil, bad("exits a state that was not entered")
 			}
-			last.exited, last.output = true, e.StateExitedEventDetails.Output
+			d := e.StateExitedEventDetails
+			last.exited, last.output = true, d.Output
+			if len(d.AssignedVariables) > 0 {
+				last.assigned = make(map[string]any, len(d.AssignedVariables))
+				for k, text := range d.AssignedVariables {
+					v, err := decode([]byte(text))
+					if err != nil {
+						return nil, bad("variable %q: %v", k, err)
+					}
+					last.assigned[k] = v
+				}
+			} else if st := m.states[d.Name]; st.assign != nil && len(st.assign.names) > 0 {
+				// A history written before variables were recorded.
+				return nil, bad("state %q assigns variables but the history does not record them", d.Name)
+			}
 		case e.Type == "MapStateStarted" || e.Type == "ParallelStateStarted":
 			if last == nil || last.exited {
 				return nil, bad("outside a state")
@@ -196,16 +211,12 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 // Redrive continues a failed, timed-out or aborted execution from its full
 // history, as RedriveExecution does: states that finished are not rerun
 // (their recorded outputs are reused), the state that did not finish is
-// rerun from its recorded input, and inside a Map or Parallel state only the
+// rerun from its recorded input with the variables its thread had assigned
+// (recorded in StateExited events' assignedVariables), and inside a Map or Parallel state only the
 // iterations and branches that did not succeed are rerun. New events
 // continue the history's ids, beginning with ExecutionRedriven. Options
 // should name the same execution as the original run.
 func (m *Machine) Redrive(ctx context.Context, history []Event, opts Options) (json.RawMessage, error) {
-	if m.hasVars {
-		// The history does not record assigned variables, so a redrive
-		// could not give the rerun states the values they would see.
-		return nil, &NotRedrivableError{Reason: "the state machine assigns variables (Assign), which this engine cannot redrive"}
-	}
 	if len(history) == 0 {
 		return nil, &NotRedrivableError{Reason: "the history is empty"}
 	}

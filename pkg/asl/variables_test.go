@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -188,18 +190,89 @@ func TestAssignInChoiceAndCatch(t *testing.T) {
 	})
 }
 
-// TestRedriveRefusesVariables: the history does not carry assigned
-// variables, so a machine that assigns them is not redriven.
-func TestRedriveRefusesVariables(t *testing.T) {
+// TestRedriveRestoresVariables: StateExited events record the variables a
+// state assigned (assignedVariables, as in AWS's history), and a redrive
+// gives the rerun states the values their thread had assigned: at the top
+// level and inside a Map iteration.
+func TestRedriveRestoresVariables(t *testing.T) {
+	def := `{"StartAt":"A","States":{
+	  "A":{"Type":"Pass","Assign":{"x":1,"who.$":"$.who"},"Next":"B"},
+	  "B":{"Type":"Pass","Assign":{"x":2,"items":[10,20]},"Next":"M"},
+	  "M":{"Type":"Map","ItemsPath":"$.items","ResultPath":"$.m","ItemProcessor":{"StartAt":"I1","States":{
+	      "I1":{"Type":"Pass","Assign":{"mine.$":"$"},"Next":"I2"},
+	      "I2":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:inner","Parameters":{"mine.$":"$mine","x.$":"$x"},"End":true}}},
+	    "Next":"T"},
+	  "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:t","Parameters":{"x.$":"$x","who.$":"$who","m.$":"$.m"},"End":true}}}`
+	m := mustParse(t, def)
+	var c calls
+	invoke := func(_ context.Context, res string, in json.RawMessage) (json.RawMessage, error) {
+		n := c.add(res + " " + string(in))
+		if n == 1 && (string(in) == `{"mine":20,"x":2}` || strings.HasSuffix(res, ":t")) {
+			return nil, &TaskError{Name: "Flaky", Cause: "first try"}
+		}
+		return in, nil
+	}
+	r := newRecorder()
+	var history []Event
+	_, err := m.Execute(context.Background(), json.RawMessage(`{"who":"me","items":[10,20]}`), r.options(invoke))
+	for attempt := 0; err != nil; attempt++ {
+		if attempt == 3 {
+			t.Fatalf("still failing: %v", err)
+		}
+		history = roundTrip(t, append(history, r.events...))
+		r = newRecorder()
+		_, err = m.Redrive(context.Background(), history, r.options(invoke))
+	}
+	// Two redrives: the first reruns the failed iteration (item 20), the
+	// second the failed T; neither reruns A or B.
+	entered, redriven := 0, 0
+	for _, e := range append(history, r.events...) {
+		if d := e.StateEnteredEventDetails; d != nil && (d.Name == "A" || d.Name == "B") {
+			entered++
+		}
+		if e.Type == "ExecutionRedriven" {
+			redriven++
+		}
+		if d := e.StateExitedEventDetails; d != nil && d.Name == "B" {
+			if !reflect.DeepEqual(d.AssignedVariables, map[string]string{"x": "2", "items": "[10,20]"}) {
+				t.Errorf("B's StateExited records %v", d.AssignedVariables)
+			}
+		}
+	}
+	if entered != 2 || redriven != 2 {
+		t.Errorf("A and B entered %d times, %d redrives; want 2 and 2", entered, redriven)
+	}
+	if n := c.get(`arn:aws:lambda:us-east-1:1:function:inner {"mine":10,"x":2}`); n != 1 {
+		t.Errorf("the iteration that succeeded ran %d times", n)
+	}
+	if n := c.get(`arn:aws:lambda:us-east-1:1:function:inner {"mine":20,"x":2}`); n != 2 {
+		t.Errorf("the failed iteration ran %d times, want 2 with its variables", n)
+	}
+	last := r.events[len(r.events)-1]
+	if last.Type != "ExecutionSucceeded" {
+		t.Fatalf("the redrive ended in %s", last.Type)
+	}
+	jsonEq(t, []byte(last.ExecutionSucceededEventDetails.Output), `{"x":2,"who":"me","m":[{"mine":10,"x":2},{"mine":20,"x":2}]}`)
+}
+
+// TestRedriveRefusesUnrecordedVariables: a history whose StateExited
+// events do not record what an Assign assigned (written before they were
+// recorded) is not redriven with the variables missing.
+func TestRedriveRefusesUnrecordedVariables(t *testing.T) {
 	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"x":1},"Next":"F"},"F":{"Type":"Fail","Error":"E"}}}`
 	m := mustParse(t, def)
 	r := newRecorder()
 	if _, err := m.Execute(context.Background(), json.RawMessage(`{}`), r.options(nil)); err == nil {
 		t.Fatal("the execution succeeded")
 	}
+	for _, e := range r.events {
+		if e.StateExitedEventDetails != nil {
+			e.StateExitedEventDetails.AssignedVariables = nil
+		}
+	}
 	_, err := m.Redrive(context.Background(), r.events, r.options(nil))
 	var nr *NotRedrivableError
-	if !errors.As(err, &nr) {
+	if !errors.As(err, &nr) || !strings.Contains(nr.Reason, "does not record") {
 		t.Fatalf("Redrive: %v, want a *NotRedrivableError", err)
 	}
 }

@@ -384,6 +384,11 @@ func (s *Server) checkStart(name, input string) (*bytes.Buffer, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
+	return s.checkInput(input)
+}
+
+// checkInput is checkStart's check of the input.
+func (s *Server) checkInput(input string) (*bytes.Buffer, error) {
 	if len(input) > maxPayload {
 		return nil, errorf("InvalidExecutionInput", "the input is %d bytes, over the %d-byte limit", len(input), maxPayload)
 	}

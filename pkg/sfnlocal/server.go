@@ -172,6 +172,7 @@ var actions = map[string]action{
 	"StartSyncExecution":               call((*Server).startSyncExecution),
 	"ListMapRuns":                      call((*Server).listMapRuns),
 	"DescribeMapRun":                   call((*Server).describeMapRun),
+	"TestState":                        call((*Server).testState),
 
 	"TagResource":         call((*Server).tagResource),
 	"UntagResource":       call((*Server).untagResource),

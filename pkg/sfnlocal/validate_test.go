@@ -42,7 +42,9 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 		{"activity", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:1:activity:a","End":true}}}`,
 			"UNSUPPORTED_FEATURE", "/States/A/Resource", "activities"},
 		{"JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}`, "", "", ""},
-		{"JsonPath filter", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.items[?(@.size > 10)]","End":true}}}`, "UNSUPPORTED_FEATURE", "/States/A/InputPath", "filter"},
+		{"JsonPath filter", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.items[?(@.size > 10)]","End":true}}}`, "", "", ""},
+		// The paths page: "Filtering by regular expression ... isn't supported."
+		{"JsonPath regex filter", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.items[?(@.name =~ /x/)]","End":true}}}`, "UNSUPPORTED_FEATURE", "/States/A/InputPath", "regular expressions"},
 		{"distributed Map", `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemReader":{},"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}}}}`,
 			"UNSUPPORTED_FEATURE", "/States/M/ItemReader", "Distributed Map"},
 		{"slash in a name", `{"StartAt":"a/b","States":{"a/b":{"Type":"Pass","Next":"c~d"}}}`, "MISSING_TRANSITION_TARGET", "/States/a~1b/Next", `"c~d"`},

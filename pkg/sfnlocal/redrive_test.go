@@ -1,0 +1,72 @@
+package sfnlocal_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// TestRedriveWithVariables: a machine that assigns a variable, then fails
+// at a later Task, is redriven and succeeds with the variable intact. The
+// history records what each state assigned (StateExited
+// assignedVariables, as AWS's does), which is where the redrive reads it.
+func TestRedriveWithVariables(t *testing.T) {
+	var ingests atomic.Int32
+	e := newEnv(t, "", func(_ context.Context, fn string, _ json.RawMessage) error {
+		if fn == "ingest" && ingests.Add(1) == 1 {
+			return errors.New("first ingest fails")
+		}
+		return nil
+	})
+	def := `{"StartAt":"Remember","States":{
+	  "Remember":{"Type":"Pass","Assign":{"src.$":"$.source","tag":"kept"},"Next":"Ingest"},
+	  "Ingest":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+	    "Parameters":{"FunctionName":"efspipe-ingest","Payload":{"source.$":"$src"}},
+	    "ResultSelector":{"id.$":"$.Payload.id"},"Next":"Done"},
+	  "Done":{"Type":"Pass","Parameters":{"job.$":"$.id","src.$":"$src","tag.$":"$tag"},"End":true}}}`
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("vars"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := writePDF(t, 2)
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: input(t, src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusFailed || d.RedriveStatus != types.ExecutionRedriveStatusRedrivable {
+		t.Fatalf("first run: %s %s", d.Status, d.RedriveStatus)
+	}
+	if _, err := e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	d := e.wait(t, *start.ExecutionArn)
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToInt32(d.RedriveCount) != 1 {
+		t.Fatalf("after redrive: %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	var out struct{ Job, Src, Tag string }
+	if err := json.Unmarshal([]byte(aws.ToString(d.Output)), &out); err != nil || out.Src != src || out.Tag != "kept" || out.Job == "" {
+		t.Fatalf("output %s (%v)", aws.ToString(d.Output), err)
+	}
+	entered := 0
+	for _, ev := range e.history(t, *start.ExecutionArn, 0, false) {
+		if d := ev.StateEnteredEventDetails; d != nil && aws.ToString(d.Name) == "Remember" {
+			entered++
+		}
+		if d := ev.StateExitedEventDetails; d != nil && aws.ToString(d.Name) == "Remember" {
+			srcJSON, _ := json.Marshal(src)
+			if d.AssignedVariables["src"] != string(srcJSON) || d.AssignedVariables["tag"] != `"kept"` || d.AssignedVariablesDetails == nil {
+				t.Errorf("Remember's StateExited records %v", d.AssignedVariables)
+			}
+		}
+	}
+	if entered != 1 {
+		t.Errorf("Remember entered %d times; the redrive must not rerun it", entered)
+	}
+}
