@@ -38,7 +38,6 @@ type Machine struct {
 	states    map[string]*state // every state by its (machine-unique) name
 	branchOf  map[string]int    // state name -> index of the Parallel branch whose scope holds it
 	hasTask   bool
-	hasVars   bool // some state assigns variables
 }
 
 // A scope is a list of states with a start: the machine, a Map's
@@ -381,7 +380,6 @@ func (p *parser) state(name string, m map[string]any) (*state, error) {
 		if st.assign, err = parseAssign(v, isJSONata); err != nil {
 			return nil, bad("Assign", "%v", err)
 		}
-		p.m.hasVars = true
 	}
 	str := func(k string) (string, bool, error) {
 		v, ok := m[k]
@@ -517,11 +515,6 @@ func (p *parser) state(name string, m map[string]any) (*state, error) {
 	if st.catch, err = parseCatch(m["Catch"], bad, isJSONata); err != nil {
 		return nil, err
 	}
-	for _, c := range st.catch {
-		if c.assign != nil {
-			p.m.hasVars = true
-		}
-	}
 	return st, nil
 }
 
@@ -612,7 +605,6 @@ func (p *parser) choice(st *state, m map[string]any, bad badFunc) error {
 			return bad(f, "%v", err)
 		}
 		if r.assign != nil {
-			p.m.hasVars = true
 			if st.assign != nil {
 				// Both apply when the rule matches; which wins a name both
 				// assign is not documented, so neither is guessed.
