@@ -10,7 +10,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # Fuzz targets: package:function. New crashers land in the package's
 # testdata/fuzz/ and are kept as regression seeds.
 FUZZTIME ?= 20s
-FUZZ := ./pkg/asl:FuzzParse ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput ./stages/trigger:FuzzObjects ./pkg/pdfsplit:FuzzAssemble ./pkg/pdfsplit:FuzzRepair ./pkg/pdfcheck:FuzzPage
+FUZZ := ./pkg/asl:FuzzParse ./pkg/asl:FuzzFilterPath ./pkg/pdfsplit:FuzzOpen ./pkg/jobfs:FuzzCheckPath ./pkg/local:FuzzStateInput ./stages/trigger:FuzzObjects ./pkg/pdfsplit:FuzzAssemble ./pkg/pdfsplit:FuzzRepair ./pkg/pdfcheck:FuzzPage
 
 all: lint test
 
