@@ -404,13 +404,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxC
 	var failedItems int64
 	exceeded := false
 	for i, k := range kids {
-		if sem != nil {
-			select {
-			case sem <- struct{}{}:
-			case <-gctx.Done():
-			}
-		}
-		if gctx.Err() != nil {
+		if !acquire(gctx, sem) {
 			break
 		}
 		report(func(r *MapRun) {

@@ -1035,13 +1035,7 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 				resume = it.thread
 			}
 		}
-		if sem != nil {
-			select {
-			case sem <- struct{}{}:
-			case <-gctx.Done():
-			}
-		}
-		if gctx.Err() != nil {
+		if !acquire(gctx, sem) {
 			break
 		}
 		ich := &chain{last: start}
@@ -1140,4 +1134,16 @@ func (x *exec) parallel(ctx context.Context, st *state, raw any, ch *chain, c *c
 	}
 	x.emit(ch, Event{Type: "ParallelStateSucceeded"})
 	return results, nil
+}
+
+// acquire takes a slot of sem (nil: no limit), unless ctx ends first, and
+// reports whether the caller may go on.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	if sem != nil {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+	}
+	return ctx.Err() == nil
 }

@@ -45,6 +45,27 @@ type billing struct {
 	DurationMS int64 `json:"billedDurationInMilliseconds"`
 }
 
+// beginSync registers a run that ends within its call (StartSyncExecution,
+// TestState), so that Close waits for it, and returns its context: the
+// run ends with the server (Close), the caller (a closed connection) or
+// syncLimit, whichever comes first. end releases it.
+func (s *Server) beginSync(ctx context.Context) (rctx context.Context, end func(), err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, errorf("ServiceUnavailable", "the server is shutting down")
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	rctx, cancel := context.WithTimeout(s.ctx, syncLimit)
+	stop := context.AfterFunc(ctx, cancel)
+	return rctx, func() {
+		stop()
+		cancel()
+		s.wg.Done()
+	}, nil
+}
+
 // startSyncExecution: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html
 // It runs an EXPRESS machine (or a version or alias of one) to the end in
 // the request and answers 200 whatever the outcome. Nothing is kept: like
@@ -89,20 +110,11 @@ func (s *Server) startSyncExecution(ctx context.Context, in syncIn) (any, error)
 		x.rec.RoleArn = s.roleArn()
 	}
 
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, errorf("ServiceUnavailable", "the server is shutting down")
+	rctx, end, err := s.beginSync(ctx)
+	if err != nil {
+		return nil, err
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer s.wg.Done()
-
-	// The run ends with the server (Close), the caller (a closed
-	// connection) or the limit, whichever comes first.
-	rctx, cancel := context.WithTimeout(s.ctx, syncLimit)
-	defer cancel()
-	defer context.AfterFunc(ctx, cancel)()
+	defer end()
 
 	lock := &execLock{s: s, x: x}
 	_ = lock.acquire(rctx) // an error is retried by the first Task

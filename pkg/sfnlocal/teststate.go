@@ -113,17 +113,11 @@ func (s *Server) testState(ctx context.Context, in testStateIn) (any, error) {
 		}
 	}
 
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, errorf("ServiceUnavailable", "the server is shutting down")
+	rctx, end, err := s.beginSync(ctx)
+	if err != nil {
+		return nil, err
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer s.wg.Done()
-	rctx, cancel := context.WithTimeout(s.ctx, syncLimit)
-	defer cancel()
-	defer context.AfterFunc(ctx, cancel)()
+	defer end()
 
 	x := &execution{m: m, ephemeral: true, rec: executionRecord{Input: input, Start: s.now()}}
 	lock := &execLock{s: s, x: x}
