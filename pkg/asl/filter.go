@@ -308,7 +308,7 @@ func (p *filterParser) operand() (operand, error) {
 			ch := p.s[j]
 			switch {
 			case quote != 0:
-				if ch == '\\' {
+				if ch == '\\' && j+1 < len(p.s) {
 					j++
 				} else if ch == quote {
 					quote = 0
@@ -327,6 +327,9 @@ func (p *filterParser) operand() (operand, error) {
 			case depth == 0 && strings.IndexByte(" \t)=!<>&|", ch) >= 0:
 				break scan
 			}
+		}
+		if quote != 0 {
+			return operand{}, p.errf("%s: a quoted name does not end", p.s[p.i:])
 		}
 		text := p.s[p.i:j]
 		pt, err := parsePath("$" + text[1:])
