@@ -38,6 +38,7 @@ type Machine struct {
 	states    map[string]*state // every state by its (machine-unique) name
 	branchOf  map[string]int    // state name -> index of the Parallel branch whose scope holds it
 	hasTask   bool
+	hasS3     bool // a DISTRIBUTED Map has an ItemReader or a ResultWriter
 }
 
 // A scope is a list of states with a start: the machine, a Map's
@@ -98,7 +99,9 @@ type state struct {
 	processor   *scope
 	maxConc     int64
 	maxConcPath *path
-	dist        *distributed // Mode DISTRIBUTED, nil: INLINE
+	dist        *distributed  // Mode DISTRIBUTED, nil: INLINE
+	reader      *itemReader   // ItemReader, nil: items from the input
+	writer      *resultWriter // ResultWriter, nil: results are the output
 
 	// Parallel
 	branches []*scope
@@ -140,7 +143,8 @@ var (
 		"Succeed": {"InputPath", "OutputPath"},
 		"Fail":    {"Error", "ErrorPath", "Cause", "CausePath"},
 		"Map": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Assign",
-			"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label"},
+			"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label",
+			"ItemReader", "ResultWriter"},
 		"Parallel": {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Branches", "Assign"},
 	}
 	// jsonataFields are the fields of each state type in a JSONata state
@@ -153,7 +157,7 @@ var (
 		"Succeed": {"Output"},
 		"Fail":    {"Error", "Cause"},
 		"Map": {"Next", "End", "Items", "ItemSelector", "ItemProcessor", "Output", "Assign", "Retry", "Catch", "MaxConcurrency",
-			"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label"},
+			"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label", "ItemReader", "ResultWriter"},
 		"Parallel": {"Next", "End", "Arguments", "Output", "Assign", "Retry", "Catch", "Branches"},
 	}
 	// jsonPathOnly are the fields a JSONata state refuses, as Step Functions
@@ -171,8 +175,6 @@ var (
 		"Credentials":          "cross-account task credentials are not supported",
 		"Arguments":            "Arguments belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
 		"Output":               "Output belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
-		"ItemReader":           "ItemReader (Distributed Map) is not supported: give the items in the state input (ItemsPath or Items)",
-		"ResultWriter":         "ResultWriter (Distributed Map) is not supported: the results are the Map state's output",
 		"Items":                "Items belongs to the JSONata query language: set \"QueryLanguage\": \"JSONata\" on the state or the machine",
 	}
 )

@@ -47,7 +47,7 @@ type batcher struct {
 // (state-map-distributed.html, "Distributed Map state fields"; the INLINE
 // page, state-map-inline.html, lists none of them).
 var distributedOnly = []string{"ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath",
-	"ToleratedFailureCount", "ToleratedFailureCountPath", "Label"}
+	"ToleratedFailureCount", "ToleratedFailureCountPath", "Label", "ItemReader", "ResultWriter"}
 
 func (p *parser) distributedFields(st *state, m map[string]any, bad badFunc) error {
 	if st.dist == nil {
@@ -126,6 +126,23 @@ func (p *parser) distributedFields(st *state, m map[string]any, bad badFunc) err
 		if d.batcher, err = parseBatcher(v, st.jsonata, bad); err != nil {
 			return err
 		}
+	}
+	if v, ok := m["ItemReader"]; ok {
+		for _, k := range []string{"ItemsPath", "Items"} {
+			if _, both := m[k]; both {
+				return bad(k, "ItemReader and %s are mutually exclusive: the items are the object's", k)
+			}
+		}
+		if st.reader, err = parseItemReader(v, st.jsonata, bad); err != nil {
+			return err
+		}
+		p.m.hasS3 = true
+	}
+	if v, ok := m["ResultWriter"]; ok {
+		if st.writer, err = parseResultWriter(v, st.jsonata, bad); err != nil {
+			return err
+		}
+		p.m.hasS3 = true
 	}
 	return nil
 }
@@ -324,7 +341,7 @@ func (x *exec) batches(st *state, eff any, items []any, c *ctxObj, vars *varScop
 // NONE transformation: input-output-resultwriter.html, "If a child
 // workflow execution fails, Step Functions returns its execution result
 // unchanged").
-func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxConc int64, ch *chain, c *ctxObj, vars *varScope) (any, error) {
+func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any, maxConc int64, ch *chain, c *ctxObj, vars *varScope) (any, error) {
 	d := st.dist
 	sel := make([]any, len(items))
 	for i, item := range items {
@@ -394,6 +411,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxC
 	x.emit(ch, Event{Type: "MapRunStarted", MapRunStartedEventDetails: &MapRunStartedEventDetails{MapRunArn: run.Arn}})
 
 	results := make([]any, len(kids))
+	succeeded := make([]bool, len(kids))
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var sem chan struct{}
@@ -420,7 +438,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxC
 				defer func() { <-sem }()
 			}
 			name := newUUID()
-			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, nextID: 1, role: x.role, region: x.region,
+			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, objects: x.objects, nextID: 1, role: x.role, region: x.region,
 				smArn: x.smArn + "/" + label, smName: x.smName + "/" + label, execName: name,
 				execArn: fmt.Sprintf("%s:%s:%s/%s:%s", prefix, kind, x.smName, label, name),
 				input:   k.input, inputText: string(marshal(k.input))}
@@ -432,8 +450,19 @@ func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxC
 				r.Items.Running -= k.items
 				r.Executions.Running--
 				switch {
+				case err == nil && st.writer != nil:
+					// The exported result of a child execution
+					// (input-output-resultwriter.html, "Result files").
+					results[i], succeeded[i] = map[string]any{
+						"ExecutionArn": cx.execArn, "Name": name, "StateMachineArn": cx.smArn,
+						"Input": cx.inputText, "InputDetails": map[string]any{"Included": true},
+						"Output": string(marshal(out)), "OutputDetails": map[string]any{"Included": true},
+						"Status": "SUCCEEDED", "StartDate": cx.startTime.Format(isoMillis), "StopDate": cx.stamp().Format(isoMillis),
+					}, true
+					r.Items.Succeeded += k.items
+					r.Executions.Succeeded++
 				case err == nil:
-					results[i] = out
+					results[i], succeeded[i] = out, true
 					r.Items.Succeeded += k.items
 					r.Executions.Succeeded++
 				case isFailure:
@@ -478,6 +507,30 @@ func (x *exec) mapRun(ctx context.Context, st *state, eff any, items []any, maxC
 		end("ABORTED", "", "")
 		x.emit(ch, Event{Type: "MapRunAborted"})
 		return nil, errAborted
+	}
+	if st.writer != nil {
+		var groups [3][]any // SUCCEEDED, FAILED, PENDING: none pending once every child ended
+		for i, res := range results {
+			if succeeded[i] {
+				groups[0] = append(groups[0], res)
+			} else {
+				groups[1] = append(groups[1], res)
+			}
+		}
+		out, err := x.writeResults(ctx, st, raw, eff, c, vars, run.Arn, groups)
+		if err != nil {
+			var f *failure
+			if errors.As(err, &f) {
+				end("FAILED", f.Name, f.Cause)
+				x.emit(ch, Event{Type: "MapRunFailed", MapRunFailedEventDetails: &ErrorDetails{Error: f.Name, Cause: f.Cause}})
+				x.emit(ch, Event{Type: "MapStateFailed"})
+			}
+			return nil, err
+		}
+		end("SUCCEEDED", "", "")
+		x.emit(ch, Event{Type: "MapRunSucceeded"})
+		x.emit(ch, Event{Type: "MapStateSucceeded"})
+		return out, nil
 	}
 	end("SUCCEEDED", "", "")
 	x.emit(ch, Event{Type: "MapRunSucceeded"})

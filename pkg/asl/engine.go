@@ -88,6 +88,10 @@ type Options struct {
 	// when it starts, whenever one of its child executions ends, and when
 	// it ends; calls for one Map Run are serialised. Default: none.
 	OnMapRun func(MapRun)
+	// Objects holds the S3 objects of the ItemReader and ResultWriter of
+	// DISTRIBUTED Map states. Default: none; it is required when the
+	// machine has either (Machine.UsesObjects).
+	Objects Objects
 }
 
 const defaultStateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:local"
@@ -113,6 +117,7 @@ type exec struct {
 	now     func() time.Time
 	onEvent func(Event)
 	onRun   func(MapRun)
+	objects Objects
 
 	mu     sync.Mutex // serialises events
 	nextID int64
@@ -133,7 +138,10 @@ func (m *Machine) newExec(opts Options) (*exec, error) {
 	if m.hasTask && opts.Invoke == nil {
 		return nil, errors.New("asl: Options.Invoke is nil but the machine has Task states")
 	}
-	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, onRun: opts.OnMapRun, nextID: 1, role: opts.RoleArn}
+	if m.hasS3 && opts.Objects == nil {
+		return nil, errors.New("asl: Options.Objects is nil but a DISTRIBUTED Map has an ItemReader or a ResultWriter")
+	}
+	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, onRun: opts.OnMapRun, objects: opts.Objects, nextID: 1, role: opts.RoleArn}
 	if x.sleep == nil {
 		x.sleep = sleepCtx
 	}
@@ -994,6 +1002,11 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 			return nil, runtimeErr("An error occurred while executing the state '%s'. Invalid path '%s': The Map state's ItemsPath references an invalid value.", st.name, st.itemsPath.src)
 		}
 	}
+	if st.reader != nil {
+		if itemsV, err = x.readItems(ctx, st, raw, eff, c, vars); err != nil {
+			return nil, err
+		}
+	}
 	items, ok := itemsV.([]any)
 	if !ok {
 		return nil, runtimeErr("An error occurred while executing the state '%s'. Items of the Map state must be a JSON array, got %s", st.name, typeName(itemsV))
@@ -1009,7 +1022,7 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 	}
 	x.emit(ch, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
 	if st.dist != nil {
-		return x.mapRun(ctx, st, eff, items, maxConc, ch, c, vars)
+		return x.mapRun(ctx, st, raw, eff, items, maxConc, ch, c, vars)
 	}
 	start := ch.last
 
