@@ -250,6 +250,7 @@ type MapRun struct {
 // (API_MapRunItemCounts.html, API_MapRunExecutionCounts.html).
 type MapRunCounts struct {
 	Pending, Running, Succeeded, Failed, TimedOut, Aborted, Total int64
+	ResultsWritten                                                int64 // exported by a ResultWriter
 }
 
 // ErrExceedToleratedFailureThreshold fails a DISTRIBUTED Map whose failed
@@ -527,6 +528,10 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 			}
 			return nil, err
 		}
+		report(func(r *MapRun) {
+			r.Items.ResultsWritten = r.Items.Succeeded + r.Items.Failed
+			r.Executions.ResultsWritten = r.Executions.Succeeded + r.Executions.Failed
+		})
 		end("SUCCEEDED", "", "")
 		x.emit(ch, Event{Type: "MapRunSucceeded"})
 		x.emit(ch, Event{Type: "MapStateSucceeded"})

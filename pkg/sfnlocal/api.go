@@ -135,7 +135,7 @@ func (s *Server) createStateMachine(_ context.Context, in createMachineIn) (any,
 	if err != nil {
 		return nil, err
 	}
-	am, err := parseDefinition(in.Definition)
+	am, err := parseDefinition(in.Definition, s.cfg.Objects != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (s *Server) updateStateMachine(_ context.Context, in updateMachineIn) (any,
 	}
 	var am *asl.Machine
 	if in.Definition != nil {
-		if am, err = parseDefinition(*in.Definition); err != nil {
+		if am, err = parseDefinition(*in.Definition, s.cfg.Objects != nil); err != nil {
 			return nil, err
 		}
 	}
@@ -432,6 +432,7 @@ func (s *Server) launch(x *execution, redrive bool) {
 			started.Store(true)
 		},
 		OnMapRun:        func(r asl.MapRun) { s.recordMapRun(x, r) },
+		Objects:         s.cfg.Objects,
 		StateMachineArn: x.rec.MachineArn,
 		ExecutionName:   x.rec.Name,
 		RoleArn:         x.rec.RoleArn,

@@ -22,8 +22,8 @@ const lambdaInvoke = "arn:aws:states:::lambda:invoke"
 // the definition, and every Task must name one of efspipe's stages (a
 // Lambda function name or ARN, plain or through lambda:invoke), since those
 // are the only functions that exist here.
-func parseDefinition(def string) (*asl.Machine, error) {
-	m, d := diagnose(def)
+func parseDefinition(def string, objects bool) (*asl.Machine, error) {
+	m, d := diagnose(def, objects)
 	if d != nil {
 		return nil, errorf("InvalidDefinition", "Invalid State Machine Definition: '%s'", d.Message)
 	}
@@ -41,7 +41,7 @@ type diagnostic struct {
 // diagnose runs parseDefinition's checks and describes the first problem
 // found, or returns the machine. The engine stops at the first problem,
 // so there is at most one diagnostic.
-func diagnose(def string) (*asl.Machine, *diagnostic) {
+func diagnose(def string, objects bool) (*asl.Machine, *diagnostic) {
 	if strings.TrimSpace(def) == "" {
 		return nil, &diagnostic{Severity: "ERROR", Code: "MISSING_DESCRIPTION", Message: "the definition is empty"}
 	}
@@ -67,6 +67,10 @@ func diagnose(def string) (*asl.Machine, *diagnostic) {
 	if d := doc.checkResources(); d != nil {
 		d.Location = location(def, d.Location, d.field)
 		return nil, &d.diagnostic
+	}
+	if m.UsesObjects() && !objects {
+		return nil, &diagnostic{Severity: "ERROR", Code: "UNSUPPORTED_FEATURE",
+			Message: "a Map's ItemReader or ResultWriter is not supported without an object store: start efspipe serve with --objects DIR"}
 	}
 	return m, nil
 }
@@ -293,7 +297,7 @@ func (s *Server) validateStateMachineDefinition(_ context.Context, in validateIn
 		Diagnostics []diagnostic `json:"diagnostics"`
 		Truncated   bool         `json:"truncated"`
 	}{Result: "OK", Diagnostics: []diagnostic{}}
-	if _, d := diagnose(*in.Definition); d != nil {
+	if _, d := diagnose(*in.Definition, s.cfg.Objects != nil); d != nil {
 		out.Result, out.Diagnostics = "FAIL", append(out.Diagnostics, *d)
 	}
 	return out, nil

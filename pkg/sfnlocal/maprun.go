@@ -117,9 +117,8 @@ type mapRunCounts struct {
 }
 
 func countsOf(c asl.MapRunCounts) mapRunCounts {
-	// No ResultWriter locally: nothing is written.
 	return mapRunCounts{Pending: c.Pending, Running: c.Running, Succeeded: c.Succeeded, Failed: c.Failed,
-		TimedOut: c.TimedOut, Aborted: c.Aborted, Total: c.Total}
+		TimedOut: c.TimedOut, Aborted: c.Aborted, Total: c.Total, ResultsWritten: c.ResultsWritten}
 }
 
 // describeMapRun: https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html

@@ -55,6 +55,10 @@ type Config struct {
 	// uses it to refuse a plain "password", which the execution record
 	// would otherwise keep. Default: no check.
 	CheckInput func(input json.RawMessage) error
+	// Objects holds the S3 objects that DISTRIBUTED Maps read with an
+	// ItemReader and write with a ResultWriter (DirObjects: a directory).
+	// Default: none, and a machine with either is refused at create time.
+	Objects asl.Objects
 	// FlushInterval bounds how stale a running execution's history on the
 	// mount may be. Default: 1s.
 	FlushInterval time.Duration

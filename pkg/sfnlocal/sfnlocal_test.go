@@ -38,6 +38,12 @@ type env struct {
 
 func newEnv(t *testing.T, mountDir string, hook local.Hook) *env {
 	t.Helper()
+	return newEnvWith(t, mountDir, hook, nil)
+}
+
+// newEnvWith is newEnv with cfg changing the server's Config (nil: none).
+func newEnvWith(t *testing.T, mountDir string, hook local.Hook, cfg func(*sfnlocal.Config)) *env {
+	t.Helper()
 	if mountDir == "" {
 		mountDir = t.TempDir()
 	}
@@ -52,8 +58,12 @@ func newEnv(t *testing.T, mountDir string, hook local.Hook) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, FlushInterval: 10 * time.Millisecond,
-		Sleep: func(context.Context, time.Duration) error { return nil }})
+	c := sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, FlushInterval: 10 * time.Millisecond,
+		Sleep: func(context.Context, time.Duration) error { return nil }}
+	if cfg != nil {
+		cfg(&c)
+	}
+	srv, err := sfnlocal.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,6 +125,7 @@ func (s *Server) startSyncExecution(ctx context.Context, in syncIn) (any, error)
 		Sleep:           s.cfg.Sleep,
 		Now:             s.cfg.Now,
 		OnEvent:         func(e asl.Event) { last = e },
+		Objects:         s.cfg.Objects,
 		StateMachineArn: r.m.rec.Arn,
 		ExecutionName:   name,
 		RoleArn:         x.rec.RoleArn,

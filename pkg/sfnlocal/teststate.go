@@ -92,7 +92,7 @@ func (s *Server) testState(ctx context.Context, in testStateIn) (any, error) {
 		}
 		def = string(wrapped)
 	}
-	m, err := parseDefinition(def)
+	m, err := parseDefinition(def, s.cfg.Objects != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +130,7 @@ func (s *Server) testState(ctx context.Context, in testStateIn) (any, error) {
 		Invoke:          lock.invoke,
 		Now:             s.cfg.Now,
 		StateMachineArn: s.MachineArn("TestState"),
+		Objects:         s.cfg.Objects,
 		RoleArn:         role,
 	})
 	var te *asl.TestStateError

@@ -45,8 +45,13 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 		{"JsonPath filter", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.items[?(@.size > 10)]","End":true}}}`, "", "", ""},
 		// The paths page: "Filtering by regular expression ... isn't supported."
 		{"JsonPath regex filter", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.items[?(@.name =~ /x/)]","End":true}}}`, "UNSUPPORTED_FEATURE", "/States/A/InputPath", "regular expressions"},
-		{"distributed Map", `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemReader":{},"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}}}}`,
-			"UNSUPPORTED_FEATURE", "/States/M/ItemReader", "Distributed Map"},
+		{"ItemReader listObjectsV2", `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"b"}},
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}}}}`,
+			"UNSUPPORTED_FEATURE", "/States/M/ItemReader", "listObjectsV2"},
+		// No object store configured (Config.Objects): an s3:getObject reader is refused.
+		{"ItemReader without an object store", `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"b","Key":"k"}},
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}}}}`,
+			"UNSUPPORTED_FEATURE", "", "--objects"},
 		{"slash in a name", `{"StartAt":"a/b","States":{"a/b":{"Type":"Pass","Next":"c~d"}}}`, "MISSING_TRANSITION_TARGET", "/States/a~1b/Next", `"c~d"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
