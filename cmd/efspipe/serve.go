@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/secret"
@@ -32,6 +33,7 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	addr := fl.String("addr", envOr("EFSPIPE_ADDR", "127.0.0.1:8083"), "listen on `HOST:PORT` (loopback unless you say otherwise: requests are not authenticated)")
 	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when it succeeded, DIR/failed with NAME.error when not)")
 	settle := fl.Duration("inbox-settle", sfnlocal.DefaultSettle, "take an inbox file once its size and modification time have not changed for this long (a writer that pauses longer should write NAME.part and rename)")
+	objects := fl.String("objects", "", "keep the S3 objects of distributed Maps' ItemReader and ResultWriter in `DIR`: s3://BUCKET/KEY is DIR/BUCKET/KEY (default: objects/ on the mount)")
 	var allow []string
 	fl.Func("allow-source", "read local sources named in execution inputs only under `DIR` (repeatable; default: the inbox only)", func(dir string) error {
 		abs, err := filepath.Abs(dir)
@@ -80,7 +82,13 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput, Log: log})
+	objDir, objRoot, err := openObjects(m, *objects)
+	if err != nil {
+		return err
+	}
+	defer objRoot.Close()
+	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput,
+		Objects: sfnlocal.DirObjects{Root: objRoot}, Log: log})
 	if err != nil {
 		return err
 	}
@@ -100,6 +108,7 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	} else {
 		fmt.Fprintf(stderr, "  local sources: under %s only\n", strings.Join(allow, ", "))
 	}
+	fmt.Fprintf(stderr, "  objects: s3://BUCKET/KEY is %s\n", filepath.Join(objDir, "BUCKET", "KEY"))
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -129,4 +138,22 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		err = nil
 	}
 	return errors.Join(err, srv.Close())
+}
+
+// openObjects opens the objects folder: dir, which must exist, or by
+// default objects/ on the mount, created if missing. It returns the
+// folder's name for messages and the os.Root every object goes through.
+func openObjects(m *jobfs.Mount, dir string) (string, *os.Root, error) {
+	if dir == "" {
+		if err := m.MkdirAll("objects"); err != nil {
+			return "", nil, err
+		}
+		r, err := m.Root().OpenRoot("objects")
+		return filepath.Join(m.Dir(), "objects"), r, err
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return "", nil, fmt.Errorf("--objects %s: %w", dir, err)
+	}
+	return dir, r, nil
 }

@@ -360,3 +360,52 @@ func TestServeInboxSurvivesKill(t *testing.T) {
 		t.Errorf("failed/: %v", ents)
 	}
 }
+
+// TestServeObjects: with --objects DIR, a distributed Map's ItemReader
+// reads s3://BUCKET/KEY from DIR/BUCKET/KEY
+// (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html)
+// and its ResultWriter writes there
+// (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html);
+// without the flag the folder is objects/ on the mount.
+func TestServeObjects(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+		"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"in","Key":"items.json"}},
+		"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"p"}},
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}`
+	mount, dir := t.TempDir(), t.TempDir()
+	for _, tc := range []struct {
+		name, folder string
+		args         []string
+	}{
+		{"flag", dir, []string{"--objects", dir}},
+		{"default", filepath.Join(mount, "objects"), []string{"--mount", mount}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, stop := startServe(t, append([]string{"--out", t.TempDir()}, tc.args...)...)
+			defer stop()
+			if err := os.MkdirAll(filepath.Join(tc.folder, "in"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(tc.folder, "in", "items.json"), []byte(`[{"a":1},{"a":2}]`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("objects"), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start, err := c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: m.StateMachineArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := waitExecution(t, c, *start.ExecutionArn)
+			var out struct{ ResultWriterDetails struct{ Bucket, Key string } }
+			if err := json.Unmarshal([]byte(aws.ToString(d.Output)), &out); err != nil || d.Status != types.ExecutionStatusSucceeded {
+				t.Fatalf("%s %s %s: %v", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), err)
+			}
+			manifest := filepath.Join(tc.folder, out.ResultWriterDetails.Bucket, filepath.FromSlash(out.ResultWriterDetails.Key))
+			if b, err := os.ReadFile(manifest); err != nil || !strings.Contains(string(b), "SUCCEEDED_0.json") {
+				t.Errorf("manifest %s: %s %v", manifest, b, err)
+			}
+		})
+	}
+}
