@@ -158,3 +158,18 @@ func TestObjectsRequired(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestItemReaderFailedCaught: States.ItemReaderFailed is an ordinary
+// error a Catch handles (concepts-error-handling.html).
+func TestItemReaderFailedCaught(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","Next":"Done",
+		"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"b","Key":"gone"}},
+		"Catch":[{"ErrorEquals":["States.ItemReaderFailed"],"ResultPath":"$.err","Next":"Done"}],
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}},
+		"Done":{"Type":"Pass","OutputPath":"$.err.Error","End":true}}}`
+	out, err := runObjects(t, def, `{}`, &memObjects{m: map[string][]byte{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `"States.ItemReaderFailed"`)
+}
