@@ -408,7 +408,8 @@ func (s *Server) checkInput(input string) (*bytes.Buffer, error) {
 func (s *Server) launch(x *execution, redrive bool) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	x.mu.Lock()
-	x.running, x.base, x.cancel, x.done, x.stopErr = true, len(x.events), cancel, make(chan struct{}), nil
+	done := make(chan struct{})
+	x.running, x.base, x.cancel, x.done, x.stopErr = true, len(x.events), cancel, done, nil
 	history := append([]asl.Event(nil), x.events...)
 	x.mu.Unlock()
 	// Until ExecutionStarted is recorded, the clock is the startDate
@@ -484,7 +485,9 @@ func (s *Server) launch(x *execution, redrive bool) {
 			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
 		}
 		lock.release()
-		close(x.done)
+		// This run's channel: once running is false a redrive may have
+		// launched x again with a new one.
+		close(done)
 	}()
 }
 
