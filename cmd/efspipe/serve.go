@@ -82,13 +82,13 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	objDir, objRoot, err := openObjects(m, *objects)
+	objs, err := openObjects(m, *objects)
 	if err != nil {
 		return err
 	}
-	defer objRoot.Close()
+	defer objs.Close()
 	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput,
-		Objects: sfnlocal.DirObjects{Root: objRoot}, Log: log})
+		Objects: sfnlocal.DirObjects{Dir: objs}, Log: log})
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	} else {
 		fmt.Fprintf(stderr, "  local sources: under %s only\n", strings.Join(allow, ", "))
 	}
-	fmt.Fprintf(stderr, "  objects: s3://BUCKET/KEY is %s\n", filepath.Join(objDir, "BUCKET", "KEY"))
+	fmt.Fprintf(stderr, "  objects: s3://BUCKET/KEY is %s\n", filepath.Join(objs.Dir(), "BUCKET", "KEY"))
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -143,17 +143,14 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 // openObjects opens the objects folder: dir, which must exist, or by
 // default objects/ on the mount, created if missing. It returns the
 // folder's name for messages and the os.Root every object goes through.
-func openObjects(m *jobfs.Mount, dir string) (string, *os.Root, error) {
+func openObjects(m *jobfs.Mount, dir string) (*jobfs.Mount, error) {
 	if dir == "" {
-		if err := m.MkdirAll("objects"); err != nil {
-			return "", nil, err
-		}
-		r, err := m.Root().OpenRoot("objects")
-		return filepath.Join(m.Dir(), "objects"), r, err
+		return jobfs.Open(filepath.Join(m.Dir(), "objects"))
 	}
-	r, err := os.OpenRoot(dir)
-	if err != nil {
-		return "", nil, fmt.Errorf("--objects %s: %w", dir, err)
+	// A folder named on the command line must exist: a typo is not a new
+	// empty store.
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--objects %s: not a directory", dir)
 	}
-	return dir, r, nil
+	return jobfs.Open(dir)
 }

@@ -2,11 +2,9 @@ package sfnlocal
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 
@@ -15,10 +13,12 @@ import (
 
 // DirObjects keeps the S3 objects of distributed Maps' ItemReader and
 // ResultWriter in a directory: s3://BUCKET/KEY is the file BUCKET/KEY
-// under Root. Every access goes through Root, so no bucket or key (with
-// "..", absolute, or through a symlink) reaches outside the directory; a
-// key that is not a clean relative path ("a//b", "./a", "a/") is refused.
-type DirObjects struct{ Root *os.Root }
+// under Dir, a jobfs.Mount opened on the directory. Every access goes
+// through the mount's os.Root, so no bucket or key (with "..", absolute,
+// or through a symlink) reaches outside the directory; a key that is not a
+// clean relative path ("a//b", "./a", "a/") is refused; a write is the
+// mount's atomic, durable one.
+type DirObjects struct{ Dir *jobfs.Mount }
 
 func (d DirObjects) name(bucket, key string) (string, error) {
 	if strings.Contains(bucket, "/") || jobfs.CheckPath(bucket) != nil {
@@ -36,40 +36,22 @@ func (d DirObjects) GetObject(_ context.Context, bucket, key string) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	b, err := d.Root.ReadFile(name)
+	b, err := d.Dir.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("NoSuchKey: the object s3://%s/%s does not exist", bucket, key)
 	}
 	return b, err
 }
 
-// PutObject writes s3://bucket/key atomically: a temporary file in the
-// same directory, synced, then renamed over the key.
+// PutObject writes s3://bucket/key atomically (jobfs.Mount.WriteFile),
+// creating its directories.
 func (d DirObjects) PutObject(_ context.Context, bucket, key string, data []byte) error {
 	name, err := d.name(bucket, key)
 	if err != nil {
 		return err
 	}
-	if err := d.Root.MkdirAll(path.Dir(name), 0o755); err != nil {
+	if err := d.Dir.MkdirAll(path.Dir(name)); err != nil {
 		return err
 	}
-	tmp := fmt.Sprintf("%s.tmp-%s", name, rand.Text())
-	f, err := d.Root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = d.Root.Rename(tmp, name)
-	}
-	if err != nil {
-		_ = d.Root.Remove(tmp)
-	}
-	return err
+	return d.Dir.WriteFile(name, data)
 }

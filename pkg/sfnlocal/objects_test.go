@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
 )
 
@@ -18,12 +19,12 @@ import (
 func objectsEnv(t *testing.T) (*env, string) {
 	t.Helper()
 	dir := t.TempDir()
-	root, err := os.OpenRoot(dir)
+	objs, err := jobfs.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { root.Close() })
-	e := newEnvWith(t, "", nil, func(c *sfnlocal.Config) { c.Objects = sfnlocal.DirObjects{Root: root} })
+	t.Cleanup(func() { objs.Close() })
+	e := newEnvWith(t, "", nil, func(c *sfnlocal.Config) { c.Objects = sfnlocal.DirObjects{Dir: objs} })
 	return e, dir
 }
 
