@@ -73,10 +73,10 @@ func checkPublication(ctx context.Context, m *jobfs.Mount, out string, s3c *s3.C
 			missing++
 		}
 	}
-	// Every file missing, the manifest, the pages and the dictionary.
-	sm, _ := manifest.DecodeSealed(job, job.Sealed(), sealed)
-	files := 1 + len(sm.Pages)
-	if sm.Dictionary != "" {
+	// Every file missing, the manifest, the pages and the dictionary (j
+	// was opened on the sealed manifest: it is the one decoded).
+	files := 1 + j.Len()
+	if j.Manifest().Dictionary != "" {
 		files++
 	}
 	pub.none = missing == len(pub.problems) && missing == files
