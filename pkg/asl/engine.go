@@ -255,11 +255,11 @@ func (x *exec) emitEntered(ch *chain, st *state, in any) {
 		Name: st.name, Input: string(marshal(in)), InputDetails: &DataDetails{}}})
 }
 
-func (x *exec) emitExited(ch *chain, st *state, out any, assigned map[string]any) {
+func (x *exec) emitExited(ch *chain, st *state, out []byte, assigned map[string]any) {
 	if x.onEvent == nil {
 		return
 	}
-	d := &StateExitedEventDetails{Name: st.name, Output: string(marshal(out)), OutputDetails: &DataDetails{}}
+	d := &StateExitedEventDetails{Name: st.name, Output: string(out), OutputDetails: &DataDetails{}}
 	if len(assigned) > 0 {
 		d.AssignedVariables = make(map[string]string, len(assigned))
 		for k, v := range assigned {
@@ -366,12 +366,24 @@ func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *
 		}
 		return nil, "", err
 	}
-	if n := len(marshal(out)); n > MaxPayload {
-		return nil, "", &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, n, MaxPayload)}
+	enc, err := st.checkOutput(out)
+	if err != nil {
+		return nil, "", err
 	}
 	vars.set(assigned)
-	x.emitExited(ch, st, out, assigned)
+	x.emitExited(ch, st, enc, assigned)
 	return out, next, nil
+}
+
+// checkOutput encodes a state's output, failing with
+// States.DataLimitExceeded when it is over MaxPayload bytes; the encoding
+// is the StateExited event's output.
+func (st *state) checkOutput(out any) ([]byte, error) {
+	b := marshal(out)
+	if len(b) > MaxPayload {
+		return nil, &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, len(b), MaxPayload)}
+	}
+	return b, nil
 }
 
 // runJSONPath runs a state of the JSONPath query language. Its Assign

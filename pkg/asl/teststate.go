@@ -150,9 +150,7 @@ func (m *Machine) TestState(ctx context.Context, name string, input, variables j
 		out, next, assigned, err = x.runJSONPath(ctx, st, raw, &chain{}, c, nil, vars)
 	}
 	if err == nil {
-		if n := len(marshal(out)); n > MaxPayload {
-			err = &failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit (%d bytes, at most %d).", st.name, n, MaxPayload)}
-		}
+		_, err = st.checkOutput(out)
 	}
 	var f *failure
 	switch {
