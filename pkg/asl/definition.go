@@ -72,8 +72,7 @@ type state struct {
 	// Task
 	resource     string
 	lambdaInvoke bool
-	timeout      int64
-	timeoutPath  *path
+	timeout      *numField // TimeoutSeconds[Path], nil: none
 	retry        []retrier
 	catch        []catcher
 
@@ -94,14 +93,13 @@ type state struct {
 	errorExpr, causeExpr *expr
 
 	// Map
-	itemsPath   *path
-	itemSel     *tmpl
-	processor   *scope
-	maxConc     int64
-	maxConcPath *path
-	dist        *distributed  // Mode DISTRIBUTED, nil: INLINE
-	reader      *itemReader   // ItemReader, nil: items from the input
-	writer      *resultWriter // ResultWriter, nil: results are the output
+	itemsPath *path
+	itemSel   *tmpl
+	processor *scope
+	maxConc   *numField     // MaxConcurrency[Path], nil: no limit
+	dist      *distributed  // Mode DISTRIBUTED, nil: INLINE
+	reader    *itemReader   // ItemReader, nil: items from the input
+	writer    *resultWriter // ResultWriter, nil: results are the output
 
 	// Parallel
 	branches []*scope
@@ -563,30 +561,9 @@ func (p *parser) task(st *state, m map[string]any, bad badFunc) error {
 	} else {
 		p.m.resources = append(p.m.resources, res)
 	}
-	if t, ok := m["TimeoutSeconds"]; ok {
-		n, ok := positiveInt(t)
-		if s, isStr := t.(string); isStr && st.jsonata {
-			if _, isExpr := jsonataExpr(s); isExpr {
-				return bad("TimeoutSeconds", "a JSONata expression in TimeoutSeconds is not supported; give a positive integer")
-			}
-		}
-		if !ok {
-			return bad("TimeoutSeconds", "must be a positive integer")
-		}
-		st.timeout = n
-	}
-	if t, ok := m["TimeoutSecondsPath"]; ok {
-		if _, both := m["TimeoutSeconds"]; both {
-			return bad("TimeoutSecondsPath", "TimeoutSeconds and TimeoutSecondsPath are mutually exclusive")
-		}
-		s, _ := t.(string)
-		pt, err := parseRefPath(s)
-		if err != nil {
-			return bad("TimeoutSecondsPath", "%v", err)
-		}
-		st.timeoutPath = pt
-	}
-	return nil
+	var err error
+	st.timeout, err = parseNumField(m, "TimeoutSeconds", positiveInteger, st.jsonata, bad)
+	return err
 }
 
 func (p *parser) choice(st *state, m map[string]any, bad badFunc) error {
@@ -778,11 +755,6 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 				return bad("ItemSelector", "%v", err)
 			}
 		}
-		if s, isStr := m["MaxConcurrency"].(string); isStr {
-			if _, isExpr := jsonataExpr(s); isExpr {
-				return bad("MaxConcurrency", "a JSONata expression in MaxConcurrency is not supported; give a non-negative integer")
-			}
-		}
 	} else if hasSel && hasParams {
 		return bad("Parameters", "ItemSelector and Parameters are mutually exclusive (Parameters is the legacy name)")
 	}
@@ -858,23 +830,8 @@ func (p *parser) mapState(st *state, m map[string]any, bad badFunc) error {
 	if err := p.distributedFields(st, m, bad); err != nil {
 		return err
 	}
-	if v, ok := m["MaxConcurrency"]; ok {
-		n, isInt := toInt(v)
-		if !isInt || n < 0 {
-			return bad("MaxConcurrency", "must be a non-negative integer")
-		}
-		st.maxConc = n
-	}
-	if v, ok := m["MaxConcurrencyPath"]; ok {
-		if _, both := m["MaxConcurrency"]; both {
-			return bad("MaxConcurrencyPath", "MaxConcurrency and MaxConcurrencyPath are mutually exclusive")
-		}
-		s, _ := v.(string)
-		if st.maxConcPath, err = parseRefPath(s); err != nil {
-			return bad("MaxConcurrencyPath", "%v", err)
-		}
-	}
-	return nil
+	st.maxConc, err = parseNumField(m, "MaxConcurrency", nonNegativeInteger, st.jsonata, bad)
+	return err
 }
 
 func (p *parser) parallel(st *state, m map[string]any, bad badFunc) error {

@@ -20,13 +20,10 @@ type distributed struct {
 	execType string // ProcessorConfig.ExecutionType: STANDARD or EXPRESS
 	label    string // Label, "": the state's name
 
-	// ToleratedFailurePercentage and ToleratedFailureCount: when neither
-	// is given no failure is tolerated; when one is, only it applies.
-	hasPct, hasCnt bool
-	tolPct         float64
-	tolPctPath     *path
-	tolCnt         int64
-	tolCntPath     *path
+	// ToleratedFailurePercentage and ToleratedFailureCount (or their
+	// Path forms): when neither is given no failure is tolerated; when one
+	// is, only it applies.
+	tolPct, tolCnt *numField
 
 	batcher *batcher // ItemBatcher, nil: one item per child execution
 }
@@ -34,12 +31,10 @@ type distributed struct {
 // batcher is an ItemBatcher
 // (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html).
 type batcher struct {
-	maxItems      int64 // 0: no limit
-	maxItemsPath  *path
-	maxBytes      int64 // 0: no limit but MaxPayload
-	maxBytesPath  *path
-	input         *tmpl  // BatchInput (JSONPath)
-	inputJ        *jtmpl // BatchInput (JSONata)
+	maxItems      *numField // MaxItemsPerBatch[Path], nil: no limit
+	maxBytes      *numField // MaxInputBytesPerBatch[Path], nil: no limit but MaxPayload
+	input         *tmpl     // BatchInput (JSONPath)
+	inputJ        *jtmpl    // BatchInput (JSONata)
 	hasBatchInput bool
 }
 
@@ -53,68 +48,25 @@ func (p *parser) distributedFields(st *state, m map[string]any, bad badFunc) err
 	if st.dist == nil {
 		for _, k := range distributedOnly {
 			if _, ok := m[k]; ok {
-				return bad(k, "%s is allowed only in a DISTRIBUTED Map (ItemProcessor.ProcessorConfig.Mode \"DISTRIBUTED\")", k)
+				why := ""
+				if strings.HasPrefix(k, "ToleratedFailure") {
+					// AWS's INLINE page lists no tolerance: "the failure of any
+					// iteration causes the Map state to fail".
+					why = "; an INLINE Map fails at its first failed iteration (state-map-inline.html): to tolerate failures there, Catch them inside the ItemProcessor"
+				}
+				return bad(k, "%s is allowed only in a DISTRIBUTED Map (ItemProcessor.ProcessorConfig.Mode \"DISTRIBUTED\")%s", k, why)
 			}
 		}
 		return nil
 	}
 	d := st.dist
 	var err error
-	refPath := func(k string) (*path, error) {
-		v, ok := m[k]
-		if !ok {
-			return nil, nil
-		}
-		s, _ := v.(string)
-		pt, err := parseRefPath(s)
-		if err != nil {
-			return nil, bad(k, "%v", err)
-		}
-		return pt, nil
-	}
-	noExpr := func(k string) error {
-		if s, isStr := m[k].(string); isStr && st.jsonata {
-			if _, isExpr := jsonataExpr(s); isExpr {
-				return bad(k, "a JSONata expression in %s is not supported; give a number", k)
-			}
-		}
-		return nil
-	}
-	if v, ok := m["ToleratedFailurePercentage"]; ok {
-		if err := noExpr("ToleratedFailurePercentage"); err != nil {
-			return err
-		}
-		f, isNum := toFloat(v)
-		if !isNum || f < 0 || f > 100 {
-			return bad("ToleratedFailurePercentage", "must be a number from 0 to 100")
-		}
-		d.tolPct, d.hasPct = f, true
-	}
-	if v, ok := m["ToleratedFailureCount"]; ok {
-		if err := noExpr("ToleratedFailureCount"); err != nil {
-			return err
-		}
-		n, isInt := toInt(v)
-		if !isInt || n < 0 {
-			return bad("ToleratedFailureCount", "must be a non-negative integer")
-		}
-		d.tolCnt, d.hasCnt = n, true
-	}
-	for _, pair := range [][2]string{{"ToleratedFailurePercentage", "ToleratedFailurePercentagePath"}, {"ToleratedFailureCount", "ToleratedFailureCountPath"}} {
-		_, lit := m[pair[0]]
-		_, pth := m[pair[1]]
-		if lit && pth {
-			return bad(pair[1], "%s and %s are mutually exclusive", pair[0], pair[1])
-		}
-	}
-	if d.tolPctPath, err = refPath("ToleratedFailurePercentagePath"); err != nil {
+	if d.tolPct, err = parseNumField(m, "ToleratedFailurePercentage", percentage, st.jsonata, bad); err != nil {
 		return err
 	}
-	if d.tolCntPath, err = refPath("ToleratedFailureCountPath"); err != nil {
+	if d.tolCnt, err = parseNumField(m, "ToleratedFailureCount", nonNegativeInteger, st.jsonata, bad); err != nil {
 		return err
 	}
-	d.hasPct = d.hasPct || d.tolPctPath != nil
-	d.hasCnt = d.hasCnt || d.tolCntPath != nil
 	if v, ok := m["Label"]; ok {
 		s, isStr := v.(string)
 		if !isStr || !validLabel(s) {
@@ -169,43 +121,19 @@ func parseBatcher(v any, jsonata bool, bad badFunc) (*batcher, error) {
 		return nil, bad(f, "must be an object")
 	}
 	b := &batcher{}
+	var err error
+	inner := func(field, format string, a ...any) error { return bad(f+"."+field, format, a...) }
+	if b.maxItems, err = parseNumField(m, "MaxItemsPerBatch", positiveInteger, jsonata, inner); err != nil {
+		return nil, err
+	}
+	if b.maxBytes, err = parseNumField(m, "MaxInputBytesPerBatch", numRule{integer: true, min: 1, max: MaxPayload}, jsonata, inner); err != nil {
+		return nil, err
+	}
 	for _, k := range sortedKeys(m) {
 		x := m[k]
 		switch k {
-		case "MaxItemsPerBatch", "MaxInputBytesPerBatch":
-			if s, isStr := x.(string); isStr && jsonata {
-				if _, isExpr := jsonataExpr(s); isExpr {
-					return nil, bad(f, "a JSONata expression in %s is not supported; give a positive integer", k)
-				}
-			}
-			n, isInt := positiveInt(x)
-			if !isInt || (k == "MaxInputBytesPerBatch" && n > MaxPayload) {
-				return nil, bad(f, "%s must be a positive integer (MaxInputBytesPerBatch at most %d)", k, MaxPayload)
-			}
-			if k == "MaxItemsPerBatch" {
-				b.maxItems = n
-			} else {
-				b.maxBytes = n
-			}
-		case "MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath":
-			if jsonata {
-				return nil, bad(f, "%s belongs to the JSONPath query language", k)
-			}
-			if _, both := m[strings.TrimSuffix(k, "Path")]; both {
-				return nil, bad(f, "%s and %s are mutually exclusive", strings.TrimSuffix(k, "Path"), k)
-			}
-			s, _ := x.(string)
-			pt, err := parseRefPath(s)
-			if err != nil {
-				return nil, bad(f, "%s: %v", k, err)
-			}
-			if k == "MaxItemsPerBatchPath" {
-				b.maxItemsPath = pt
-			} else {
-				b.maxBytesPath = pt
-			}
+		case "MaxItemsPerBatch", "MaxInputBytesPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath":
 		case "BatchInput":
-			var err error
 			if jsonata {
 				b.inputJ, err = parseJtmpl(x)
 			} else if _, isObj := x.(map[string]any); !isObj {
@@ -221,7 +149,7 @@ func parseBatcher(v any, jsonata bool, bad badFunc) (*batcher, error) {
 			return nil, bad(f, "unknown ItemBatcher field %q", k)
 		}
 	}
-	if b.maxItems == 0 && b.maxItemsPath == nil && b.maxBytes == 0 && b.maxBytesPath == nil {
+	if b.maxItems == nil && b.maxBytes == nil {
 		return nil, bad(f, "give MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path forms)")
 	}
 	return b, nil
@@ -274,22 +202,12 @@ func (x *exec) batches(st *state, eff any, items []any, c *ctxObj, vars *varScop
 		}
 		return out, nil
 	}
-	limit := func(n int64, p *path, field string) (int64, error) {
-		if p == nil {
-			return n, nil
-		}
-		v, ok := p.eval(eff)
-		m, isInt := positiveInt(v)
-		if !ok || !isInt {
-			return 0, runtimeErr("An error occurred while executing the state '%s'. %s %s does not reference a positive integer", st.name, field, p.src)
-		}
-		return m, nil
-	}
-	maxItems, err := limit(b.maxItems, b.maxItemsPath, "MaxItemsPerBatchPath")
+	e := &env{input: eff, ctx: c, vars: vars}
+	maxItems, err := b.maxItems.intValue(st, e, eff)
 	if err != nil {
 		return nil, err
 	}
-	maxBytes, err := limit(b.maxBytes, b.maxBytesPath, "MaxInputBytesPerBatchPath")
+	maxBytes, err := b.maxBytes.intValue(st, e, eff)
 	if err != nil {
 		return nil, err
 	}
@@ -299,9 +217,9 @@ func (x *exec) batches(st *state, eff any, items []any, c *ctxObj, vars *varScop
 	var batchInput any
 	switch {
 	case b.input != nil:
-		batchInput, err = b.input.eval(&env{input: eff, ctx: c, vars: vars})
+		batchInput, err = b.input.eval(e)
 	case b.inputJ != nil:
-		batchInput, err = b.inputJ.eval(&env{input: eff, ctx: c, vars: vars}, "BatchInput")
+		batchInput, err = b.inputJ.eval(e, "BatchInput")
 	}
 	if err != nil {
 		return nil, err
@@ -364,28 +282,22 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 	if err != nil {
 		return nil, err
 	}
-	tolPct, tolCnt := d.tolPct, d.tolCnt
-	if d.tolPctPath != nil {
-		v, ok := d.tolPctPath.eval(eff)
-		f, isNum := toFloat(v)
-		if !ok || !isNum || f < 0 || f > 100 {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. ToleratedFailurePercentagePath %s does not reference a number from 0 to 100", st.name, d.tolPctPath.src)
+	e := &env{input: eff, ctx: c, vars: vars}
+	var tolPct float64
+	if d.tolPct != nil {
+		if tolPct, err = d.tolPct.value(st, e, eff); err != nil {
+			return nil, err
 		}
-		tolPct = f
 	}
-	if d.tolCntPath != nil {
-		v, ok := d.tolCntPath.eval(eff)
-		n, isInt := toInt(v)
-		if !ok || !isInt || n < 0 {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. ToleratedFailureCountPath %s does not reference a non-negative integer", st.name, d.tolCntPath.src)
-		}
-		tolCnt = n
+	tolCnt, err := d.tolCnt.intValue(st, e, eff)
+	if err != nil {
+		return nil, err
 	}
 	exceeds := func(failed int64) bool {
-		if !d.hasPct && !d.hasCnt {
+		if d.tolPct == nil && d.tolCnt == nil {
 			return failed > 0
 		}
-		return (d.hasCnt && failed > tolCnt) || (d.hasPct && len(items) > 0 && float64(failed)*100/float64(len(items)) > tolPct)
+		return (d.tolCnt != nil && failed > tolCnt) || (d.tolPct != nil && len(items) > 0 && float64(failed)*100/float64(len(items)) > tolPct)
 	}
 
 	label := cmp.Or(d.label, st.name)

@@ -864,12 +864,12 @@ func (x *exec) task(ctx context.Context, st *state, raw any, ch *chain, c *ctxOb
 	if err != nil {
 		return nil, err
 	}
-	return x.invokeTask(ctx, st, raw, eff, ch)
+	return x.invokeTask(ctx, st, raw, eff, ch, &env{input: raw, ctx: c, vars: vars})
 }
 
 // invokeTask runs a Task state's resource on its effective input eff and
-// returns the result.
-func (x *exec) invokeTask(ctx context.Context, st *state, raw, eff any, ch *chain) (any, error) {
+// returns the result; e evaluates a JSONata TimeoutSeconds.
+func (x *exec) invokeTask(ctx context.Context, st *state, raw, eff any, ch *chain, e *env) (any, error) {
 	target, payload := st.resource, eff
 	if st.lambdaInvoke {
 		params, _ := eff.(map[string]any)
@@ -882,14 +882,9 @@ func (x *exec) invokeTask(ctx context.Context, st *state, raw, eff any, ch *chai
 			payload = map[string]any{}
 		}
 	}
-	timeout := st.timeout
-	if st.timeoutPath != nil {
-		v, ok := st.timeoutPath.eval(raw)
-		n, isInt := toInt(v)
-		if !ok || !isInt || n <= 0 {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. TimeoutSecondsPath %s does not reference a positive integer", st.name, st.timeoutPath.src)
-		}
-		timeout = n
+	timeout, err := st.timeout.intValue(st, e, raw)
+	if err != nil {
+		return nil, err
 	}
 	lambda, rtype, rname := resourceKind(st.resource)
 	if x.onEvent != nil {
@@ -1023,14 +1018,9 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 	if !ok {
 		return nil, runtimeErr("An error occurred while executing the state '%s'. Items of the Map state must be a JSON array, got %s", st.name, typeName(itemsV))
 	}
-	maxConc := st.maxConc
-	if st.maxConcPath != nil {
-		v, ok := st.maxConcPath.eval(eff)
-		n, isInt := toInt(v)
-		if !ok || !isInt || n < 0 {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. MaxConcurrencyPath %s does not reference a non-negative integer", st.name, st.maxConcPath.src)
-		}
-		maxConc = n
+	maxConc, err := st.maxConc.intValue(st, &env{input: raw, ctx: c, vars: vars}, eff)
+	if err != nil {
+		return nil, err
 	}
 	x.emit(ch, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
 	if st.dist != nil {

@@ -259,3 +259,89 @@ func TestJSONataStates(t *testing.T) {
 		}
 	})
 }
+
+// TestJSONataNumericFields: in a JSONata state the numeric fields take a
+// {% %} expression where a JSONPath state has a *Path field
+// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html,
+// "No more Path fields": "TimeoutSeconds": "{% $timeout %}"), and a value
+// the field does not accept is States.QueryEvaluationError ("JSONata
+// Runtime Errors": TimeoutSeconds given a string, ToleratedFailurePercentage
+// a negative number).
+func TestJSONataNumericFields(t *testing.T) {
+	t.Run("TimeoutSeconds from a variable", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"timeout":"{% $states.input.t %}"},"Next":"T"},
+			"T":{"Type":"Task","Resource":"` + fn + `","TimeoutSeconds":"{% $timeout %}",
+			"Catch":[{"ErrorEquals":["States.Timeout"],"Output":"{% $states.errorOutput %}","Next":"H"}],"End":true},"H":{"Type":"Pass","End":true}}}`
+		block := func(ctx context.Context, _ string, _ json.RawMessage) (json.RawMessage, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		out, r, err := run(t, def, `{"t":1}`, block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `{"Error":"States.Timeout","Cause":"Task timed out after 1 seconds."}`)
+		for _, e := range r.events {
+			if d := e.LambdaFunctionScheduledEventDetails; d != nil && d.TimeoutInSeconds != 1 {
+				t.Errorf("LambdaFunctionScheduled TimeoutInSeconds %d, want 1", d.TimeoutInSeconds)
+			}
+		}
+	})
+	for name, tc := range map[string]struct{ field, value string }{
+		"TimeoutSeconds a string":             {`"TimeoutSeconds"`, `"{% $states.input.name %}"`},
+		"TimeoutSeconds zero":                 {`"TimeoutSeconds"`, `"{% 0 %}"`},
+		"TimeoutSeconds undefined":            {`"TimeoutSeconds"`, `"{% $states.input.missing %}"`},
+		"TimeoutSeconds not an integer":       {`"TimeoutSeconds"`, `"{% 1.5 %}"`},
+		"MaxConcurrency negative":             {`"MaxConcurrency"`, `"{% -1 %}"`},
+		"ToleratedFailurePercentage negative": {`"ToleratedFailurePercentage"`, `"{% -1 %}"`},
+		"ToleratedFailureCount a string":      {`"ToleratedFailureCount"`, `"{% $states.input.name %}"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			state := `"Type":"Task","Resource":"` + fn + `"`
+			if tc.field != `"TimeoutSeconds"` {
+				state = `"Type":"Map","Items":"{% $states.input.items %}","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`
+			}
+			def := `{"QueryLanguage":"JSONata","StartAt":"S","States":{"S":{` + state + `,` + tc.field + `:` + tc.value + `,
+				"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":"{% $states.errorOutput %}","Next":"H"}],"End":true},"H":{"Type":"Pass","End":true}}}`
+			ri := &recordInvoke{}
+			out, _, err := run(t, def, `{"name":"n","items":[1]}`, ri.invoke)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct{ Error, Cause string }
+			if json.Unmarshal(out, &got) != nil || got.Error != ErrQueryEvaluation || !regexp.MustCompile(`field '(TimeoutSeconds|MaxConcurrency|ToleratedFailure\w+)'`).MatchString(got.Cause) {
+				t.Errorf("output %s", out)
+			}
+			if len(ri.inputs) != 0 {
+				t.Error("the task ran")
+			}
+		})
+	}
+	t.Run("Map Run settings", func(t *testing.T) {
+		def := `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":"{% $states.input.items %}",
+			"MaxConcurrency":"{% $states.input.conc %}","ToleratedFailureCount":"{% $states.input.tol %}","ToleratedFailurePercentage":"{% $states.input.pct %}",
+			"ItemBatcher":{"MaxItemsPerBatch":"{% $states.input.batch %}","MaxInputBytesPerBatch":"{% 1024 * 64 %}"},
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"C","States":{
+				"C":{"Type":"Choice","Choices":[{"Condition":"{% 3 in $states.input.Items %}","Next":"F"}],"Default":"P"},
+				"F":{"Type":"Fail","Error":"Boom"},
+				"P":{"Type":"Pass","Output":"{% $count($states.input.Items) %}","End":true}}},"End":true}}}`
+		out, _, mr, err := runDist(t, def, `{"items":[1,2,3,4,5],"conc":2,"tol":2,"pct":40,"batch":2}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []any
+		if json.Unmarshal(out, &got) != nil || len(got) != 3 || got[0] != 2.0 || got[2] != 1.0 {
+			t.Errorf("output %s", out)
+		}
+		run := mr.last(t)
+		if run.MaxConcurrency != 2 || run.ToleratedFailureCount != 2 || run.ToleratedFailurePercentage != 40 ||
+			run.Executions.Total != 3 || run.Items.Failed != 2 {
+			t.Errorf("map run %+v", run)
+		}
+		// The failed batch holds 2 of 5 items: 40% is over 39.9%.
+		_, _, _, err = runDist(t, def, `{"items":[1,2,3,4,5],"conc":2,"tol":5,"pct":39.9,"batch":2}`)
+		if ee := execErr(t, err); ee.Name != ErrExceedToleratedFailureThreshold {
+			t.Errorf("got %v, want %s", ee, ErrExceedToleratedFailureThreshold)
+		}
+	})
+}

@@ -38,12 +38,11 @@ const (
 // itemReader is an ItemReader reading one S3 object of JSON or CSV
 // (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html).
 type itemReader struct {
-	params       *tmpl  // Parameters (JSONPath): Bucket, Key
-	args         *jtmpl // Arguments (JSONata)
-	csv          bool   // InputType CSV, else JSON
-	headers      []string
-	maxItems     int64 // 0: no limit
-	maxItemsPath *path
+	params   *tmpl  // Parameters (JSONPath): Bucket, Key
+	args     *jtmpl // Arguments (JSONata)
+	csv      bool   // InputType CSV, else JSON
+	headers  []string
+	maxItems *numField // MaxItems[Path], nil: no limit
 }
 
 // resultWriter is a ResultWriter exporting the Map Run's results to S3
@@ -117,6 +116,10 @@ func parseItemReader(v any, jsonata bool, bad badFunc) (*itemReader, error) {
 	if !ok {
 		return nil, bad(f, "ReaderConfig with InputType JSON or CSV is required for %s", s3GetObject)
 	}
+	inner := func(field, format string, a ...any) error { return bad(f+".ReaderConfig."+field, format, a...) }
+	if r.maxItems, err = parseNumField(cfg, "MaxItems", numRule{integer: true, min: 1, max: maxReaderItems}, jsonata, inner); err != nil {
+		return nil, err
+	}
 	for _, k := range sortedKeys(cfg) {
 		x := cfg[k]
 		switch k {
@@ -129,28 +132,7 @@ func parseItemReader(v any, jsonata bool, bad badFunc) (*itemReader, error) {
 				return nil, bad(f, "ReaderConfig InputType %s is not supported: give JSON or CSV", marshalString(x))
 			}
 		case "CSVHeaderLocation", "CSVHeaders":
-		case "MaxItems":
-			if s, isStr := x.(string); isStr && jsonata {
-				if _, isExpr := jsonataExpr(s); isExpr {
-					return nil, bad(f, "a JSONata expression in MaxItems is not supported; give a positive integer")
-				}
-			}
-			n, isInt := positiveInt(x)
-			if !isInt || n > maxReaderItems {
-				return nil, bad(f, "ReaderConfig MaxItems must be a positive integer of at most %d", maxReaderItems)
-			}
-			r.maxItems = n
-		case "MaxItemsPath":
-			if jsonata {
-				return nil, bad(f, "MaxItemsPath belongs to the JSONPath query language")
-			}
-			if _, both := cfg["MaxItems"]; both {
-				return nil, bad(f, "MaxItems and MaxItemsPath are mutually exclusive")
-			}
-			s, _ := x.(string)
-			if r.maxItemsPath, err = parseRefPath(s); err != nil {
-				return nil, bad(f, "MaxItemsPath: %v", err)
-			}
+		case "MaxItems", "MaxItemsPath":
 		default:
 			return nil, bad(f, "ReaderConfig field %q is not supported", k)
 		}
@@ -248,14 +230,9 @@ func (x *exec) readItems(ctx context.Context, st *state, raw, eff any, c *ctxObj
 	if err != nil {
 		return nil, err
 	}
-	maxItems := r.maxItems
-	if r.maxItemsPath != nil {
-		v, ok := r.maxItemsPath.eval(eff)
-		n, isInt := positiveInt(v)
-		if !ok || !isInt || n > maxReaderItems {
-			return nil, runtimeErr("An error occurred while executing the state '%s'. MaxItemsPath %s does not reference a positive integer of at most %d", st.name, r.maxItemsPath.src, maxReaderItems)
-		}
-		maxItems = n
+	maxItems, err := r.maxItems.intValue(st, &env{input: in, ctx: c, vars: vars}, eff)
+	if err != nil {
+		return nil, err
 	}
 	fail := func(format string, a ...any) error {
 		return &failure{Name: ErrItemReaderFailed, Cause: fmt.Sprintf("s3://%s/%s: ", loc[0], loc[1]) + fmt.Sprintf(format, a...)}

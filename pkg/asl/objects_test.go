@@ -95,6 +95,17 @@ func TestItemReaderJSONata(t *testing.T) {
 		t.Fatal(err)
 	}
 	jsonEq(t, out, `[10,20]`)
+	// ReaderConfig's MaxItems takes an expression too (transforming-data.html,
+	// "No more Path fields").
+	limited := strings.Replace(def, `"InputType":"JSON"`, `"InputType":"JSON","MaxItems":"{% $states.input.n %}"`, 1)
+	if out, err = runObjects(t, limited, `{"b":"b","n":1}`, objs); err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `[10]`)
+	_, err = runObjects(t, limited, `{"b":"b","n":0}`, objs)
+	if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+		t.Errorf("MaxItems 0: got %v, want %s", ee, ErrQueryEvaluation)
+	}
 }
 
 // TestResultWriter exports a Map Run's results as

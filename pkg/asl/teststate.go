@@ -231,7 +231,7 @@ func (x *exec) testTask(ctx context.Context, st *state, raw any, c *ctxObj, vars
 			}
 			in.AfterParameters = marshalString(eff)
 		}
-		result, err := x.invokeTask(ctx, st, raw, eff, &chain{})
+		result, err := x.invokeTask(ctx, st, raw, eff, &chain{}, &env{input: raw, ctx: c, vars: vars})
 		if err != nil {
 			return nil, nil, err
 		}

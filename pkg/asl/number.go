@@ -1,0 +1,162 @@
+package asl
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A numField is a numeric setting of a state that the definition may give
+// three ways: a literal (TimeoutSeconds: 30), in a JSONPath state a
+// reference path into the input (TimeoutSecondsPath: "$.timeout"), or in a
+// JSONata state an expression in the literal field (TimeoutSeconds:
+// "{% $timeout %}"). Step Functions dropped the *Path fields from JSONata
+// for that reason (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html,
+// "No more Path fields"). The fields that take one are TimeoutSeconds,
+// MaxConcurrency, ToleratedFailurePercentage, ToleratedFailureCount,
+// ItemBatcher's MaxItemsPerBatch and MaxInputBytesPerBatch, and
+// ReaderConfig's MaxItems.
+type numField struct {
+	name string  // the literal field's name: TimeoutSeconds, ...
+	rule numRule // the values it accepts
+	lit  float64 // the literal's value, when path and expr are nil
+	path *path   // NamePath (JSONPath)
+	expr *jexpr  // Name: "{% ... %}" (JSONata)
+}
+
+// A numRule is the range of values a numeric field accepts.
+type numRule struct {
+	integer bool
+	min     float64 // inclusive
+	max     float64 // inclusive; 0: no upper bound
+}
+
+var (
+	positiveInteger    = numRule{integer: true, min: 1}
+	nonNegativeInteger = numRule{integer: true}
+	percentage         = numRule{max: 100}
+)
+
+func (r numRule) String() string {
+	kind := "a number"
+	if r.integer {
+		kind = "an integer"
+	}
+	switch {
+	case r.max > 0 && r.integer:
+		return fmt.Sprintf("%s from %.0f to %.0f", kind, r.min, r.max)
+	case r.max > 0:
+		return fmt.Sprintf("%s from %g to %g", kind, r.min, r.max)
+	case r.min == 1 && r.integer:
+		return "a positive integer"
+	case r.min == 0 && r.integer:
+		return "a non-negative integer"
+	}
+	return fmt.Sprintf("%s of at least %g", kind, r.min)
+}
+
+// accepts reports the value of v when it is a JSON number the rule allows.
+func (r numRule) accepts(v any) (float64, bool) {
+	var f float64
+	if r.integer {
+		n, ok := toInt(v)
+		if !ok {
+			return 0, false
+		}
+		f = float64(n)
+	} else {
+		var ok bool
+		if f, ok = toFloat(v); !ok {
+			return 0, false
+		}
+	}
+	return f, f >= r.min && (r.max == 0 || f <= r.max)
+}
+
+// parseNumField reads the field name, and its name+"Path" form, from m,
+// the object that holds them (a state, an ItemBatcher, a ReaderConfig).
+// It returns nil when neither is given. bad reports a definition error
+// under the field it names; jsonata is the query language of the state.
+func parseNumField(m map[string]any, name string, rule numRule, jsonata bool, bad badFunc) (*numField, error) {
+	f := &numField{name: name, rule: rule}
+	v, hasLit := m[name]
+	pv, hasPath := m[name+"Path"]
+	switch {
+	case hasLit && hasPath:
+		return nil, bad(name+"Path", "%s and %sPath are mutually exclusive", name, name)
+	case hasPath && jsonata:
+		return nil, bad(name+"Path", "%sPath belongs to the JSONPath query language; give %s: \"{%% ... %%}\"", name, name)
+	case hasPath:
+		s, _ := pv.(string)
+		p, err := parseRefPath(s)
+		if err != nil {
+			return nil, bad(name+"Path", "%v", err)
+		}
+		f.path = p
+		return f, nil
+	case !hasLit:
+		return nil, nil
+	}
+	if s, isStr := v.(string); isStr && jsonata {
+		src, isExpr := jsonataExpr(s)
+		if !isExpr {
+			return nil, bad(name, "must be %s or a {%% %%} expression", rule)
+		}
+		e, err := parseJexpr(src)
+		if err != nil {
+			return nil, bad(name, "%v", err)
+		}
+		f.expr = e
+		return f, nil
+	}
+	n, ok := rule.accepts(v)
+	if !ok {
+		return nil, bad(name, "must be %s", rule)
+	}
+	f.lit = n
+	return f, nil
+}
+
+// value is the field's value for one run of state st: the literal, the
+// path evaluated on pathInput, or the expression evaluated in e. A path
+// that selects no acceptable value is States.Runtime, as for every
+// reference path; an expression, States.QueryEvaluationError, which Retry
+// and Catch see ("JSONata Runtime Errors", transforming-data.html).
+func (f *numField) value(st *state, e *env, pathInput any) (float64, error) {
+	switch {
+	case f.path != nil:
+		v, ok := f.path.eval(pathInput)
+		n, accepted := f.rule.accepts(v)
+		if !ok || !accepted {
+			return 0, runtimeErr("An error occurred while executing the state '%s'. %sPath %s does not reference %s", st.name, f.name, f.path.src, f.rule)
+		}
+		return n, nil
+	case f.expr != nil:
+		v, err := f.expr.eval(e, f.name)
+		if err != nil {
+			return 0, err
+		}
+		n, accepted := f.rule.accepts(v)
+		if !accepted {
+			return 0, queryError(e, f.name, "{%%%s%%} evaluated to %s; %s must be %s", f.expr.src, truncate(marshalString(v), 100), f.name, f.rule)
+		}
+		return n, nil
+	}
+	return f.lit, nil
+}
+
+// intValue is value for a field whose rule is integral; nil is 0.
+func (f *numField) intValue(st *state, e *env, pathInput any) (int64, error) {
+	if f == nil {
+		return 0, nil
+	}
+	n, err := f.value(st, e, pathInput)
+	return int64(n), err
+}
+
+// truncate shortens s to at most n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
+}
