@@ -35,6 +35,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(pipelineDef(f)))
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Format('{}', $.a[0]['b'])"},"End":true}}}`))
+	f.Add([]byte(`{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":"{% $states.input.items %}","MaxConcurrency":"{% $c %}",
+		"ToleratedFailureCount":"{% 1 %}","ToleratedFailurePercentage":5.5,"ItemBatcher":{"MaxItemsPerBatch":"{% 2 %}","MaxInputBytesPerBatch":100},
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","TimeoutSeconds":"{% 3 %}","End":true}}},"End":true}}}`))
 	f.Fuzz(func(t *testing.T, def []byte) {
 		m, err := Parse(def)
 		if err != nil {
