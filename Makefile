@@ -5,7 +5,7 @@ OUT       ?= out
 FUNCTIONS := ingest split compress checkpoint finalize trigger
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all run test test-go test-infra lint build synth deploy bench corpus fuzz clean
+.PHONY: all run test test-quick test-go test-infra lint build synth deploy bench corpus fuzz clean
 
 # Fuzz targets: package:function. New crashers land in the package's
 # testdata/fuzz/ and are kept as regression seeds.
@@ -27,6 +27,12 @@ test: test-go test-infra
 # reruns only what a change touched (GOFLAGS=-count=1 reruns everything).
 test-go:
 	$(GO) test -race ./...
+
+## test-quick: the edit loop: Go tests without the race detector and with
+## -short, which leaves out the largest generated documents, the kill-anywhere
+## run, moto's comparison run and the CDK checks (make test runs them all)
+test-quick:
+	$(GO) test -short ./...
 
 # The CDK app is a nested module: its tests and the offline synth, cfn-lint
 # and asl-validator checks run here (npm ci installs the pinned CDK CLI).

@@ -58,7 +58,7 @@ run_one() {
 	fi
 	o=$TMP/out
 	t0=$(now)
-	bin/efspipe run -v --json --mount "$m" --out "$o" "$pdf" >"$TMP/res.json" 2>"$TMP/log"
+	bin/efspipe run -v --json --log-format json --mount "$m" --out "$o" "$pdf" >"$TMP/res.json" 2>"$TMP/log"
 	t1=$(now)
 	if [ "$kind" = slow ]; then
 		kill -TERM "$SLOWPID"; wait "$SLOWPID" || true; SLOWPID=
@@ -67,8 +67,7 @@ run_one() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}' >>"$TMP/$kind.wall"
 	sed -n 's/.*"pages": *\([0-9]*\).*/\1/p' "$TMP/res.json" >"$TMP/pages"
 	# one line per run: stage=ms summed over calls of that stage
-	grep -o '"stage":"[^"]*","ms":[0-9]*' "$TMP/log" |
-		sed 's/"stage":"\([^"]*\)","ms":\([0-9]*\)/\1 \2/' |
+	sed -n 's/.*"msg":"done","stage":"\([^"]*\)",.*"ms":\([0-9]*\).*/\1 \2/p' "$TMP/log" |
 		awk '{s[$1]+=$2} END {for (k in s) print k, s[k]}' >>"$TMP/$kind.stages"
 }
 

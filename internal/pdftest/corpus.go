@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -199,4 +200,21 @@ func encrypt(doc []byte, userPW, ownerPW string) []byte {
 		panic("pdftest: encrypt: " + err.Error())
 	}
 	return out.Bytes()
+}
+
+// largeCases are the corpus entries that cost most of a cold test run in
+// the packages that run every entry (many-tiny-pages: 5,000 pages, 12.7 s
+// of pkg/local's 22 s under the race detector).
+var largeCases = map[string]bool{"many-tiny-pages": true}
+
+// Large reports whether c is one of the large entries, which go test
+// -short (make test-quick) leaves out; make test, which CI runs, runs them.
+func (c Case) Large() bool { return largeCases[c.Name] }
+
+// SkipLargeIfShort skips c under go test -short when it is Large.
+func SkipLargeIfShort(t testing.TB, c Case) {
+	t.Helper()
+	if testing.Short() && c.Large() {
+		t.Skip("large corpus entry: run without -short (make test)")
+	}
 }

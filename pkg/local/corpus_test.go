@@ -23,6 +23,7 @@ func TestHostileCorpus(t *testing.T) {
 	counts := map[string]int{}
 	for _, c := range pdftest.Corpus() {
 		t.Run(c.Name, func(t *testing.T) {
+			pdftest.SkipLargeIfShort(t, c)
 			e := newEnv(t, local.Config{})
 			largest := 0
 			res, err := e.p.Run(t.Context(), local.Input{Source: writePDF(t, c.Data)}, func(ev asl.Event) {

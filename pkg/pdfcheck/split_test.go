@@ -56,6 +56,9 @@ func sources() []struct {
 		{"deepest-nesting", "", deepest()},
 	}
 	for _, c := range pdftest.Corpus() {
+		if testing.Short() && c.Large() {
+			continue
+		}
 		switch c.Want {
 		case "":
 			out = append(out, src{"corpus/" + c.Name, "", c.Data})

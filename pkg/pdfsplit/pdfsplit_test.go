@@ -77,6 +77,9 @@ var inputs = []struct {
 func TestSplitValid(t *testing.T) {
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
+			if testing.Short() && in.pages > 100 {
+				t.Skip("qpdf --check of every page: run without -short (make test)")
+			}
 			d := open(t, in.data(t), Options{})
 			if d.Pages() != in.pages {
 				t.Fatalf("Pages() = %d, want %d", d.Pages(), in.pages)
@@ -216,6 +219,7 @@ func vmHWM() string {
 func TestCorpus(t *testing.T) {
 	for _, c := range pdftest.Corpus() {
 		t.Run(c.Name, func(t *testing.T) {
+			pdftest.SkipLargeIfShort(t, c)
 			var before runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)

@@ -182,6 +182,9 @@ func TestConformance(t *testing.T) {
 	}
 
 	t.Run("moto", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("moto_server's interpreter, for comparison: run without -short (make test)")
+		}
 		url := startMoto(t)
 		if len(cases) > len(motoRegions) {
 			t.Fatalf("%d cases, %d regions for moto: add regions", len(cases), len(motoRegions))
