@@ -203,12 +203,14 @@ func Parse(def []byte) (*Machine, error) {
 	if ver, ok := top["Version"]; ok && ver != "1.0" {
 		return nil, &DefinitionError{Field: "Version", Msg: "only version \"1.0\" is defined"}
 	}
-	if t, ok := top["TimeoutSeconds"]; ok {
-		n, ok := positiveInt(t)
-		if !ok {
-			return nil, &DefinitionError{Field: "TimeoutSeconds", Msg: "must be a positive integer"}
+	if _, ok := top["TimeoutSeconds"]; ok {
+		f, err := parseNumField(top, "TimeoutSeconds", timeoutSeconds, false, func(field, format string, a ...any) error {
+			return &DefinitionError{Field: field, Msg: fmt.Sprintf(format, a...)}
+		})
+		if err != nil {
+			return nil, err
 		}
-		p.m.timeout = time.Duration(n) * time.Second
+		p.m.timeout = time.Duration(f.lit.i) * time.Second
 	}
 	if p.m.root, err = p.scope("", top); err != nil {
 		return nil, err
@@ -562,7 +564,7 @@ func (p *parser) task(st *state, m map[string]any, bad badFunc) error {
 		p.m.resources = append(p.m.resources, res)
 	}
 	var err error
-	st.timeout, err = parseNumField(m, "TimeoutSeconds", positiveInteger, st.jsonata, bad)
+	st.timeout, err = parseNumField(m, "TimeoutSeconds", timeoutSeconds, st.jsonata, bad)
 	return err
 }
 

@@ -128,3 +128,33 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNumericFieldsExact: integers past 2^53 keep their value (a float64
+// would turn 2^63-1 into -2^63), and TimeoutSeconds stops at AWS's
+// 99999999 (state-task.html), where a time.Duration cannot overflow.
+func TestNumericFieldsExact(t *testing.T) {
+	def := distMap(`"ItemsPath":"$.items","MaxConcurrency":9223372036854775807,"ToleratedFailureCountPath":"$.tol",`)
+	_, _, mr, err := runDist(t, def, `{"tol":9223372036854775807,"items":[{"n":1,"fail":false},{"n":2,"fail":true}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run := mr.last(t); run.MaxConcurrency != 9223372036854775807 || run.ToleratedFailureCount != 9223372036854775807 {
+		t.Errorf("map run %+v", run)
+	}
+	for _, d := range []string{
+		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","TimeoutSeconds":100000000,"End":true}}}`,
+		`{"TimeoutSeconds":10000000000,"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
+	} {
+		if _, err := Parse([]byte(d)); err == nil {
+			t.Errorf("accepted %s", d)
+		}
+	}
+	def = `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","TimeoutSecondsPath":"$.t","End":true}}}`
+	_, _, err = run(t, def, `{"t":10000000000}`, echo)
+	if ee := execErr(t, err); ee.Name != ErrRuntime {
+		t.Errorf("TimeoutSecondsPath past the limit: got %v, want %s", ee, ErrRuntime)
+	}
+	if _, _, err = run(t, def, `{"t":99999999}`, echo); err != nil {
+		t.Errorf("TimeoutSecondsPath 99999999: %v", err)
+	}
+}

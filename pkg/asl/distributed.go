@@ -150,6 +150,9 @@ func parseBatcher(v any, jsonata bool, bad badFunc) (*batcher, error) {
 		}
 	}
 	if b.maxItems == nil && b.maxBytes == nil {
+		if jsonata {
+			return nil, bad(f, "give MaxItemsPerBatch or MaxInputBytesPerBatch")
+		}
 		return nil, bad(f, "give MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path forms)")
 	}
 	return b, nil
@@ -285,9 +288,11 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 	e := &env{input: eff, ctx: c, vars: vars}
 	var tolPct float64
 	if d.tolPct != nil {
-		if tolPct, err = d.tolPct.value(st, e, eff); err != nil {
+		n, err := d.tolPct.value(st, e, eff)
+		if err != nil {
 			return nil, err
 		}
+		tolPct = n.f
 	}
 	tolCnt, err := d.tolCnt.intValue(st, e, eff)
 	if err != nil {

@@ -193,6 +193,11 @@ func (x *jexpr) eval(e *env, field string) (any, error) {
 // the model jsonata-go computes on (numbers as float64).
 func toJSONata(v any) any {
 	switch x := v.(type) {
+	case nil:
+		// jsonata-go's null is a nil *interface{} (its evaluation of the
+		// literal null); a plain nil is a missing field, so a null in
+		// the input would read as undefined.
+		return jsonataNull
 	case json.Number:
 		f, err := strconv.ParseFloat(string(x), 64)
 		if err != nil {
@@ -215,11 +220,19 @@ func toJSONata(v any) any {
 	return v
 }
 
+// jsonataNull is JSON null as jsonata-go represents it.
+var jsonataNull *any
+
 // fromJSONata converts a jsonata-go result back to this package's model.
 func fromJSONata(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, string, bool:
 		return x, nil
+	case *any:
+		if x == nil {
+			return nil, nil
+		}
+		return fromJSONata(*x)
 	case json.Number:
 		return x, nil
 	case float64:

@@ -345,3 +345,21 @@ func TestJSONataNumericFields(t *testing.T) {
 		}
 	})
 }
+
+// TestJSONataNull: a JSON null in the input or a variable is null to an
+// expression, not undefined (https://docs.jsonata.org/processing: "null"
+// is a JSON value; only a missing field is undefined).
+func TestJSONataNull(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"n":"{% $states.input.t %}"},
+		"Output":{"v":"{% $states.input.t %}","isNull":"{% $states.input.t = null %}","arr":"{% $states.input.a %}"},"Next":"B"},
+		"B":{"Type":"Pass","Output":{"prev":"{% $states.input %}","n":"{% $n %}"},"End":true}}}`
+	out, _, err := run(t, def, `{"t":null,"a":[1,null]}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `{"prev":{"v":null,"isNull":true,"arr":[1,null]},"n":null}`)
+	_, _, err = run(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input.missing %}","End":true}}}`, `{"t":null}`, nil)
+	if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+		t.Errorf("a missing field: got %v, want %s", ee, ErrQueryEvaluation)
+	}
+}

@@ -18,9 +18,16 @@ import (
 type numField struct {
 	name string  // the literal field's name: TimeoutSeconds, ...
 	rule numRule // the values it accepts
-	lit  float64 // the literal's value, when path and expr are nil
+	lit  num     // the literal's value, when path and expr are nil
 	path *path   // NamePath (JSONPath)
 	expr *jexpr  // Name: "{% ... %}" (JSONata)
+}
+
+// A num is a field's value: an integer field's exactly (an int64 does not
+// survive a float64 past 2^53), any field's as a float64.
+type num struct {
+	f float64
+	i int64
 }
 
 // A numRule is the range of values a numeric field accepts.
@@ -34,6 +41,11 @@ var (
 	positiveInteger    = numRule{integer: true, min: 1}
 	nonNegativeInteger = numRule{integer: true}
 	percentage         = numRule{max: 100}
+	// timeoutSeconds: a Task's TimeoutSeconds, at most the 99999999 AWS
+	// gives as its default (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html);
+	// more would overflow a time.Duration past 9,223,372,036 seconds and
+	// time out at once.
+	timeoutSeconds = numRule{integer: true, min: 1, max: 99999999}
 )
 
 func (r numRule) String() string {
@@ -55,21 +67,22 @@ func (r numRule) String() string {
 }
 
 // accepts reports the value of v when it is a JSON number the rule allows.
-func (r numRule) accepts(v any) (float64, bool) {
-	var f float64
+func (r numRule) accepts(v any) (num, bool) {
+	var n num
 	if r.integer {
-		n, ok := toInt(v)
+		i, ok := toInt(v)
 		if !ok {
-			return 0, false
+			return n, false
 		}
-		f = float64(n)
+		n = num{f: float64(i), i: i}
 	} else {
-		var ok bool
-		if f, ok = toFloat(v); !ok {
-			return 0, false
+		f, ok := toFloat(v)
+		if !ok {
+			return n, false
 		}
+		n = num{f: f, i: int64(f)}
 	}
-	return f, f >= r.min && (r.max == 0 || f <= r.max)
+	return n, n.f >= r.min && (r.max == 0 || n.f <= r.max)
 }
 
 // parseNumField reads the field name, and its name+"Path" form, from m,
@@ -121,23 +134,23 @@ func parseNumField(m map[string]any, name string, rule numRule, jsonata bool, ba
 // that selects no acceptable value is States.Runtime, as for every
 // reference path; an expression, States.QueryEvaluationError, which Retry
 // and Catch see ("JSONata Runtime Errors", transforming-data.html).
-func (f *numField) value(st *state, e *env, pathInput any) (float64, error) {
+func (f *numField) value(st *state, e *env, pathInput any) (num, error) {
 	switch {
 	case f.path != nil:
 		v, ok := f.path.eval(pathInput)
 		n, accepted := f.rule.accepts(v)
 		if !ok || !accepted {
-			return 0, runtimeErr("An error occurred while executing the state '%s'. %sPath %s does not reference %s", st.name, f.name, f.path.src, f.rule)
+			return num{}, runtimeErr("An error occurred while executing the state '%s'. %sPath %s does not reference %s", st.name, f.name, f.path.src, f.rule)
 		}
 		return n, nil
 	case f.expr != nil:
 		v, err := f.expr.eval(e, f.name)
 		if err != nil {
-			return 0, err
+			return num{}, err
 		}
 		n, accepted := f.rule.accepts(v)
 		if !accepted {
-			return 0, queryError(e, f.name, "{%%%s%%} evaluated to %s; %s must be %s", f.expr.src, truncate(marshalString(v), 100), f.name, f.rule)
+			return num{}, queryError(e, f.name, "{%%%s%%} evaluated to %s; %s must be %s", f.expr.src, truncate(marshalString(v), 100), f.name, f.rule)
 		}
 		return n, nil
 	}
@@ -150,7 +163,7 @@ func (f *numField) intValue(st *state, e *env, pathInput any) (int64, error) {
 		return 0, nil
 	}
 	n, err := f.value(st, e, pathInput)
-	return int64(n), err
+	return n.i, err
 }
 
 // truncate shortens s to at most n bytes, marking the cut.
