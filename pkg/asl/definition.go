@@ -59,7 +59,7 @@ type state struct {
 	arguments, outputJ *jtmpl // Arguments, Output
 	itemsJ, itemSelJ   *jtmpl // Map: Items, ItemSelector
 	errorJ, causeJ     *jtmpl // Fail: Error, Cause
-	secondsJ, tsJ      *jexpr // Wait: Seconds, Timestamp as expressions
+	tsJ                *jexpr // Wait: Timestamp as an expression
 
 	inputPath, outputPath *path
 	inputNull, outputNull bool // InputPath/OutputPath: null
@@ -81,9 +81,7 @@ type state struct {
 	defaultNext string
 
 	// Wait
-	seconds       int64
-	hasSeconds    bool
-	secondsPath   *path
+	seconds       *numField // Seconds[Path]
 	timestamp     time.Time
 	hasTimestamp  bool
 	timestampPath *path
@@ -619,15 +617,8 @@ func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
 		return bad("Seconds", "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
 	}
 	var err error
-	if s, isStr := m["Seconds"].(string); isStr && st.jsonata {
-		src, isExpr := jsonataExpr(s)
-		if !isExpr {
-			return bad("Seconds", "must be a non-negative integer or a {%% %%} expression")
-		}
-		if st.secondsJ, err = parseJexpr(src); err != nil {
-			return bad("Seconds", "%v", err)
-		}
-		return nil
+	if st.seconds, err = parseNumField(m, "Seconds", nonNegativeInteger, st.jsonata, bad); err != nil {
+		return err
 	}
 	if s, isStr := m["Timestamp"].(string); isStr && st.jsonata {
 		if src, isExpr := jsonataExpr(s); isExpr {
@@ -637,13 +628,6 @@ func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
 			return nil
 		}
 	}
-	if v, ok := m["Seconds"]; ok {
-		i, isInt := toInt(v)
-		if !isInt || i < 0 {
-			return bad("Seconds", "must be a non-negative integer")
-		}
-		st.seconds, st.hasSeconds = i, true
-	}
 	if v, ok := m["Timestamp"]; ok {
 		s, _ := v.(string)
 		t, isTS := parseTimestamp(s)
@@ -652,12 +636,10 @@ func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
 		}
 		st.timestamp, st.hasTimestamp = t, true
 	}
-	for k, dst := range map[string]**path{"SecondsPath": &st.secondsPath, "TimestampPath": &st.timestampPath} {
-		if v, ok := m[k]; ok {
-			s, _ := v.(string)
-			if *dst, err = parseRefPath(s); err != nil {
-				return bad(k, "%v", err)
-			}
+	if v, ok := m["TimestampPath"]; ok {
+		s, _ := v.(string)
+		if st.timestampPath, err = parseRefPath(s); err != nil {
+			return bad("TimestampPath", "%v", err)
 		}
 	}
 	return nil

@@ -196,7 +196,9 @@ type child struct {
 }
 
 // batches groups the (selected) items into the inputs of child executions.
-func (x *exec) batches(st *state, eff any, items []any, c *ctxObj, vars *varScope) ([]child, error) {
+// e evaluates BatchInput and the limits' expressions; its input (the Map's
+// effective input) is what their Path forms select from.
+func (x *exec) batches(st *state, e *env, items []any) ([]child, error) {
 	b := st.dist.batcher
 	if b == nil {
 		out := make([]child, len(items))
@@ -205,12 +207,11 @@ func (x *exec) batches(st *state, eff any, items []any, c *ctxObj, vars *varScop
 		}
 		return out, nil
 	}
-	e := &env{input: eff, ctx: c, vars: vars}
-	maxItems, err := b.maxItems.intValue(st, e, eff)
+	maxItems, err := b.maxItems.intValue(st, e, e.input)
 	if err != nil {
 		return nil, err
 	}
-	maxBytes, err := b.maxBytes.intValue(st, e, eff)
+	maxBytes, err := b.maxBytes.intValue(st, e, e.input)
 	if err != nil {
 		return nil, err
 	}
@@ -281,18 +282,14 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 			return nil, err
 		}
 	}
-	kids, err := x.batches(st, eff, sel, c, vars)
+	e := &env{input: eff, ctx: c, vars: vars}
+	kids, err := x.batches(st, e, sel)
 	if err != nil {
 		return nil, err
 	}
-	e := &env{input: eff, ctx: c, vars: vars}
-	var tolPct float64
-	if d.tolPct != nil {
-		n, err := d.tolPct.value(st, e, eff)
-		if err != nil {
-			return nil, err
-		}
-		tolPct = n.f
+	tolPct, err := d.tolPct.value(st, e, eff)
+	if err != nil {
+		return nil, err
 	}
 	tolCnt, err := d.tolCnt.intValue(st, e, eff)
 	if err != nil {
@@ -302,7 +299,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 		if d.tolPct == nil && d.tolCnt == nil {
 			return failed > 0
 		}
-		return (d.tolCnt != nil && failed > tolCnt) || (d.tolPct != nil && len(items) > 0 && float64(failed)*100/float64(len(items)) > tolPct)
+		return (d.tolCnt != nil && failed > tolCnt) || (d.tolPct != nil && len(items) > 0 && float64(failed)*100/float64(len(items)) > tolPct.f)
 	}
 
 	label := cmp.Or(d.label, st.name)
@@ -314,7 +311,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 	}
 	run := MapRun{Arn: fmt.Sprintf("%s:mapRun:%s/%s:%s", prefix, x.smName, label, newUUID()), ExecutionArn: x.execArn, StateName: st.name,
 		Status: "RUNNING", Start: x.stamp(), ExecutionType: d.execType, MaxConcurrency: maxConc,
-		ToleratedFailurePercentage: tolPct, ToleratedFailureCount: tolCnt,
+		ToleratedFailurePercentage: tolPct.f, ToleratedFailureCount: tolCnt,
 		Items: MapRunCounts{Pending: int64(len(items)), Total: int64(len(items))}, Executions: MapRunCounts{Pending: int64(len(kids)), Total: int64(len(kids))}}
 	var runMu sync.Mutex
 	report := func(f func(*MapRun)) {

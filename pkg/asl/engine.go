@@ -423,7 +423,7 @@ func (x *exec) runJSONPath(ctx context.Context, st *state, raw any, ch *chain, c
 		if eff, err = st.applyInputPath(raw); err != nil {
 			return
 		}
-		if err = x.wait(ctx, st, eff); err != nil {
+		if err = x.wait(ctx, st, eff, &env{input: eff, ctx: c, vars: vars}); err != nil {
 			return
 		}
 		if assigned, err = st.assign.eval(&env{input: eff, ctx: c, vars: vars}); err != nil {
@@ -528,33 +528,19 @@ func (st *state) failJSONata(e *env) error {
 }
 
 func (x *exec) waitJSONata(ctx context.Context, st *state, e *env) error {
-	var d time.Duration
-	switch {
-	case st.secondsJ != nil:
-		v, err := st.secondsJ.eval(e, "Seconds")
-		if err != nil {
-			return err
-		}
-		n, isInt := toInt(v)
-		if !isInt || n < 0 {
-			return queryError(e, "Seconds", "must evaluate to a non-negative integer, got %s", marshalString(v))
-		}
-		d = time.Duration(n) * time.Second
-	case st.tsJ != nil:
-		v, err := st.tsJ.eval(e, "Timestamp")
-		if err != nil {
-			return err
-		}
-		s, _ := v.(string)
-		t, isTS := parseTimestamp(s)
-		if !isTS {
-			return queryError(e, "Timestamp", "must evaluate to an RFC 3339 timestamp, got %s", marshalString(v))
-		}
-		d = t.Sub(x.now())
-	default:
-		return x.wait(ctx, st, e.input)
+	if st.tsJ == nil {
+		return x.wait(ctx, st, e.input, e)
 	}
-	if err := x.sleep(ctx, max(d, 0)); err != nil {
+	v, err := st.tsJ.eval(e, "Timestamp")
+	if err != nil {
+		return err
+	}
+	s, _ := v.(string)
+	t, isTS := parseTimestamp(s)
+	if !isTS {
+		return queryError(e, "Timestamp", "must evaluate to an RFC 3339 timestamp, got %s", marshalString(v))
+	}
+	if err := x.sleep(ctx, max(t.Sub(x.now()), 0)); err != nil {
 		return errAborted
 	}
 	return nil
@@ -647,20 +633,19 @@ func (st *state) choose(e *env) (string, *rule, error) {
 	return st.defaultNext, nil, nil
 }
 
-func (x *exec) wait(ctx context.Context, st *state, eff any) error {
+// wait sleeps as a Wait state says: Seconds (a literal, a SecondsPath
+// into eff or, in JSONata, an expression evaluated in e) or a Timestamp.
+func (x *exec) wait(ctx context.Context, st *state, eff any, e *env) error {
 	var d time.Duration
 	switch {
-	case st.hasSeconds:
-		d = time.Duration(st.seconds) * time.Second
-	case st.hasTimestamp:
-		d = st.timestamp.Sub(x.now())
-	case st.secondsPath != nil:
-		v, ok := st.secondsPath.eval(eff)
-		n, isInt := toInt(v)
-		if !ok || !isInt || n < 0 {
-			return runtimeErr("An error occurred while executing the state '%s'. The SecondsPath parameter does not reference a non-negative integer: %s", st.name, st.secondsPath.src)
+	case st.seconds != nil:
+		n, err := st.seconds.intValue(st, e, eff)
+		if err != nil {
+			return err
 		}
 		d = time.Duration(n) * time.Second
+	case st.hasTimestamp:
+		d = st.timestamp.Sub(x.now())
 	case st.timestampPath != nil:
 		v, ok := st.timestampPath.eval(eff)
 		s, _ := v.(string)
@@ -997,9 +982,12 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 	} else {
 		eff = raw
 	}
+	// e evaluates the state's expressions and templates: JSONata states
+	// have no InputPath, so its input is $states.input there.
+	e := &env{input: eff, ctx: c, vars: vars}
 	itemsV := eff
 	if st.itemsJ != nil {
-		if itemsV, err = st.itemsJ.eval(&env{input: raw, ctx: c, vars: vars}, "Items"); err != nil {
+		if itemsV, err = st.itemsJ.eval(e, "Items"); err != nil {
 			return nil, err
 		}
 	}
@@ -1010,7 +998,7 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 		}
 	}
 	if st.reader != nil {
-		if itemsV, err = x.readItems(ctx, st, raw, eff, c, vars); err != nil {
+		if itemsV, err = x.readItems(ctx, st, e); err != nil {
 			return nil, err
 		}
 	}
@@ -1018,7 +1006,7 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 	if !ok {
 		return nil, runtimeErr("An error occurred while executing the state '%s'. Items of the Map state must be a JSON array, got %s", st.name, typeName(itemsV))
 	}
-	maxConc, err := st.maxConc.intValue(st, &env{input: raw, ctx: c, vars: vars}, eff)
+	maxConc, err := st.maxConc.intValue(st, e, eff)
 	if err != nil {
 		return nil, err
 	}

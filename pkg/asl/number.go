@@ -130,12 +130,15 @@ func parseNumField(m map[string]any, name string, rule numRule, jsonata bool, ba
 }
 
 // value is the field's value for one run of state st: the literal, the
-// path evaluated on pathInput, or the expression evaluated in e. A path
+// path evaluated on pathInput, or the expression evaluated in e; zero for
+// a field not given (nil). A path
 // that selects no acceptable value is States.Runtime, as for every
 // reference path; an expression, States.QueryEvaluationError, which Retry
 // and Catch see ("JSONata Runtime Errors", transforming-data.html).
 func (f *numField) value(st *state, e *env, pathInput any) (num, error) {
 	switch {
+	case f == nil:
+		return num{}, nil
 	case f.path != nil:
 		v, ok := f.path.eval(pathInput)
 		n, accepted := f.rule.accepts(v)
@@ -157,11 +160,8 @@ func (f *numField) value(st *state, e *env, pathInput any) (num, error) {
 	return f.lit, nil
 }
 
-// intValue is value for a field whose rule is integral; nil is 0.
+// intValue is value for a field whose rule is integral.
 func (f *numField) intValue(st *state, e *env, pathInput any) (int64, error) {
-	if f == nil {
-		return 0, nil
-	}
 	n, err := f.value(st, e, pathInput)
 	return n.i, err
 }

@@ -220,17 +220,15 @@ func s3Location(st *state, field string, params *tmpl, args *jtmpl, e *env, want
 // readItems reads the items of a DISTRIBUTED Map from its ItemReader's
 // object: the elements of a JSON array, or the rows of a CSV file as
 // objects of strings keyed by the header, at most MaxItems of them.
-func (x *exec) readItems(ctx context.Context, st *state, raw, eff any, c *ctxObj, vars *varScope) ([]any, error) {
+// e evaluates Parameters or Arguments and MaxItems; its input is the
+// Map's effective input, which MaxItemsPath selects from.
+func (x *exec) readItems(ctx context.Context, st *state, e *env) ([]any, error) {
 	r := st.reader
-	in := eff
-	if st.jsonata {
-		in = raw
-	}
-	loc, err := s3Location(st, "ItemReader", r.params, r.args, &env{input: in, ctx: c, vars: vars}, "Bucket", "Key")
+	loc, err := s3Location(st, "ItemReader", r.params, r.args, e, "Bucket", "Key")
 	if err != nil {
 		return nil, err
 	}
-	maxItems, err := r.maxItems.intValue(st, &env{input: in, ctx: c, vars: vars}, eff)
+	maxItems, err := r.maxItems.intValue(st, e, e.input)
 	if err != nil {
 		return nil, err
 	}
