@@ -179,6 +179,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// begin decodes an execution's input (empty is {}) and starts its clock.
+func (x *exec) begin(input json.RawMessage) (any, error) {
+	if len(input) == 0 {
+		input = json.RawMessage("{}")
+	}
+	in, err := decode(input)
+	if err != nil {
+		return nil, err
+	}
+	x.input, x.inputText, x.startTime = in, string(marshal(in)), x.stamp()
+	return in, nil
+}
+
 // Execute runs the machine on input and returns its output. A failed
 // execution returns an *ExecutionError; a cancelled one ctx's error.
 func (m *Machine) Execute(ctx context.Context, input json.RawMessage, opts Options) (json.RawMessage, error) {
@@ -186,14 +199,10 @@ func (m *Machine) Execute(ctx context.Context, input json.RawMessage, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	if len(input) == 0 {
-		input = json.RawMessage("{}")
-	}
-	in, err := decode(input)
+	in, err := x.begin(input)
 	if err != nil {
 		return nil, fmt.Errorf("asl: invalid execution input: %w", err)
 	}
-	x.input, x.inputText, x.startTime = in, string(marshal(in)), x.stamp()
 	top := &chain{}
 	x.emit(top, Event{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedEventDetails{
 		Input: x.inputText, InputDetails: &DataDetails{}, RoleArn: x.role}})

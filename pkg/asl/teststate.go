@@ -106,10 +106,7 @@ func (m *Machine) TestState(ctx context.Context, name string, input, variables j
 	if err != nil {
 		return nil, err
 	}
-	if len(input) == 0 {
-		input = json.RawMessage("{}")
-	}
-	raw, err := decode(input)
+	raw, err := x.begin(input)
 	if err != nil {
 		return nil, fmt.Errorf("asl: invalid input: %w", err)
 	}
@@ -127,7 +124,6 @@ func (m *Machine) TestState(ctx context.Context, name string, input, variables j
 		}
 		vars.set(obj)
 	}
-	x.input, x.inputText, x.startTime = raw, string(marshal(raw)), x.stamp()
 	c := &ctxObj{x: x, st: st, entered: x.startTime}
 	t := &StateTest{}
 	t.Inspection.Input = marshalString(raw)
