@@ -173,32 +173,49 @@ func (m *Machine) TestState(ctx context.Context, name string, input, variables j
 // testPass runs a JSONPath Pass state as runJSONPath does, noting each
 // step.
 func (x *exec) testPass(st *state, raw any, c *ctxObj, vars *varScope, in *Inspection) (any, string, map[string]any, error) {
-	eff, err := st.applyInputPath(raw)
+	eff, err := st.inspectInput(raw, c, vars, in)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	in.AfterInputPath = marshalString(eff)
-	if st.parameters != nil {
-		if eff, err = st.parameters.eval(&env{input: eff, ctx: c, vars: vars}); err != nil {
-			return nil, "", nil, err
-		}
-	}
-	in.AfterParameters = marshalString(eff)
 	if st.hasResult {
 		eff = st.result
 	}
 	in.Result = marshalString(eff)
-	assigned, err := st.assign.eval(&env{input: eff, ctx: c, vars: vars})
+	out, assigned, err := st.inspectOutput(raw, eff, c, vars, in)
+	return out, st.next, assigned, err
+}
+
+// inspectInput applies a JSONPath state's InputPath and Parameters to raw,
+// noting the value after each.
+func (st *state) inspectInput(raw any, c *ctxObj, vars *varScope, in *Inspection) (any, error) {
+	eff, err := st.applyInputPath(raw)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	placed, err := st.placeResult(raw, eff)
+	in.AfterInputPath = marshalString(eff)
+	if st.parameters != nil {
+		if eff, err = st.parameters.eval(&env{input: eff, ctx: c, vars: vars}); err != nil {
+			return nil, err
+		}
+	}
+	in.AfterParameters = marshalString(eff)
+	return eff, nil
+}
+
+// inspectOutput evaluates a JSONPath state's Assign on its result and
+// places the result with ResultPath (noting the value) and OutputPath.
+func (st *state) inspectOutput(raw, result any, c *ctxObj, vars *varScope, in *Inspection) (any, map[string]any, error) {
+	assigned, err := st.assign.eval(&env{input: result, ctx: c, vars: vars})
 	if err != nil {
-		return nil, "", nil, err
+		return nil, nil, err
+	}
+	placed, err := st.placeResult(raw, result)
+	if err != nil {
+		return nil, nil, err
 	}
 	in.AfterResultPath = marshalString(placed)
 	out, err := st.applyOutputPath(placed)
-	return out, st.next, assigned, err
+	return out, assigned, err
 }
 
 // testTask runs a Task state's work once, noting each step, and applies
@@ -215,17 +232,8 @@ func (x *exec) testTask(ctx context.Context, st *state, raw any, c *ctxObj, vars
 				return nil, nil, err
 			}
 			in.AfterArguments = marshalString(eff)
-		} else {
-			if eff, err = st.applyInputPath(raw); err != nil {
-				return nil, nil, err
-			}
-			in.AfterInputPath = marshalString(eff)
-			if st.parameters != nil {
-				if eff, err = st.parameters.eval(&env{input: eff, ctx: c, vars: vars}); err != nil {
-					return nil, nil, err
-				}
-			}
-			in.AfterParameters = marshalString(eff)
+		} else if eff, err = st.inspectInput(raw, c, vars, in); err != nil {
+			return nil, nil, err
 		}
 		result, err := x.invokeTask(ctx, st, raw, eff, &chain{}, &env{input: raw, ctx: c, vars: vars})
 		if err != nil {
@@ -241,17 +249,7 @@ func (x *exec) testTask(ctx context.Context, st *state, raw any, c *ctxObj, vars
 		if st.jsonata {
 			return st.finishJSONata(&env{input: raw, ctx: c, vars: vars, result: result, hasResult: true}, result)
 		}
-		assigned, err := st.assign.eval(&env{input: result, ctx: c, vars: vars})
-		if err != nil {
-			return nil, nil, err
-		}
-		placed, err := st.placeResult(raw, result)
-		if err != nil {
-			return nil, nil, err
-		}
-		in.AfterResultPath = marshalString(placed)
-		out, err := st.applyOutputPath(placed)
-		return out, assigned, err
+		return st.inspectOutput(raw, result, c, vars, in)
 	}()
 	if err == nil {
 		return out, st.next, assigned, nil
