@@ -70,27 +70,17 @@ func (s *Server) taggable(arn string) (*machine, error) {
 
 // tagResource: https://docs.aws.amazon.com/step-functions/latest/apireference/API_TagResource.html
 func (s *Server) tagResource(_ context.Context, in resourceArnIn) (any, error) {
-	if _, err := s.taggable(in.Arn); err != nil {
-		return nil, err
-	}
-	_, err := s.modify(in.Arn, nil, func(rec *machineRecord) error {
+	return s.editTags(in.Arn, func(rec *machineRecord) error {
 		tags, err := checkTags(rec.Tags, in.Tags)
 		rec.Tags = tags
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
 }
 
 // untagResource: https://docs.aws.amazon.com/step-functions/latest/apireference/API_UntagResource.html
 // Keys the resource does not have are ignored.
 func (s *Server) untagResource(_ context.Context, in resourceArnIn) (any, error) {
-	if _, err := s.taggable(in.Arn); err != nil {
-		return nil, err
-	}
-	_, err := s.modify(in.Arn, nil, func(rec *machineRecord) error {
+	return s.editTags(in.Arn, func(rec *machineRecord) error {
 		for _, k := range in.Keys {
 			delete(rec.Tags, k)
 		}
@@ -99,7 +89,16 @@ func (s *Server) untagResource(_ context.Context, in resourceArnIn) (any, error)
 		}
 		return nil
 	})
-	if err != nil {
+}
+
+// editTags applies edit to the record of the resource arn names, once it
+// is known to be one that takes tags; the answer is TagResource's and
+// UntagResource's empty one.
+func (s *Server) editTags(arn string, edit func(rec *machineRecord) error) (any, error) {
+	if _, err := s.taggable(arn); err != nil {
+		return nil, err
+	}
+	if _, err := s.modify(arn, nil, edit); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
