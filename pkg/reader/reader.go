@@ -3,8 +3,6 @@ package reader
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob"
 
+	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
@@ -361,8 +360,9 @@ func (j *Job) dictionary(ctx context.Context) ([]byte, error) {
 		return nil, err
 	case size != m.DictionaryBytes:
 		return nil, pipeerr.New(pipeerr.Damaged, "%s is %d bytes, the manifest says %d", m.Dictionary, size, m.DictionaryBytes)
-	case sum(dict) != m.DictionarySHA256:
-		return nil, pipeerr.New(pipeerr.Damaged, "%s has SHA-256 %.12s…, the manifest says %.12s…", m.Dictionary, sum(dict), m.DictionarySHA256)
+	}
+	if s := checkpoint.Sum(dict); s != m.DictionarySHA256 {
+		return nil, pipeerr.New(pipeerr.Damaged, "%s has SHA-256 %.12s…, the manifest says %.12s…", m.Dictionary, s, m.DictionarySHA256)
 	}
 	return dict, nil
 }
@@ -393,7 +393,7 @@ func (j *Job) page(ctx context.Context, dec *zpage.Decoder, p manifest.Page) ([]
 	if int64(len(pdf)) != p.PDFBytes {
 		return nil, pipeerr.New(pipeerr.Damaged, "page %d: %s restores to %d bytes, the manifest says %d", p.Number, p.Path, len(pdf), p.PDFBytes)
 	}
-	if s := sum(pdf); s != p.SHA256 {
+	if s := checkpoint.Sum(pdf); s != p.SHA256 {
 		return nil, pipeerr.New(pipeerr.Damaged, "page %d: %s restores to SHA-256 %.12s…, the manifest says %.12s…", p.Number, p.Path, s, p.SHA256)
 	}
 	return pdf, nil
@@ -406,9 +406,4 @@ func pageErr(n int, err error) error {
 		return &pipeerr.Error{Kind: pe.Kind, Msg: "page " + strconv.Itoa(n) + ": " + pe.Msg, Err: pe.Err}
 	}
 	return pipeerr.Wrap(pipeerr.KindOf(err), err, "page %d", n)
-}
-
-func sum(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
