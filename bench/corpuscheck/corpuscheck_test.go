@@ -237,7 +237,10 @@ func (tp *tamper) replace(n int, pdf []byte) {
 		tp.t.Fatal(err)
 	}
 	defer enc.Close()
-	frame := enc.Encode(nil, pdf)
+	frame, err := enc.Encode(nil, pdf)
+	if err != nil {
+		tp.t.Fatal(err)
+	}
 	tp.write(tp.m.Pages[n-1].Path, frame)
 	p := &tp.m.Pages[n-1]
 	p.Bytes, p.PDFBytes, p.SHA256 = int64(len(frame)), int64(len(pdf)), sum(pdf)

@@ -200,7 +200,10 @@ func TestFrameDeclaringMoreIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame := enc.Encode(nil, make([]byte, 64<<20))
+	frame, err := enc.Encode(nil, make([]byte, 64<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
 	enc.Close()
 	out := t.TempDir()
 	const job = "f-bomb"

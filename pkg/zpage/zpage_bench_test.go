@@ -53,7 +53,7 @@ func BenchmarkEncode(b *testing.B) {
 			for b.Loop() {
 				out = 0
 				for _, p := range pages {
-					buf = enc.Encode(buf[:0], p)
+					buf, _ = enc.Encode(buf[:0], p)
 					out += len(buf)
 				}
 			}
@@ -75,7 +75,7 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			frames := make([][]byte, len(pages))
 			for i, p := range pages {
-				frames[i] = enc.Encode(nil, p)
+				frames[i], _ = enc.Encode(nil, p)
 			}
 			enc.Close()
 			dec, err := zpage.NewDecoder(tc.dict, 64<<20)

@@ -107,7 +107,9 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 			return out, pipeerr.Wrap(pipeerr.Internal, err, "page %d of shard %d is not a valid PDF as written, so nothing of this job is published", it.Page, in.Shard)
 		}
 		off := len(frames)
-		frames = tools.enc.Encode(frames, page)
+		if frames, err = tools.enc.Encode(frames, page); err != nil {
+			return out, err
+		}
 		// Each frame is restored and compared before it is recorded: the
 		// page exists whole only here, so this is where a frame that does
 		// not restore to it can be caught, at the cost of one decode.
