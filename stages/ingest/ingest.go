@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
@@ -125,13 +127,19 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return out, pipeerr.New(pipeerr.IO, "%s changed while it was being copied", obj.Name)
 	}
 	spec.Source.Bytes, spec.Source.SHA256 = n, sum
-	if !s.Mount.Exists(job.Settings()) {
-		if err := jobspec.Save(s.Mount, job, spec); err != nil {
-			return out, err
-		}
-	}
 	out.Bytes = n
-	return out, journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
+	// The settings and the record are written at once (on EFS each is a
+	// create, write, fsync and rename): the record is trusted only where
+	// the settings exist (above), so a crash between the two redoes the
+	// copy, as one before the record would.
+	var g errgroup.Group
+	if !s.Mount.Exists(job.Settings()) {
+		g.Go(func() error { return jobspec.Save(s.Mount, job, spec) })
+	}
+	g.Go(func() error {
+		return journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
+	})
+	return out, g.Wait()
 }
 
 // recorded is the source in as the job's record knows it, when in names
