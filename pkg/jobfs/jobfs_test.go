@@ -54,6 +54,24 @@ func TestPathsCannotEscape(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outside, "planted")); err == nil {
 		t.Error("a file appeared outside the mount")
 	}
+	// A write whose name is the planted link replaces the link (rename
+	// never follows its target's final component): the file outside keeps
+	// its bytes. One whose name is a directory fails, the directory kept.
+	if err := m.WriteFile(job.Source(), []byte("the source")); err != nil {
+		t.Fatalf("write over a planted link: %v", err)
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "outside the mount" {
+		t.Errorf("the file outside now holds %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(m.Dir(), job.Source())); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the planted link was not replaced by a file: %v", err)
+	}
+	os.Mkdir(filepath.Join(m.Dir(), job.Dir(), "adir"), 0o750)
+	if err := m.WriteFile(job.Dir()+"/adir", []byte("x")); err == nil {
+		t.Error("a file replaced a directory")
+	} else if fi, err := os.Lstat(filepath.Join(m.Dir(), job.Dir(), "adir")); err != nil || !fi.IsDir() {
+		t.Errorf("the directory is gone: %v", err)
+	}
 	for _, id := range []string{"a/b", "..", "", "x y", string(make([]byte, 81))} {
 		if _, err := jobfs.NewJob(id); err == nil {
 			t.Errorf("job ID %q accepted", id)

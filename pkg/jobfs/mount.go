@@ -63,10 +63,34 @@ const (
 	dirPerm  = 0o750
 )
 
-// dirHandle is a held directory and when it was last known to exist.
+// dirHandle is a held directory and when it was last known to exist. dir
+// is the directory opened as a file, whose descriptor renames and fsyncs
+// use directly: through the root, a rename looks its target up first (to
+// refuse replacing a directory, which renameat(2) refuses anyway with
+// EISDIR) and a directory fsync opens the directory again, one network
+// round trip each per durable write on EFS.
 type dirHandle struct {
 	root *os.Root
+	dir  *os.File
 	seen atomic.Int64 // unix nanoseconds
+}
+
+// rename renames from to to, both names in the directory (neither has a
+// slash: a temp name and path.Base of a checked path), so nothing outside
+// it is reached, and a symlink named to is replaced, never followed.
+func (h *dirHandle) rename(from, to string) error {
+	c, err := h.dir.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var rerr error
+	if err := c.Control(func(fd uintptr) { rerr = syscall.Renameat(int(fd), from, int(fd), to) }); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return &os.LinkError{Op: "renameat", Old: from, New: to, Err: rerr}
+	}
+	return nil
 }
 
 // trustFor is how long a directory handle is trusted after it was opened
@@ -184,7 +208,12 @@ func (m *Mount) openDir(rel string) (*dirHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = &dirHandle{root: root}
+	dir, err := root.Open(".")
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	h = &dirHandle{root: root, dir: dir}
 	h.seen.Store(time.Now().UnixNano())
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -228,6 +257,7 @@ func (m *Mount) forget(rel string) {
 func (m *Mount) Close() error {
 	m.mu.Lock()
 	for _, h := range m.dirs {
+		h.dir.Close()
 		h.root.Close()
 	}
 	clear(m.dirs)
@@ -347,15 +377,11 @@ func (m *Mount) SyncDir(rel string) error {
 	if err := CheckPath(rel); err != nil {
 		return err
 	}
-	err := m.in(rel+"/.", func(dir *os.Root, name string) error {
-		f, err := dir.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		return f.Sync()
-	})
-	return classify(err, "sync", rel)
+	h, err := m.openDir(rel)
+	if err != nil {
+		return classify(err, "sync", rel)
+	}
+	return classify(h.dir.Sync(), "sync", rel)
 }
 
 // WriteFile writes data to rel atomically and durably.
@@ -382,7 +408,7 @@ func (m *Mount) Create(rel string) (*File, error) {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := "." + path.Base(rel) + ".tmp-" + hex.EncodeToString(rnd[:])
-	create := func() (*os.Root, *os.File, error) {
+	create := func() (*dirHandle, *os.File, error) {
 		h, err := m.openDir(dirRel)
 		if err != nil {
 			return nil, nil, err
@@ -395,7 +421,7 @@ func (m *Mount) Create(rel string) (*File, error) {
 				return nil, nil, err
 			}
 		}
-		return h.root, f, err
+		return h, f, err
 	}
 	dir, f, err := create()
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
@@ -416,7 +442,7 @@ func (m *Mount) Create(rel string) (*File, error) {
 // Commit or Abort must be called.
 type File struct {
 	m    *Mount
-	dir  *os.Root // the directory of rel, which tmp is a name in
+	dir  *dirHandle // the directory of rel, which tmp is a name in
 	f    *os.File
 	tmp  string
 	rel  string
@@ -438,7 +464,7 @@ func (w *File) Commit() error {
 	if err := w.publish(); err != nil {
 		return err
 	}
-	return w.m.SyncDir(path.Dir(w.rel))
+	return classify(w.dir.dir.Sync(), "sync", path.Dir(w.rel))
 }
 
 // publish fsyncs, closes and renames, leaving the directory sync to the caller.
@@ -449,15 +475,15 @@ func (w *File) publish() error {
 	w.done = true
 	if err := w.f.Sync(); err != nil {
 		w.f.Close()
-		w.dir.Remove(w.tmp)
+		w.dir.root.Remove(w.tmp)
 		return classify(err, "sync", w.rel)
 	}
 	if err := w.f.Close(); err != nil {
-		w.dir.Remove(w.tmp)
+		w.dir.root.Remove(w.tmp)
 		return classify(err, "close", w.rel)
 	}
-	if err := w.dir.Rename(w.tmp, path.Base(w.rel)); err != nil {
-		w.dir.Remove(w.tmp)
+	if err := w.dir.rename(w.tmp, path.Base(w.rel)); err != nil {
+		w.dir.root.Remove(w.tmp)
 		return classify(err, "rename", w.rel)
 	}
 	return nil
@@ -471,7 +497,7 @@ func (w *File) Abort() {
 	}
 	w.done = true
 	w.f.Close()
-	w.dir.Remove(w.tmp)
+	w.dir.root.Remove(w.tmp)
 }
 
 // WriteFiles writes several files atomically and durably, paying the
