@@ -3,9 +3,10 @@
 // and the job's shared-object table, and compresses it into a standalone
 // zstd frame that shares the job's dictionary.
 //
-// Invariant: a compressed shard is recorded only once durable, each of its
-// pages passed pdfcheck.Page (it reads as a standalone one-page PDF) and
-// its frame was restored and compared with that page, which has the size
-// the split record describes and the checksum the compressed record lists;
-// the same shard, table, dictionary and level always give the same bytes.
+// Invariant: a compressed shard's record verifies only against the durable
+// shard it describes (the two are written together); each of its pages
+// passed pdfcheck.Page (it reads as a standalone one-page PDF) and its frame
+// was restored and compared with that page, which has the size the split
+// record describes and the checksum the compressed record lists; the same
+// shard, table, dictionary and level always give the same bytes.
 package compress

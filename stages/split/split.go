@@ -271,8 +271,9 @@ func (r *run) open(src []byte) (*pdfsplit.Document, error) {
 
 // splitShards runs workers over the shards to do. Each worker parses the
 // document once (the first reuses doc when the plan step parsed it) and
-// splits whole shards; a shard is recorded only after it is durable, and
-// at most eight finished shards wait to be written, so a kill loses at most
+// splits whole shards; a shard's file and record are written together in
+// the background (see checkpoint.Journal.WriteFile), and at most eight
+// finished shards wait to be written, so a kill loses at most
 // those and the one each worker is splitting.
 func (r *run) splitShards(ctx context.Context, todo []int, doc *pdfsplit.Document) error {
 	workers := r.Workers
@@ -371,7 +372,7 @@ func (r *run) shard(doc *pdfsplit.Document, i int) error {
 		})
 		stage.Add(r.Progress, stage.PagesSplit, 1)
 	}
-	// Durable, then recorded, in the background; at most eight files
+	// Written with its record in the background; at most eight files
 	// wait to be written (a shard of recipes is a megabyte or two), so
 	// memory stays bounded.
 	r.writes.Go(func() error {
