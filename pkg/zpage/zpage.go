@@ -30,7 +30,7 @@ func encoderLevel(l zlevel.Level) (zstd.EncoderLevel, error) {
 // (about 5 MiB at the default level), so one is kept per concurrent caller
 // (see pool) and a lone caller reuses the same one.
 type Encoder struct {
-	encs pool[*zstd.Encoder]
+	encs *pool[*zstd.Encoder]
 }
 
 // NewEncoder builds an encoder for dict (may be empty) at level. It returns
@@ -66,20 +66,17 @@ func NewEncoder(dict []byte, level zlevel.Level) (*Encoder, error) {
 		// one with -D, and checks no ID.
 		opts = append(opts, zstd.WithEncoderDictRaw(0, dict))
 	}
-	e := &Encoder{encs: pool[*zstd.Encoder]{build: func() (*zstd.Encoder, error) {
+	encs, err := newPool(func() (*zstd.Encoder, error) {
 		enc, err := zstd.NewWriter(nil, opts...)
 		if err != nil {
 			return nil, pipeerr.Wrap(pipeerr.Internal, err, "zstd encoder")
 		}
 		return enc, nil
-	}}}
-	// The first is built now, so a bad option fails here, not per page.
-	enc, err := e.encs.get()
+	})
 	if err != nil {
 		return nil, err
 	}
-	e.encs.put(enc)
-	return e, nil
+	return &Encoder{encs: encs}, nil
 }
 
 func windowFor(n int) int {
@@ -126,7 +123,7 @@ func (e *Encoder) Close() error {
 // maxPage bytes is refused rather than allocated. Like Encoder it is safe for
 // concurrent use and keeps one zstd decoder per concurrent caller.
 type Decoder struct {
-	decs pool[*zstd.Decoder]
+	decs *pool[*zstd.Decoder]
 }
 
 // NewDecoder builds a decoder for dict; maxPage bounds one restored page, in
@@ -140,19 +137,17 @@ func NewDecoder(dict []byte, maxPage uint64) (*Decoder, error) {
 	if len(dict) > 0 {
 		opts = append(opts, zstd.WithDecoderDictRaw(0, dict))
 	}
-	d := &Decoder{decs: pool[*zstd.Decoder]{build: func() (*zstd.Decoder, error) {
+	decs, err := newPool(func() (*zstd.Decoder, error) {
 		dec, err := zstd.NewReader(nil, opts...)
 		if err != nil {
 			return nil, pipeerr.Wrap(pipeerr.Internal, err, "zstd decoder")
 		}
 		return dec, nil
-	}}}
-	dec, err := d.decs.get()
+	})
 	if err != nil {
 		return nil, err
 	}
-	d.decs.put(dec)
-	return d, nil
+	return &Decoder{decs: decs}, nil
 }
 
 // Decode restores one frame. It returns a Damaged error for a frame that is
@@ -186,6 +181,17 @@ type pool[T any] struct {
 	mu   sync.Mutex
 	idle []T
 	all  []T
+}
+
+// newPool returns a pool holding one coder built now, so that options zstd
+// refuses fail here rather than on the first page; every later one is built
+// with the same options.
+func newPool[T any](build func() (T, error)) (*pool[T], error) {
+	c, err := build()
+	if err != nil {
+		return nil, err
+	}
+	return &pool[T]{build: build, idle: []T{c}, all: []T{c}}, nil
 }
 
 func (p *pool[T]) get() (T, error) {
