@@ -1,6 +1,7 @@
 package zpage
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -171,16 +172,20 @@ func (d *Decoder) DecodeTo(dst, frame []byte) ([]byte, error) {
 // Close releases the decoder; it must not be used afterwards.
 func (d *Decoder) Close() { d.decs.close((*zstd.Decoder).Close) }
 
-// pool holds one zstd coder per concurrent caller: get hands out the one
-// returned last, or builds one when all are in use. klauspost's coders keep
-// a queue of their own, but it hands its block coders out in turn, so a
-// single caller touched (and grew the buffers of) every one of them.
+// pool holds one zstd coder per concurrent caller, up to one per core:
+// get hands out the one returned last, builds one when all are in use, and
+// past GOMAXPROCS waits for one to be returned (more would not run at once,
+// and each holds megabytes). klauspost's coders keep a queue of their own,
+// but it hands its block coders out in turn, so a single caller touched (and
+// grew the buffers of) every one of them.
 type pool[T any] struct {
 	build func() (T, error)
+	max   int
 
-	mu   sync.Mutex
-	idle []T
-	all  []T
+	mu       sync.Mutex
+	returned sync.Cond
+	idle     []T
+	all      []T
 }
 
 // newPool returns a pool holding one coder built now, so that options zstd
@@ -191,12 +196,17 @@ func newPool[T any](build func() (T, error)) (*pool[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pool[T]{build: build, idle: []T{c}, all: []T{c}}, nil
+	p := &pool[T]{build: build, max: runtime.GOMAXPROCS(0), idle: []T{c}, all: []T{c}}
+	p.returned.L = &p.mu
+	return p, nil
 }
 
 func (p *pool[T]) get() (T, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for len(p.idle) == 0 && len(p.all) >= p.max {
+		p.returned.Wait()
+	}
 	if n := len(p.idle); n > 0 {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
@@ -213,6 +223,7 @@ func (p *pool[T]) put(c T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.idle = append(p.idle, c)
+	p.returned.Signal()
 }
 
 func (p *pool[T]) close(release func(T)) {
