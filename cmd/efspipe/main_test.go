@@ -489,6 +489,10 @@ func TestReplayTamperedSource(t *testing.T) {
 		{"one byte changed, original gone", pipetest.FlipFile, true, false},
 		{"symlink out, original there", symlinkTo(outsider), false, true},
 		{"symlink out, original gone", symlinkTo(outsider), true, false},
+		// A named pipe blocked the replay in open(2) for good, the job's
+		// lock held, and SIGTERM could not end it.
+		{"named pipe, original there", fifo, false, true},
+		{"named pipe, original gone", fifo, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mount, out := t.TempDir(), t.TempDir()
@@ -522,6 +526,13 @@ func TestReplayTamperedSource(t *testing.T) {
 				t.Errorf("the copy was not replaced: %v %v", fi, err)
 			}
 		})
+	}
+}
+
+func fifo(t testing.TB, p string) {
+	os.Remove(p)
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,44 @@ func TestPathsCannotEscape(t *testing.T) {
 	}
 	if err := job.Owns("jobs/j2/source.pdf"); err == nil {
 		t.Error("job j1 owns a path of j2")
+	}
+}
+
+// A named pipe or a directory where the pipeline reads a file is refused at
+// once as BadRequest, naming what it is: opening a pipe for reading blocks
+// until a writer comes, which held a replay and its job lock for good.
+func TestReadsOnlyRegularFiles(t *testing.T) {
+	m, _ := open(t)
+	job, _ := jobfs.NewJob("j1")
+	if err := m.MkdirAll(job.Checkpoints()); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(m.Dir(), job.Dir())
+	if err := unix.Mkfifo(filepath.Join(dir, "source.pdf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Were the pipe opened as before, ReadFile would block here until the
+	// test binary's -timeout.
+	for rel, want := range map[string]string{job.Source(): "a named pipe", job.Checkpoints(): "a directory"} {
+		_, rerr := m.ReadFile(rel)
+		f, oerr := m.Open(rel)
+		if oerr == nil {
+			f.Close()
+		}
+		for op, err := range map[string]error{"ReadFile": rerr, "Open": oerr} {
+			if pipeerr.KindOf(err) != pipeerr.BadRequest || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s(%s): %v, want BadRequest naming %s", op, rel, err, want)
+			}
+		}
+	}
+	// A regular file still reads whole, an empty one too.
+	for _, data := range [][]byte{nil, []byte("x"), make([]byte, 1<<20+3)} {
+		if err := m.WriteFile(job.Dir()+"/f", data); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := m.ReadFile(job.Dir() + "/f"); err != nil || len(got) != len(data) {
+			t.Errorf("ReadFile of %d bytes: %d, %v", len(data), len(got), err)
+		}
 	}
 }
 

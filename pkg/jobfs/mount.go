@@ -301,30 +301,79 @@ func classify(err error, op, rel string) error {
 	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
 }
 
-// ReadFile reads a whole file.
+// ReadFile reads a whole regular file (errors as Open's).
 func (m *Mount) ReadFile(rel string) ([]byte, error) {
-	if err := CheckPath(rel); err != nil {
+	f, size, err := m.open(rel, "read")
+	if err != nil {
 		return nil, err
 	}
-	var b []byte
-	err := m.in(rel, func(dir *os.Root, name string) (err error) {
-		b, err = dir.ReadFile(name)
-		return err
-	})
-	return b, classify(err, "read", rel)
+	defer f.Close()
+	// One byte more than the size, as os.ReadFile does, so that a file
+	// grown since the stat is read whole in one more call, not copied.
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, classify(err, "read", rel)
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
-// Open opens a file for reading.
+// Open opens a regular file for reading. It returns BadRequest for a path
+// that is not clean or leads out of the mount, or that names something
+// other than a regular file (a FIFO planted there would otherwise block the
+// open until a writer came, with the job's lock held), Internal for a
+// missing file, and IO for the rest.
 func (m *Mount) Open(rel string) (*os.File, error) {
+	f, _, err := m.open(rel, "open")
+	return f, err
+}
+
+func (m *Mount) open(rel, op string) (*os.File, int64, error) {
 	if err := CheckPath(rel); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var f *os.File
 	err := m.in(rel, func(dir *os.Root, name string) (err error) {
-		f, err = dir.Open(name)
+		// O_NONBLOCK changes nothing for a regular file.
+		f, err = dir.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 		return err
 	})
-	return f, classify(err, "open", rel)
+	if err != nil {
+		return nil, 0, classify(err, op, rel)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, classify(err, op, rel)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, pipeerr.New(pipeerr.BadRequest, "%s %s: %s, not a regular file; efspipe writes only regular files on the mount", op, rel, kindOf(fi.Mode()))
+	}
+	return f, fi.Size(), nil
+}
+
+// kindOf names a file type for people.
+func kindOf(m fs.FileMode) string {
+	switch m.Type() {
+	case fs.ModeDir:
+		return "a directory"
+	case fs.ModeNamedPipe:
+		return "a named pipe"
+	case fs.ModeSocket:
+		return "a socket"
+	case fs.ModeDevice, fs.ModeDevice | fs.ModeCharDevice:
+		return "a device"
+	}
+	return "a " + m.Type().String()
 }
 
 // Stat describes a file without following a final symlink out of the mount.
