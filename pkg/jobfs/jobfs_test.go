@@ -406,3 +406,23 @@ func TestJobs(t *testing.T) {
 		t.Fatalf("Jobs() = %v, %v; want j1, j2", got, err)
 	}
 }
+
+// A directory planted where a file is written, or a file where a directory
+// is needed, fails at once as BadRequest: it was retried as a transient I/O
+// error for two minutes before.
+func TestObstaclesAreNotTransient(t *testing.T) {
+	m, _ := open(t)
+	job, _ := jobfs.NewJob("j1")
+	if err := m.MkdirAll(job.Dir() + "/zst/shard-0000.zst/x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteFile(job.Dir()+"/zst/shard-0000.zst", []byte("frames")); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("write over a directory: %v (%s), want BadRequest", err, pipeerr.KindOf(err))
+	}
+	if err := m.WriteFile(job.Dir()+"/split", []byte("a file")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteFile(job.Dir()+"/split/shard-0000.pages", []byte("recipes")); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("write under a file: %v (%s), want BadRequest", err, pipeerr.KindOf(err))
+	}
+}

@@ -206,6 +206,13 @@ func (m *Mount) openDir(rel string) (*dirHandle, error) {
 	}
 	root, err := m.root.OpenRoot(rel)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Err.Error() == "not a directory" && !errors.Is(err, syscall.ENOTDIR) {
+			// os.Root says so in words, not with ENOTDIR (Go 1.26,
+			// os/root_unix.go newRoot): the errno is what classify
+			// knows.
+			err = &fs.PathError{Op: pe.Op, Path: pe.Path, Err: syscall.ENOTDIR}
+		}
 		return nil, err
 	}
 	dir, err := root.Open(".")
@@ -297,6 +304,11 @@ func classify(err error, op, rel string) error {
 		// A missing file on the mount is a broken invariant (a record or a
 		// plan names it), not a hiccup worth retrying.
 		return &pipeerr.Error{Kind: pipeerr.Internal, Msg: fmt.Sprintf("%s %s: missing", op, rel), Err: err}
+	}
+	if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) {
+		// Something efspipe never makes is in the way: retrying it for two
+		// minutes as a network hiccup cannot move it.
+		return pipeerr.Wrap(pipeerr.BadRequest, err, "%s %s: a directory on the mount where efspipe writes a file, or a file where it needs a directory; efspipe does not make these, remove it", op, rel)
 	}
 	return pipeerr.Wrap(pipeerr.IO, err, "%s %s", op, rel)
 }
