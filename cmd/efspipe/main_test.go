@@ -345,12 +345,37 @@ func TestGC(t *testing.T) {
 	if _, err := os.Stat(split); err != nil {
 		t.Fatal("gc removed a fresh job's intermediates")
 	}
+	// What writers killed between create and rename leave (the source's
+	// copy, a record, the settings): gone once older than any stage call
+	// can run (15 minutes), kept while a writer may still be at it.
+	dir := filepath.Join(mount, "jobs", r.Job)
+	old := []string{".source.pdf.tmp-0123456789ab", "ckpt/.split-0000.json.tmp-a1b2c3d4e5f6", ".job.json.tmp-00000000000f"}
+	for _, name := range old {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("half written"), 0o640)
+		hourAgo := time.Now().Add(-time.Hour)
+		os.Chtimes(p, hourAgo, hourAgo)
+	}
+	fresh := filepath.Join(dir, "ckpt", ".compress-0000.json.tmp-fedcba987654")
+	os.WriteFile(fresh, []byte("being written"), 0o640)
+	lookalike := filepath.Join(dir, ".notes.tmp-by-hand")
+	os.WriteFile(lookalike, []byte("not ours"), 0o640)
 	Main(t.Context(), []string{"gc", "--mount", mount, "--older-than", "0s"}, &so, &bytes.Buffer{})
 	if _, err := os.Stat(split); err == nil {
 		t.Fatalf("gc left intermediates: %s", so.String())
 	}
 	if _, err := os.Stat(filepath.Join(mount, "jobs", r.Job, "source.pdf")); err != nil {
 		t.Fatal("gc removed the source without --all")
+	}
+	for _, name := range old {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("gc left the orphaned %s", name)
+		}
+	}
+	for _, p := range []string{fresh, lookalike} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("gc removed %s", p)
+		}
 	}
 	pipetest.Verify(t, out, r.Job, false)
 }

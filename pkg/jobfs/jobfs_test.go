@@ -426,3 +426,23 @@ func TestObstaclesAreNotTransient(t *testing.T) {
 		t.Errorf("write under a file: %v (%s), want BadRequest", err, pipeerr.KindOf(err))
 	}
 }
+
+// IsTemp knows the names Create gives writes in progress, and no others.
+func TestIsTemp(t *testing.T) {
+	m, _ := open(t)
+	w, err := m.Create("jobs/j/ckpt/split-0000.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	ents, err := m.ReadDir("jobs/j/ckpt")
+	if err != nil || len(ents) != 1 || !jobfs.IsTemp(ents[0].Name()) {
+		t.Fatalf("the temp file of a write in progress: %v %v", ents, err)
+	}
+	for _, name := range []string{"split-0000.json", ".split-0000.json", "x.tmp-0123456789ab", ".tmp-0123456789ab",
+		".a.tmp-0123456789a", ".a.tmp-0123456789abc", ".a.tmp-0123456789ag", ".a.json.tmp", ".a.1234.tmp"} {
+		if jobfs.IsTemp(name) {
+			t.Errorf("IsTemp(%q)", name)
+		}
+	}
+}

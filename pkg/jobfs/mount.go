@@ -468,7 +468,7 @@ func (m *Mount) Create(rel string) (*File, error) {
 	dirRel := path.Dir(rel)
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := "." + path.Base(rel) + ".tmp-" + hex.EncodeToString(rnd[:])
+	tmp := "." + path.Base(rel) + tempMark + hex.EncodeToString(rnd[:])
 	create := func() (*dirHandle, *os.File, error) {
 		h, err := m.openDir(dirRel)
 		if err != nil {
@@ -497,6 +497,21 @@ func (m *Mount) Create(rel string) (*File, error) {
 		return nil, classify(err, "create", rel)
 	}
 	return &File{m: m, dir: dir, f: f, tmp: tmp, rel: rel}, nil
+}
+
+// tempMark and 12 hex digits end the name of a write in progress: the
+// hidden .NAME.tmp-HEX beside NAME, renamed over it at Commit.
+const tempMark = ".tmp-"
+
+// IsTemp reports whether name (a base name) is one Create gives a write in
+// progress. A writer killed before its Commit or Abort leaves it behind.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, tempMark)
+	if len(name) < 2 || name[0] != '.' || i < 2 || len(name)-i-len(tempMark) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(name[i+len(tempMark):])
+	return err == nil
 }
 
 // File is an atomic write in progress. It is an io.Writer; exactly one of

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"errors"
 	"io/fs"
 	"time"
 
@@ -39,6 +40,8 @@ type GCOptions struct {
 // (a run, a replay, a serve execution is working on it) or whose execution
 // is running is left alone. The source of a failed or unfinished job stays
 // unless Whole is set and it succeeded: a failure never loses the input.
+// Writes in progress that killed writers left anywhere in a collected job's
+// directory go too, once older than orphanAge.
 func GC(m *jobfs.Mount, opts GCOptions) ([]Collected, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -84,12 +87,58 @@ func GC(m *jobfs.Mount, opts GCOptions) ([]Collected, error) {
 			}
 			c.Removed, c.Bytes = append(c.Removed, t), c.Bytes+n
 		}
+		if err := sweepOrphans(m, job, opts.Now, &c); err != nil {
+			unlock()
+			return out, err
+		}
 		unlock()
 		if len(c.Removed) > 0 {
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+// orphanAge is how old a write in progress must be for gc to remove it:
+// older than any stage call can run. A Lambda function runs for at most 900
+// seconds (AWS Lambda developer guide, "Configure Lambda function timeout"),
+// and a local engine holds the job's lock, which gc holds while it sweeps.
+const orphanAge = 15 * time.Minute
+
+// sweepOrphans removes the writes in progress (jobfs.IsTemp) that killed
+// writers left in the job's directory, older than orphanAge: the records
+// and settings next to the journal as much as the intermediates, which the
+// job's own runs never look at again.
+func sweepOrphans(m *jobfs.Mount, job jobfs.Job, now time.Time, c *Collected) error {
+	var orphans []string
+	sizes := map[string]int64{}
+	err := fs.WalkDir(m.Root().FS(), job.Dir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.Type().IsRegular() || !jobfs.IsTemp(d.Name()) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil || now.Sub(fi.ModTime()) < orphanAge {
+			return nil
+		}
+		orphans, sizes[p] = append(orphans, p), fi.Size()
+		return nil
+	})
+	if err != nil {
+		return pipeerr.Wrap(pipeerr.IO, err, "gc %s", job.Dir())
+	}
+	for _, p := range orphans {
+		if err := m.RemoveAll(p); err != nil {
+			return err
+		}
+		c.Removed, c.Bytes = append(c.Removed, p), c.Bytes+sizes[p]
+	}
+	return nil
 }
 
 // lastActivity is the newest modification time in a job directory (the
