@@ -561,6 +561,39 @@ func fifo(t testing.TB, p string) {
 	}
 }
 
+// A kill in ingest can leave a job's directory without its settings
+// (job.json), which name the source: replay and status cannot resume it and
+// say how to, and a run of the source does.
+func TestReplayOfAJobKilledInIngest(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 3)
+	r, _, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+	if code != 0 {
+		t.Fatal("run failed")
+	}
+	want := pipetest.Tree(t, out)
+	os.RemoveAll(filepath.Join(out, r.Job))
+	// What a kill between the copy and the settings leaves (the record and
+	// the settings are written together, so either may be missing).
+	dir := filepath.Join(mount, "jobs", r.Job)
+	for _, name := range []string{"job.json", "status.json", "execution.json"} {
+		os.Remove(filepath.Join(dir, name))
+	}
+	for _, cmd := range []string{"replay", "status"} {
+		_, stderr, code := run(t, cmd, "--mount", mount, r.Job)
+		if code != 1 || !strings.Contains(stderr, "interrupted in ingest") || !strings.Contains(stderr, "efspipe run FILE") {
+			t.Errorf("%s: exit %d, stderr %q", cmd, code, stderr)
+		}
+	}
+	if _, stderr, code := run(t, "replay", "--mount", t.TempDir(), r.Job); code != 1 || !strings.Contains(stderr, "not found on the mount") {
+		t.Errorf("replay of a job the mount never had: exit %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := run(t, "run", "--mount", mount, "--out", out, src); code != 0 {
+		t.Fatalf("run of the source: exit %d: %s", code, stderr)
+	}
+	pipetest.SameTree(t, want, pipetest.Tree(t, out))
+}
+
 func symlinkTo(target string) func(t testing.TB, p string) {
 	return func(t testing.TB, p string) {
 		os.Remove(p)

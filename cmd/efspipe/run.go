@@ -375,7 +375,7 @@ func resolveSource(m *jobfs.Mount, args []string, replay bool) (src, version, di
 		}
 		spec, err := jobspec.Load(m, job)
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", "", "", cleanup, fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
+			return "", "", "", cleanup, local.Unknown(m, job)
 		} else if err != nil {
 			return "", "", "", cleanup, err
 		}

@@ -39,11 +39,22 @@ type StageProgress struct {
 	Invalid int    `json:"invalid,omitempty"`
 }
 
+// Unknown is the error for a job whose settings (job.json) are not on m:
+// one never run there, or one a kill interrupted in ingest before it saved
+// them. The settings name the source, so only a run of the source can
+// resume the latter.
+func Unknown(m *jobfs.Mount, job jobfs.Job) error {
+	if m.Exists(job.Dir()) {
+		return fmt.Errorf("job %s: interrupted in ingest before its settings were saved, so the mount does not say what its source is; run the source again (efspipe run FILE) to resume it", job.ID)
+	}
+	return fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
+}
+
 // Inspect reads and verifies a job's journal.
 func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 	spec, err := jobspec.Load(m, job)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Report{}, fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
+		return Report{}, Unknown(m, job)
 	}
 	if err != nil {
 		return Report{}, err
