@@ -112,15 +112,15 @@ func (p publication) mend(ctx context.Context, stderr io.Writer, m *jobfs.Mount,
 		fmt.Fprintf(stderr, "%s; republishing %s from the sealed manifest on the mount\n", what, manifest.File)
 		return true, true, false, out.Put(ctx, path.Join(job.ID, manifest.File), p.sealed)
 	default:
-		ok, err := intermediates(m, job)
+		missing, err := intermediates(m, job)
 		if err != nil {
 			return false, false, false, err
 		}
-		if ok {
+		if missing == "" {
 			fmt.Fprintf(stderr, "%s; republishing it from the checkpoint\n", what)
 		} else {
 			redo = true
-			fmt.Fprintf(stderr, "%s; its intermediates are no longer on the mount (removed after publishing unless --keep, or by gc), so the job is redone from its source with its own settings\n", what)
+			fmt.Fprintf(stderr, "%s; %s, so the job is redone from its source with its own settings\n", what, missing)
 		}
 	}
 	if err := out.Delete(ctx, path.Join(job.ID, manifest.File)); err != nil {
@@ -138,23 +138,27 @@ func (p publication) mend(ctx context.Context, stderr io.Writer, m *jobfs.Mount,
 	return false, true, redo, nil
 }
 
-// intermediates reports whether everything finalize publishes from is on
-// the mount and verifies, so that nothing is recomputed: the plan, the
-// shared objects, the dictionary and every compressed shard.
-func intermediates(m *jobfs.Mount, job jobfs.Job) (bool, error) {
+// intermediates says what of what finalize publishes from (the plan, the
+// shared objects, the dictionary, every compressed shard) is not on the
+// mount or does not verify, for people; "" when all is there, so that
+// nothing is recomputed.
+func intermediates(m *jobfs.Mount, job jobfs.Job) (string, error) {
+	const gone = "its intermediates are no longer on the mount (removed after publishing unless --keep, or by gc)"
 	journal := checkpoint.Open(m, job)
 	units := []string{checkpoint.Plan, checkpoint.Objects, checkpoint.Dictionary}
 	plan, err := manifest.LoadPlan(m, job, job.SplitManifest())
 	if err != nil {
-		return false, nil
+		return gone, nil
 	}
 	for i := range plan.Shards {
 		units = append(units, checkpoint.Unit(checkpoint.Compress, i))
 	}
 	for _, u := range units {
-		if _, ok, _, err := journal.Verify(u); err != nil || !ok {
-			return false, err
+		if _, ok, reason, err := journal.Verify(u); err != nil {
+			return "", err
+		} else if !ok {
+			return fmt.Sprintf("its intermediate %s on the mount does not verify (%s)", u, reason), nil
 		}
 	}
-	return true, nil
+	return "", nil
 }

@@ -121,6 +121,25 @@ func TestRepublishWithoutIntermediates(t *testing.T) {
 	pipetest.SameTree(t, want, pipetest.Tree(t, out))
 }
 
+// With --keep, a damaged intermediate is named, not taken for removed
+// intermediates, and the job is redone to the same bytes.
+func TestRepublishWithADamagedIntermediate(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	src := writeDoc(t, 6)
+	r, stderr, code := run(t, "run", "--json", "--keep", "--mount", mount, "--out", out, src)
+	if code != 0 {
+		t.Fatalf("run: %s", stderr)
+	}
+	want := pipetest.Tree(t, out)
+	pipetest.FlipFile(t, filepath.Join(mount, "jobs", r.Job, "zst", "shard-0000.zst"))
+	os.Remove(filepath.Join(out, r.Job, manifest.PagePath(2)))
+	_, stderr, code = run(t, "replay", "--mount", mount, "--out", out, r.Job)
+	if code != 0 || !strings.Contains(stderr, "its intermediate compress-0000 on the mount does not verify (checksum differs from the record), so the job is redone") {
+		t.Fatalf("replay: exit %d, %q", code, stderr)
+	}
+	pipetest.SameTree(t, want, pipetest.Tree(t, out))
+}
+
 // A run republishes a page deleted from a bucket, byte for byte.
 func TestRunRepublishesToS3(t *testing.T) {
 	c := awstest.S3(t, "out")
