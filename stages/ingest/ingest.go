@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/efspipe/efspipe/pkg/checkpoint"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/jobspec"
@@ -127,19 +125,16 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return out, pipeerr.New(pipeerr.IO, "%s changed while it was being copied", obj.Name)
 	}
 	spec.Source.Bytes, spec.Source.SHA256 = n, sum
-	out.Bytes = n
-	// The settings and the record are written at once (on EFS each is a
-	// create, write, fsync and rename): the record is trusted only where
-	// the settings exist (above), so a crash between the two redoes the
-	// copy, as one before the record would.
-	var g errgroup.Group
+	// The settings before the record, not beside it (each a round trip
+	// or so on EFS): they name the source, so a job with any record can
+	// be replayed by its ID alone (TestKillAnywhere kills at the first).
 	if !s.Mount.Exists(job.Settings()) {
-		g.Go(func() error { return jobspec.Save(s.Mount, job, spec) })
+		if err := jobspec.Save(s.Mount, job, spec); err != nil {
+			return out, err
+		}
 	}
-	g.Go(func() error {
-		return journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
-	})
-	return out, g.Wait()
+	out.Bytes = n
+	return out, journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
 }
 
 // recorded is the source in as the job's record knows it, when in names
