@@ -573,11 +573,11 @@ func TestReplayOfAJobKilledInIngest(t *testing.T) {
 	}
 	want := pipetest.Tree(t, out)
 	os.RemoveAll(filepath.Join(out, r.Job))
-	// What a kill between the copy and the settings leaves (the record and
-	// the settings are written together, so either may be missing).
+	// What a kill between the copy and the settings leaves: the copy, no
+	// settings, no record.
 	dir := filepath.Join(mount, "jobs", r.Job)
-	for _, name := range []string{"job.json", "status.json", "execution.json"} {
-		os.Remove(filepath.Join(dir, name))
+	for _, name := range []string{"job.json", "status.json", "execution.json", "ckpt"} {
+		os.RemoveAll(filepath.Join(dir, name))
 	}
 	for _, cmd := range []string{"replay", "status"} {
 		_, stderr, code := run(t, cmd, "--mount", mount, r.Job)
