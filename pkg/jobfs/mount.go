@@ -1,6 +1,7 @@
 package jobfs
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -320,22 +321,14 @@ func (m *Mount) ReadFile(rel string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	// One byte more than the size, as os.ReadFile does, so that a file
-	// grown since the stat is read whole in one more call, not copied.
-	b := make([]byte, 0, size+1)
-	for {
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return nil, classify(err, "read", rel)
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
+	// Room for the whole file and one more read, which finds EOF (or what
+	// was appended since the stat): one allocation, as os.ReadFile.
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead)
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, classify(err, "read", rel)
 	}
+	return buf.Bytes(), nil
 }
 
 // Open opens a regular file for reading. It returns BadRequest for a path
