@@ -110,14 +110,12 @@ const orphanAge = 15 * time.Minute
 // and settings next to the journal as much as the intermediates, which the
 // job's own runs never look at again.
 func sweepOrphans(m *jobfs.Mount, job jobfs.Job, now time.Time, c *Collected) error {
-	var orphans []string
-	sizes := map[string]int64{}
-	err := fs.WalkDir(m.Root().FS(), job.Dir(), func(p string, d fs.DirEntry, err error) error {
+	return fs.WalkDir(m.Root().FS(), job.Dir(), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
-			return err
+			return pipeerr.Wrap(pipeerr.IO, err, "gc %s", job.Dir())
 		}
 		if !d.Type().IsRegular() || !jobfs.IsTemp(d.Name()) {
 			return nil
@@ -126,19 +124,12 @@ func sweepOrphans(m *jobfs.Mount, job jobfs.Job, now time.Time, c *Collected) er
 		if err != nil || now.Sub(fi.ModTime()) < orphanAge {
 			return nil
 		}
-		orphans, sizes[p] = append(orphans, p), fi.Size()
-		return nil
-	})
-	if err != nil {
-		return pipeerr.Wrap(pipeerr.IO, err, "gc %s", job.Dir())
-	}
-	for _, p := range orphans {
 		if err := m.RemoveAll(p); err != nil {
 			return err
 		}
-		c.Removed, c.Bytes = append(c.Removed, p), c.Bytes+sizes[p]
-	}
-	return nil
+		c.Removed, c.Bytes = append(c.Removed, p), c.Bytes+fi.Size()
+		return nil
+	})
 }
 
 // lastActivity is the newest modification time in a job directory (the
