@@ -140,9 +140,9 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return errors.Join(err, srv.Close())
 }
 
-// openObjects opens the objects folder: dir, which must exist, or by
-// default objects/ on the mount, created if missing. It returns the
-// folder's name for messages and the os.Root every object goes through.
+// openObjects opens the objects folder as a jobfs.Mount, through whose
+// os.Root every object goes: dir, which must exist, or by default objects/
+// on the mount, created if missing.
 func openObjects(m *jobfs.Mount, dir string) (*jobfs.Mount, error) {
 	if dir == "" {
 		return jobfs.Open(filepath.Join(m.Dir(), "objects"))
