@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"strings"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
@@ -43,14 +42,11 @@ func (d DirObjects) GetObject(_ context.Context, bucket, key string) ([]byte, er
 	return b, err
 }
 
-// PutObject writes s3://bucket/key atomically (jobfs.Mount.WriteFile),
-// creating its directories.
+// PutObject writes s3://bucket/key atomically (jobfs.Mount.WriteFile,
+// which creates the directories a new key needs).
 func (d DirObjects) PutObject(_ context.Context, bucket, key string, data []byte) error {
 	name, err := d.name(bucket, key)
 	if err != nil {
-		return err
-	}
-	if err := d.Dir.MkdirAll(path.Dir(name)); err != nil {
 		return err
 	}
 	return d.Dir.WriteFile(name, data)
