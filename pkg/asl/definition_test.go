@@ -42,6 +42,9 @@ func TestParseErrors(t *testing.T) {
 		{"JSONata OutputPath", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed","OutputPath":"$.x"}}}`, "A", "OutputPath"},
 		{"JSONata catcher ResultPath", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{` + task + `,"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.e","Next":"A"}],"End":true}}}`, "A", "Catch[0]"},
 		{"JSONata bad expression", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":{"x":"{% $states.input. %}"},"End":true}}}`, "A", "Output"},
+		// jsonata-go v1.5.4's lexer panics on "!" before a multi-byte
+		// character (found by FuzzParse); it is a syntax error here.
+		{"JSONata expression the parser panics on", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% !é %}","End":true}}}`, "A", "Output"},
 		{"JSONata rule with Variable", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","IsNull":true,"Next":"B"}]},"B":{"Type":"Succeed"}}}`, "A", "Choices[0]"},
 		// A JSONata numeric field is a number or a whole {% %} expression;
 		// its Path form belongs to JSONPath (transforming-data.html, "No more Path fields").

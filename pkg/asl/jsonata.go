@@ -50,10 +50,23 @@ func parseJexpr(src string) (*jexpr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("empty JSONata expression")
 	}
-	if _, err := jsonata.Compile(src); err != nil {
+	if _, err := compileJSONata(src); err != nil {
 		return nil, fmt.Errorf("JSONata expression {%%%s%%}: %v", src, err)
 	}
 	return &jexpr{src: src}, nil
+}
+
+// compileJSONata is jsonata.Compile with a panic of its parser returned as
+// a syntax error. jsonata-go v1.5.4's lexer slices out of range on "!"
+// followed by a multi-byte character ("!é"), which FuzzParse found; a
+// definition is user input, and serve must not go down with it.
+func compileJSONata(src string) (ex *jsonata.Expr, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ex, err = nil, fmt.Errorf("syntax error: the JSONata parser failed on it (%v)", r)
+		}
+	}()
+	return jsonata.Compile(src)
 }
 
 // A jtmpl is a JSON value in a JSONata field (Arguments, Output, Assign's
@@ -159,7 +172,7 @@ var jsonataMu sync.Mutex
 // There is no context value: like Step Functions, `$` and bare field names
 // at the top of an expression select nothing.
 func (x *jexpr) eval(e *env, field string) (any, error) {
-	ex, err := jsonata.Compile(x.src)
+	ex, err := compileJSONata(x.src)
 	if err != nil {
 		return nil, queryError(e, field, "%v", err)
 	}
