@@ -27,9 +27,33 @@ func main() {
 		// 10,000 synthetic pages 172 -> 131 MiB) at no measurable time.
 		debug.SetGCPercent(50)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// signalContext returns a context cancelled by the first SIGINT or
+// SIGTERM, so a command stops at its next step and says how to resume.
+// Before it is cancelled the signals get their default action back: a
+// second Ctrl-C ends the process at once, even while a stage is stuck in
+// a system call that never looks at the context (a hung NFS read). That
+// is safe because every write on the mount is atomic and a replay
+// resumes from whatever a kill leaves. signal.NotifyContext keeps
+// catching the signal until its stop is called, which is why it is not
+// used here.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-c:
+		case <-ctx.Done():
+		}
+		signal.Stop(c)
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 // command is one efspipe command. Its run parses its flags with

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +26,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(signalChildEnv) != "" {
+		signalChild()
+		return
+	}
 	dir, err := os.MkdirTemp("", "efspipe-bin")
 	if err != nil {
 		panic(err)
@@ -492,6 +498,54 @@ func TestInterruptMidRun(t *testing.T) {
 		t.Fatalf("replay: exit %d: %s", code, se)
 	}
 	pipetest.Verify(t, out, r.Job, false)
+}
+
+const signalChildEnv = "EFSPIPE_TEST_SIGNAL_CHILD"
+
+// signalChild is the process TestSecondSignalEndsTheProcess signals: it
+// takes signals as main does, reports when its context is cancelled, and
+// then blocks for good, as a stage stuck in a system call would.
+func signalChild() {
+	ctx, _ := signalContext()
+	fmt.Println("ready")
+	<-ctx.Done()
+	fmt.Println("cancelled")
+	select {}
+}
+
+// The first SIGINT cancels the command's context; a second one ends the
+// process even when nothing will ever look at that context.
+func TestSecondSignalEndsTheProcess(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), signalChildEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A child that never ends fails the test instead of hanging it.
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	lines := bufio.NewScanner(stdout)
+	for _, want := range []string{"ready", "cancelled"} {
+		if !lines.Scan() || lines.Text() != want {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("child printed %q, want %q", lines.Text(), want)
+		}
+		cmd.Process.Signal(os.Interrupt)
+	}
+	err = cmd.Wait()
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Fatalf("after a second SIGINT the child ended with %v, want killed by SIGINT", err)
+	}
 }
 
 // replay trusts the job's copy of its source only as far as the ingest
