@@ -110,7 +110,7 @@ func (p publication) mend(ctx context.Context, stderr io.Writer, m *jobfs.Mount,
 		fmt.Fprintf(stderr, "%s; republishing it from the source (--fresh)\n", what)
 	case len(p.problems) == 1 && p.problems[0].Path == manifest.File:
 		fmt.Fprintf(stderr, "%s; republishing %s from the sealed manifest on the mount\n", what, manifest.File)
-		return true, true, false, out.Put(ctx, path.Join(job.ID, manifest.File), p.sealed)
+		return true, true, false, out.Commit(ctx, path.Join(job.ID, manifest.File), p.sealed)
 	default:
 		missing, err := intermediates(m, job)
 		if err != nil {

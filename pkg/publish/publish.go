@@ -65,7 +65,7 @@ func Open(ctx context.Context, out string, open Opener) (*Target, error) {
 	if err != nil {
 		return nil, pipeerr.Wrap(pipeerr.IO, err, "output %s", out)
 	}
-	return &Target{dir: &folder{root}, base: dir}, nil
+	return &Target{dir: &folder{root: root}, base: dir}, nil
 }
 
 // Close releases the target.
@@ -111,11 +111,31 @@ func (t *Target) URL(rel string) string {
 // Put writes one object; it appears whole or not at all. In a local
 // folder it is a file of FileMode in directories of DirMode, and a name
 // that resolves outside the folder (a symlink at <out>/<job>) is refused
-// as InvalidInput.BadRequest.
+// as InvalidInput.BadRequest. In a bucket the object is durable when Put
+// returns; in a folder, its data is, and its name once a Commit of a file
+// in the same or a parent directory returns (a name survives a killed
+// process at once; a power loss needs its directory synced).
 func (t *Target) Put(ctx context.Context, rel string, data []byte) error {
 	if t.dir != nil {
 		return t.dir.put(rel, data)
 	}
+	return t.putObject(ctx, rel, data)
+}
+
+// Commit is Put for the object that vouches for the others under its
+// directory, a job's manifest: it is published only once everything put
+// under that directory is durable, so a reader that finds it after a
+// crash, power loss included, finds what it names. In a folder this
+// fsyncs each directory below and above rel once, instead of once per
+// Put; in a bucket every Put is already durable. Errors are Put's.
+func (t *Target) Commit(ctx context.Context, rel string, data []byte) error {
+	if t.dir != nil {
+		return t.dir.commit(rel, data)
+	}
+	return t.putObject(ctx, rel, data)
+}
+
+func (t *Target) putObject(ctx context.Context, rel string, data []byte) error {
 	err := t.bucket.WriteAll(ctx, t.key(rel), data, &blob.WriterOptions{ContentType: manifest.ContentType(rel)})
 	return classify(err, "publish", rel)
 }

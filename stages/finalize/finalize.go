@@ -51,6 +51,10 @@ type Out struct {
 type Output interface {
 	// Put writes one object; it appears whole or not at all.
 	Put(ctx context.Context, rel string, data []byte) error
+	// Commit is Put for the manifest: it appears only once everything put
+	// under its directory survives a crash (a folder syncs its
+	// directories once here, not once per page).
+	Commit(ctx context.Context, rel string, data []byte) error
 	// Get reads one object; a missing one is found=false, not an error.
 	Get(ctx context.Context, rel string) (data []byte, found bool, err error)
 	// Size reports an object's size (a HEAD, not a download); a missing one
@@ -200,7 +204,7 @@ func (s *Stage) publish(ctx context.Context, job jobfs.Job, journal *checkpoint.
 	if err := s.Out.Sweep(ctx, job.ID); err != nil {
 		return err
 	}
-	return s.Out.Put(ctx, path.Join(job.ID, manifest.File), sealedBytes)
+	return s.Out.Commit(ctx, path.Join(job.ID, manifest.File), sealedBytes)
 }
 
 // publishShard puts shard i's pages, unless (and not all) a publication

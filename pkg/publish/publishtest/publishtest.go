@@ -13,6 +13,7 @@ import (
 // Target is the contract under test (finalize.Output).
 type Target interface {
 	Put(ctx context.Context, rel string, data []byte) error
+	Commit(ctx context.Context, rel string, data []byte) error
 	Get(ctx context.Context, rel string) (data []byte, found bool, err error)
 	Size(ctx context.Context, rel string) (n int64, found bool, err error)
 	Delete(ctx context.Context, rel string) error
@@ -42,8 +43,9 @@ func Run(t *testing.T, tgt Target, urlBase string, contentType func(rel string) 
 			t.Fatalf("Put %s: %v", rel, err)
 		}
 	}
-	// A retry overwrites.
-	if err := tgt.Put(ctx, "job/manifest.json", []byte(`{"job":"job","v":2}`)); err != nil {
+	// A retry overwrites; a Commit is a Put that also makes what was put
+	// under its directory durable.
+	if err := tgt.Commit(ctx, "job/manifest.json", []byte(`{"job":"job","v":2}`)); err != nil {
 		t.Fatal(err)
 	}
 	objects["job/manifest.json"] = `{"job":"job","v":2}`

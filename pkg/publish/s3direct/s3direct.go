@@ -63,6 +63,14 @@ func (t *Target) Put(ctx context.Context, rel string, data []byte) error {
 	return classify(err, "publish", t.URL(rel))
 }
 
+// Commit writes the object that vouches for the others, a job's manifest.
+// A PUT is durable when S3 answers it
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel),
+// so what was put before is already: Commit is Put.
+func (t *Target) Commit(ctx context.Context, rel string, data []byte) error {
+	return t.Put(ctx, rel, data)
+}
+
 // Get reads one object; a missing one is reported with found=false (a
 // missing bucket is an error).
 func (t *Target) Get(ctx context.Context, rel string) (data []byte, found bool, err error) {
