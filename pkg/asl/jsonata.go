@@ -182,9 +182,7 @@ func (x *jexpr) eval(e *env, field string) (any, error) {
 	if err := ex.RegisterVars(e.jsonataBindings()); err != nil {
 		return nil, queryError(e, field, "%v", err)
 	}
-	jsonataMu.Lock()
-	v, err := ex.Eval(nil)
-	jsonataMu.Unlock()
+	v, err := evalJSONata(ex)
 	if errors.Is(err, jsonata.ErrUndefined) {
 		return nil, queryError(e, field, "{%%%s%%} evaluated to undefined, which is not a JSON value", x.src)
 	}
@@ -200,6 +198,23 @@ func (x *jexpr) eval(e *env, field string) (any, error) {
 		return nil, queryError(e, field, "{%%%s%%}: %v", x.src, err)
 	}
 	return out, nil
+}
+
+// evalJSONata is ex.Eval under jsonataMu, with a panic of the evaluator
+// returned as an error. jsonata-go v1.5.4's built-in functions panic on
+// some arguments ($pad("a", 1e308) makes a slice of that length,
+// $distinct([[1],[1]]) hashes an array); the expression and the data are
+// user input, and one execution must not take the process and every other
+// execution down with it, nor leave jsonataMu locked.
+func evalJSONata(ex *jsonata.Expr) (v any, err error) {
+	jsonataMu.Lock()
+	defer jsonataMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("the JSONata evaluator failed on it (%v)", r)
+		}
+	}()
+	return ex.Eval(nil)
 }
 
 // toJSONata converts a value of this package (numbers as json.Number) to

@@ -363,3 +363,32 @@ func TestJSONataNull(t *testing.T) {
 		t.Errorf("a missing field: got %v, want %s", ee, ErrQueryEvaluation)
 	}
 }
+
+// TestJSONataEvaluatorPanic: where jsonata-go's evaluator panics (a
+// built-in function on arguments it does not check), the state fails with
+// States.QueryEvaluationError, which a Catch sees, and the next
+// evaluation runs: the process is not taken down, and the lock that
+// serialises evaluations is released.
+func TestJSONataEvaluatorPanic(t *testing.T) {
+	for _, expr := range []string{
+		`$pad("a", 1e308)`,              // makeslice: len out of range
+		`$distinct([[1], [1]])`,         // hash of unhashable type []interface {}
+		`$pad($states.input.s, -1e300)`, // the same, with the width negative
+	} {
+		t.Run(expr, func(t *testing.T) {
+			b, _ := json.Marshal("{% " + expr + " %}")
+			def := `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","Arguments":{"x":` + string(b) + `},
+				"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":"{% $states.errorOutput.Error %}","Next":"Q"}],"End":true},
+				"Q":{"Type":"Pass","Output":{"caught":"{% $states.input %}","next":"{% $uppercase($states.context.State.Name) %}"},"End":true}}}`
+			ri := &recordInvoke{}
+			out, _, err := run(t, def, `{"s":"x"}`, ri.invoke)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, `{"caught":"States.QueryEvaluationError","next":"Q"}`)
+			if len(ri.inputs) != 0 {
+				t.Errorf("the task ran with arguments that failed")
+			}
+		})
+	}
+}
