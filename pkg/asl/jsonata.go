@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	// The JSONata evaluator. github.com/blues/jsonata-go v1.5.4 was chosen
 	// over its fork github.com/xiatechs/jsonata-go v1.8.8 because it
@@ -19,6 +21,8 @@ import (
 	// rest different error texts), where the original passes all. It also
 	// has no dependencies; the fork brings four.
 	jsonata "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jlib"
+	"github.com/blues/jsonata-go/jlib/jxpath"
 	"github.com/blues/jsonata-go/jtypes"
 )
 
@@ -333,6 +337,17 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		}
 		return mrand.Float64()
 	}},
+	// $formatNumber is jsonata-go's, less the arguments it never returns
+	// on (see formatNumber).
+	"formatNumber": {
+		Func:             formatNumber,
+		UndefinedHandler: jtypes.ArgUndefined(0),
+		// As jsonata-go's: called with one or two arguments, the first
+		// a string, the evaluation context is the number.
+		EvalContextHandler: func(argv []reflect.Value) bool {
+			return (len(argv) == 1 || len(argv) == 2) && jtypes.IsString(argv[0])
+		},
+	},
 	// $parse(text) is the JSON value text holds (JSONata's $eval, which
 	// Step Functions does not offer).
 	"parse": {Func: func(s string) (any, error) {
@@ -342,6 +357,88 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		}
 		return toJSONata(v), nil
 	}},
+}
+
+// formatNumber is jsonata-go's $formatNumber, except that a zero or
+// negative number with a picture that has an exponent
+// ($formatNumber(0, "0e0"), $formatNumber(-1, "0.0e0")) is an error:
+// jsonata-go scales the number by 10 until it reaches the mantissa's
+// minimum, which zero never does and a negative number never does either
+// (it reaches -Inf and stays there), so the evaluation never returned,
+// holding jsonataMu, and every JSONata evaluation of the process waited
+// behind it. jsonata-js has the same loop; Step Functions documents no
+// answer for it.
+func formatNumber(value float64, picture string, options jtypes.OptionalValue) (string, error) {
+	if value <= 0 && !math.IsInf(value, -1) && pictureHasExponent(value < 0, picture, options) {
+		return "", fmt.Errorf("$formatNumber: the picture %q has an exponent, which cannot format %v (the evaluation would not end)", picture, value)
+	}
+	return jlib.FormatNumber(value, picture, options)
+}
+
+// pictureHasExponent reports whether the subpicture $formatNumber formats
+// a number of that sign with has an exponent part, as jsonata-go's
+// jxpath.FormatNumber reads it: the exponent separator between the first
+// and the last active character (a digit or a separator). A picture or
+// options it would refuse report false; it refuses them itself.
+func pictureHasExponent(negative bool, picture string, options jtypes.OptionalValue) bool {
+	f := jxpath.NewDecimalFormat()
+	if options.IsSet() {
+		opts := jtypes.Resolve(options.Value)
+		if !jtypes.IsMap(opts) {
+			return false
+		}
+		for _, key := range opts.MapKeys() {
+			k, ok1 := jtypes.AsString(key)
+			v, ok2 := jtypes.AsString(opts.MapIndex(key))
+			if !ok1 || !ok2 {
+				return false
+			}
+			var field *rune
+			switch k {
+			case "decimal-separator":
+				field = &f.DecimalSeparator
+			case "grouping-separator":
+				field = &f.GroupSeparator
+			case "exponent-separator":
+				field = &f.ExponentSeparator
+			case "zero-digit":
+				field = &f.ZeroDigit
+			case "digit":
+				field = &f.OptionalDigit
+			case "pattern-separator":
+				field = &f.PatternSeparator
+			default:
+				continue
+			}
+			r, w := utf8.DecodeRuneInString(v)
+			if r == utf8.RuneError || w != len(v) {
+				return false
+			}
+			*field = r
+		}
+	}
+	sub, rest, two := strings.Cut(picture, string(f.PatternSeparator))
+	if strings.ContainsRune(rest, f.PatternSeparator) {
+		return false
+	}
+	if two && negative && rest != "" {
+		sub = rest
+	}
+	active := func(r rune) bool {
+		if r == f.ExponentSeparator {
+			return false
+		}
+		switch r {
+		case f.DecimalSeparator, f.GroupSeparator, f.PatternSeparator, f.OptionalDigit:
+			return true
+		}
+		return r-f.ZeroDigit >= 0 && r-f.ZeroDigit <= 9
+	}
+	first, last := strings.IndexFunc(sub, active), strings.LastIndexFunc(sub, active)
+	if first < 0 {
+		return false
+	}
+	return strings.ContainsRune(sub[first:last], f.ExponentSeparator)
 }
 
 func callExt(name, intrinsic string, args ...any) (any, error) {

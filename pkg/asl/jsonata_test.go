@@ -392,3 +392,43 @@ func TestJSONataEvaluatorPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONataFormatNumberExponent: jsonata-go's $formatNumber never
+// returned on a zero or negative number with an exponent in the picture
+// (it scales the number by 10 toward a mantissa it never reaches), holding
+// the lock every evaluation takes; those are States.QueryEvaluationError,
+// and every other picture formats as before.
+func TestJSONataFormatNumberExponent(t *testing.T) {
+	for expr, want := range map[string]string{
+		`$formatNumber(0, "0e0")`:                                      "",
+		`$formatNumber(-0, "0.0e0")`:                                   "",
+		`$formatNumber(-1, "0.00e00")`:                                 "",
+		`$formatNumber($states.input.n, "0;0e0")`:                      "",
+		`$formatNumber(0, "0x0", {"exponent-separator": "x"})`:         "",
+		`$map([1, 0], $formatNumber(?, "0e0"))`:                        "",
+		`$formatNumber(1234.5678, "00.000e0")`:                         `"12.346e2"`,
+		`$formatNumber(0.000123, "0.0e0")`:                             `"1.2e-4"`,
+		`$formatNumber($states.input.n, "0e0;0")`:                      `"5"`,  // the negative subpicture has none
+		`$formatNumber(0, "e0")`:                                       `"e0"`, // "e" is a prefix here, not an exponent
+		`$formatNumber(-6, "000")`:                                     `"-006"`,
+		`$formatNumber(0, "0x")`:                                       `"0x"`,
+		`$states.input.n.$formatNumber("0.0")`:                         `"-5.0"`,
+		`$formatNumber(1234.5, "#,##0x0", {"decimal-separator": "x"})`: `"1,234x5"`,
+	} {
+		t.Run(expr, func(t *testing.T) {
+			b, _ := json.Marshal("{% " + expr + " %}")
+			def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + string(b) + `,"End":true}}}`
+			out, _, err := run(t, def, `{"n":-5}`, nil)
+			if want == "" {
+				if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+					t.Errorf("got %v, want %s", ee, ErrQueryEvaluation)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, want)
+		})
+	}
+}
