@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"math/big"
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
@@ -351,12 +352,24 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		if step == 0 {
 			return nil, intrinsicError(fn, "step must not be 0")
 		}
+		// The distance and the step as unsigned magnitudes: end-start
+		// overflows int64 for far apart ends (States.ArrayRange(
+		// -9223372036854775808, 9223372036854775807, 1) was a count of 0).
 		count := int64(0)
-		if (step > 0 && end >= start) || (step < 0 && end <= start) {
-			count = (end-start)/step + 1
+		var span, stride uint64
+		switch {
+		case step > 0 && end >= start:
+			span, stride = uint64(end)-uint64(start), uint64(step)
+		case step < 0 && end <= start:
+			span, stride = uint64(start)-uint64(end), -uint64(step)
 		}
-		if count > 1000 {
-			return nil, intrinsicError(fn, "the array would have %d elements; at most 1000 are allowed", count)
+		if stride != 0 {
+			q := span / stride
+			if q >= 1000 {
+				n := new(big.Int).SetUint64(q)
+				return nil, intrinsicError(fn, "the array would have %s elements; at most 1000 are allowed", n.Add(n, big.NewInt(1)))
+			}
+			count = int64(q) + 1
 		}
 		out := make([]any, 0, count)
 		for i := range count {
@@ -490,7 +503,9 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		} else {
 			r = mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
 		}
-		return intNumber(lo + r.Int64N(hi-lo)), nil
+		// hi-lo as unsigned: it overflows int64 for far apart ends, and
+		// Int64N panics on the negative result.
+		return intNumber(lo + int64(r.Uint64N(uint64(hi)-uint64(lo)))), nil
 	case "States.MathAdd":
 		a, err := rounded(0)
 		if err != nil {
@@ -500,7 +515,11 @@ func callIntrinsic(fn string, v []any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return intNumber(a + b), nil
+		sum := a + b
+		if (b > 0 && sum < a) || (b < 0 && sum > a) {
+			return nil, intrinsicError(fn, "the sum of %d and %d is out of range", a, b)
+		}
+		return intNumber(sum), nil
 	case "States.StringSplit":
 		s, err := str(0)
 		if err != nil {

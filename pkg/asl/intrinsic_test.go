@@ -46,6 +46,11 @@ func TestIntrinsics(t *testing.T) {
 		{`States.StringSplit($.s, ',')`, `["a","b","c"]`},
 		{`States.StringSplit('This.is+a,test=string', '.+,=')`, `["This","is","a","test","string"]`},
 		{`States.ArrayLength(States.StringSplit('a b', ' '))`, `2`},
+		// Ends whose distance overflows int64 (the step, too).
+		{`States.ArrayRange(-9223372036854775808, 9223372036854775807, 9223372036854775807)`, `[-9223372036854775808,-1,9223372036854775806]`},
+		{`States.ArrayRange(9223372036854775807, -9223372036854775808, -9223372036854775808)`, `[9223372036854775807,-1]`},
+		{`States.MathAdd(9223372036854775806, 1)`, `9223372036854775807`},
+		{`States.MathRandom(-9223372036854775808, -9223372036854775807)`, `-9223372036854775808`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -83,6 +88,13 @@ func TestIntrinsicsRandom(t *testing.T) {
 	if v.S1 != v.S2 {
 		t.Errorf("seeded MathRandom differs: %d, %d", v.S1, v.S2)
 	}
+
+	// Ends whose distance overflows int64: Int64N panicked on it,
+	// taking the process down.
+	def = `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.MathRandom(-9223372036854775808, 9223372036854775807)"},"End":true}}}`
+	if _, _, err := run(t, def, `{}`, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestIntrinsicFailures(t *testing.T) {
@@ -101,6 +113,11 @@ func TestIntrinsicFailures(t *testing.T) {
 		`States.ArrayLength($.missing)`,
 		`States.Base64Decode('***')`,
 		`States.MathRandom(5, 1)`,
+		// Overflows of int64: the range had 0 elements, the sum wrapped.
+		`States.ArrayRange(-9223372036854775808, 9223372036854775807, 1)`,
+		`States.ArrayRange(9223372036854775807, -9223372036854775808, -1)`,
+		`States.MathAdd(9223372036854775807, 1)`,
+		`States.MathAdd(-9223372036854775808, -1)`,
 	} {
 		t.Run(expr, func(t *testing.T) {
 			def, _ := json.Marshal(map[string]any{"StartAt": "P", "States": map[string]any{"P": map[string]any{
