@@ -552,9 +552,20 @@ func (l *execLock) release() {
 // record appends an event. An abort the user asked for carries the
 // StopExecution error and cause; one caused by Close is recorded as the
 // interruption it is, so the next server can redrive it.
+//
+// An execution StopExecution stopped while it was running ends ABORTED
+// whatever the engine made of its last state: a state that does not
+// watch its context (a Pass or Choice evaluating a long JSONata
+// expression, a Task whose stage finishes its work in spite of the
+// cancel) still completes, and the engine then ends the execution
+// SUCCEEDED or FAILED, where Step Functions, once StopExecution has
+// answered, reports it ABORTED.
 func (s *Server) record(x *execution, e asl.Event) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.stopErr != nil && (e.Type == "ExecutionSucceeded" || e.Type == "ExecutionFailed" || e.Type == "ExecutionTimedOut") {
+		e = asl.Event{ID: e.ID, PreviousEventID: e.PreviousEventID, Timestamp: e.Timestamp, Type: "ExecutionAborted"}
+	}
 	if e.Type == "ExecutionAborted" {
 		if x.stopErr != nil {
 			e.ExecutionAbortedEventDetails = x.stopErr

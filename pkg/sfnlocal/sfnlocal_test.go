@@ -328,6 +328,44 @@ func TestStopAndRedrive(t *testing.T) {
 	}
 }
 
+// TestStopDuringLastState: a state that completes in spite of the stop
+// (here a Task whose stage finishes once its context is cancelled) does
+// not turn a stopped execution into a SUCCEEDED one: once StopExecution
+// has answered, the execution is ABORTED with its error and cause, as in
+// Step Functions (API_StopExecution.html).
+func TestStopDuringLastState(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	e := newEnvWith(t, "", nil, func(c *sfnlocal.Config) {
+		c.Invoke = func(ctx context.Context, _ string, _ json.RawMessage) (json.RawMessage, error) {
+			entered <- struct{}{}
+			<-ctx.Done()
+			return json.RawMessage(`{"finished":true}`), nil
+		}
+	})
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:efspipe-ingest","End":true}}}`
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("stubborn"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	if _, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: start.ExecutionArn, Error: aws.String("Operator"), Cause: aws.String("stopped")}); err != nil {
+		t.Fatal(err)
+	}
+	d := e.wait(t, *start.ExecutionArn)
+	if d.Status != types.ExecutionStatusAborted || aws.ToString(d.Error) != "Operator" || aws.ToString(d.Cause) != "stopped" || d.Output != nil {
+		t.Fatalf("after stop: %s error %q cause %q output %v", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), aws.ToString(d.Output))
+	}
+	h := e.history(t, *start.ExecutionArn, 0, false)
+	if last := h[len(h)-1]; last.Type != types.HistoryEventTypeExecutionAborted || aws.ToString(last.ExecutionAbortedEventDetails.Error) != "Operator" {
+		t.Fatalf("last event %s", last.Type)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
