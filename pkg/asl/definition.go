@@ -617,7 +617,7 @@ func (p *parser) wait(st *state, m map[string]any, bad badFunc) error {
 		return bad("Seconds", "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
 	}
 	var err error
-	if st.seconds, err = parseNumField(m, "Seconds", nonNegativeInteger, st.jsonata, bad); err != nil {
+	if st.seconds, err = parseNumField(m, "Seconds", waitSeconds, st.jsonata, bad); err != nil {
 		return err
 	}
 	if s, isStr := m["Timestamp"].(string); isStr && st.jsonata {

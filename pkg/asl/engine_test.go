@@ -326,6 +326,8 @@ func TestWait(t *testing.T) {
 		{`"Timestamp":"2025-01-02T03:05:05Z"`, `{}`, time.Minute},
 		{`"TimestampPath":"$.t"`, `{"t":"2025-01-02T04:04:05+01:00"}`, 0},
 		{`"TimestampPath":"$.t"`, `{"t":"2025-01-02T03:04:06.5Z"}`, 1500 * time.Millisecond},
+		{`"Seconds":99999999`, `{}`, 99999999 * time.Second},
+		{`"SecondsPath":"$.s"`, `{"s":99999999}`, 99999999 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fields, func(t *testing.T) {
@@ -344,6 +346,21 @@ func TestWait(t *testing.T) {
 	_, _, err := run(t, def, `{"s":"x"}`, nil)
 	if ee := execErr(t, err); ee.Name != ErrRuntime {
 		t.Errorf("got %v", ee)
+	}
+	// Seconds is "from 0 up to 99999999" (state-wait.html). Past it,
+	// 10000000000 seconds overflowed the time.Duration and the Wait
+	// ended at once.
+	_, r, err := run(t, def, `{"s":10000000000}`, nil)
+	if ee := execErr(t, err); ee.Name != ErrRuntime || len(r.sleeps) != 0 {
+		t.Errorf("SecondsPath 10000000000: got %v, sleeps %v", ee, r.sleeps)
+	}
+	jdef := `{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Seconds":"{% $states.input.s %}","End":true}}}`
+	_, r, err = run(t, jdef, `{"s":10000000000}`, nil)
+	if ee := execErr(t, err); ee.Name != ErrQueryEvaluation || len(r.sleeps) != 0 {
+		t.Errorf("JSONata Seconds 10000000000: got %v, sleeps %v", ee, r.sleeps)
+	}
+	if _, err := Parse([]byte(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000000,"End":true}}}`)); err == nil {
+		t.Error("accepted Seconds 100000000")
 	}
 }
 

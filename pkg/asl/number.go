@@ -46,6 +46,11 @@ var (
 	// more would overflow a time.Duration past 9,223,372,036 seconds and
 	// time out at once.
 	timeoutSeconds = numRule{integer: true, min: 1, max: 99999999}
+	// waitSeconds: a Wait state's Seconds, "from 0 up to 99999999"
+	// (https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html);
+	// unbounded, 10000000000 overflowed the time.Duration and the Wait
+	// ended at once.
+	waitSeconds = numRule{integer: true, max: 99999999}
 )
 
 func (r numRule) String() string {
