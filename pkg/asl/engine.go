@@ -832,7 +832,14 @@ func (r retrier) delay(attempt int) time.Duration {
 	if r.fullJitter {
 		s = rand.Float64() * s
 	}
-	return time.Duration(s * float64(time.Second))
+	// Without MaxDelaySeconds the interval grows without bound: past
+	// 9223372036 seconds it does not fit a time.Duration, and the
+	// conversion of the float came out negative (an immediate retry)
+	// instead of the longest wait there is.
+	if ns := s * float64(time.Second); ns < math.MaxInt64 {
+		return time.Duration(ns)
+	}
+	return time.Duration(math.MaxInt64)
 }
 
 // resourceKind tells how a Task resource shows in the history: plain

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ func TestRetryTiming(t *testing.T) {
 		{"exhausted", `{"ErrorEquals":["Transient.IO"],"IntervalSeconds":2,"BackoffRate":2,"MaxAttempts":3}`, 4, transient, []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, "Transient.IO"},
 		{"defaults", `{"ErrorEquals":["States.ALL"]}`, 3, transient, []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second}, ""},
 		{"max delay", `{"ErrorEquals":["States.ALL"],"IntervalSeconds":3,"BackoffRate":3,"MaxAttempts":4,"MaxDelaySeconds":10}`, 4, transient, []time.Duration{3 * time.Second, 9 * time.Second, 10 * time.Second, 10 * time.Second}, ""},
+		// 10^10 and 10^12 seconds do not fit a time.Duration: they were
+		// negative, an immediate retry; now the longest wait there is.
+		{"past time.Duration", `{"ErrorEquals":["States.ALL"],"IntervalSeconds":99999999,"BackoffRate":100,"MaxAttempts":3}`, 3, transient,
+			[]time.Duration{99999999 * time.Second, math.MaxInt64, math.MaxInt64}, ""},
 		{"fractional backoff", `{"ErrorEquals":["States.ALL"],"IntervalSeconds":2,"BackoffRate":1.5,"MaxAttempts":2}`, 2, transient, []time.Duration{2 * time.Second, 3 * time.Second}, ""},
 		{"never", `{"ErrorEquals":["States.ALL"],"MaxAttempts":0}`, 1, transient, nil, "Transient.IO"},
 		{"no match", `{"ErrorEquals":["Other"]}`, 1, transient, nil, "Transient.IO"},
