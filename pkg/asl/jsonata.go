@@ -7,6 +7,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,8 +207,8 @@ func (x *jexpr) eval(e *env, field string) (any, error) {
 
 // evalJSONata is ex.Eval under jsonataMu, with a panic of the evaluator
 // returned as an error. jsonata-go v1.5.4's built-in functions panic on
-// some arguments ($pad("a", 1e308) makes a slice of that length,
-// $distinct([[1],[1]]) hashes an array); the expression and the data are
+// some arguments ($pad("a", 1e308) makes a slice of that length; its
+// $distinct hashed arrays, see distinct); the expression and the data are
 // user input, and one execution must not take the process and every other
 // execution down with it, nor leave jsonataMu locked.
 func evalJSONata(ex *jsonata.Expr) (v any, err error) {
@@ -348,6 +349,8 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 			return (len(argv) == 1 || len(argv) == 2) && jtypes.IsString(argv[0])
 		},
 	},
+	// $distinct compares as jsonata-js does (see distinct).
+	"distinct": {Func: distinct, UndefinedHandler: jtypes.ArgUndefined(0)},
 	// $parse(text) is the JSON value text holds (JSONata's $eval, which
 	// Step Functions does not offer).
 	"parse": {Func: func(s string) (any, error) {
@@ -373,6 +376,36 @@ func formatNumber(value float64, picture string, options jtypes.OptionalValue) (
 		return "", fmt.Errorf("$formatNumber: the picture %q has an exponent, which cannot format %v (the evaluation would not end)", picture, value)
 	}
 	return jlib.FormatNumber(value, picture, options)
+}
+
+// distinct is $distinct as jsonata-js defines it: an array less the
+// elements deep-equal to an earlier one, anything else as it is.
+// jsonata-go v1.5.4 hashes each element: an array element panicked
+// ($distinct([[1],[1]])), and objects were compared by their fmt.Sprint
+// text, so {"a":1} and {"a":"1"} were one; a number came back null.
+func distinct(v reflect.Value) any {
+	v = jtypes.Resolve(v)
+	if !v.IsValid() {
+		return nil
+	}
+	if !jtypes.IsArray(v) {
+		return v.Interface()
+	}
+	out := make([]any, 0, v.Len())
+	var seen []any // the JSON values of out's elements that have one
+	for i := range v.Len() {
+		item := v.Index(i).Interface()
+		j, err := fromJSONata(item)
+		if err != nil {
+			out = append(out, item)
+			continue
+		}
+		if !slices.ContainsFunc(seen, func(s any) bool { return jsonEqual(s, j) }) {
+			out = append(out, item)
+			seen = append(seen, j)
+		}
+	}
+	return out
 }
 
 // pictureHasExponent reports whether the subpicture $formatNumber formats
