@@ -280,7 +280,8 @@ func fromJSONata(v any) (any, error) {
 		out := make([]any, len(x))
 		for i, e := range x {
 			var err error
-			if out[i], err = fromJSONata(e); err != nil {
+			// JSON.stringify writes a function in an array as null.
+			if out[i], err = fromJSONata(e); err != nil && err != errFunction {
 				return nil, err
 			}
 		}
@@ -288,21 +289,34 @@ func fromJSONata(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			var err error
-			if out[k], err = fromJSONata(e); err != nil {
+			j, err := fromJSONata(e)
+			if err == errFunction {
+				continue // JSON.stringify leaves a function member out
+			}
+			if err != nil {
 				return nil, err
 			}
+			out[k] = j
 		}
 		return out, nil
 	}
-	// Anything else (a function, a Go value jsonata-go made) goes through
-	// its JSON encoding, as jsonata-js's JSON.stringify would.
+	// A function is no JSON value: JSON.stringify makes it undefined (null
+	// in an array, no member in an object), where jsonata-go's encoding
+	// of a function is "".
+	if jtypes.IsCallable(reflect.ValueOf(v)) {
+		return nil, errFunction
+	}
+	// Anything else (a Go value jsonata-go made) goes through its JSON
+	// encoding, as jsonata-js's JSON.stringify would.
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("the result is not a JSON value (%T)", v)
 	}
 	return decode(b)
 }
+
+// errFunction is fromJSONata's answer for a JSONata function.
+var errFunction = errors.New("the result is a function, which is not a JSON value")
 
 func floatNumber(f float64) (any, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {

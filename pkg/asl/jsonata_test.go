@@ -458,3 +458,34 @@ func TestJSONataDistinct(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONataFunctionResult: a function is no JSON value. As
+// JSON.stringify has it, a function result is undefined (the state
+// fails), a function in an array is null and a member that is one is left
+// out; jsonata-go encoded each as the string "".
+func TestJSONataFunctionResult(t *testing.T) {
+	for expr, want := range map[string]string{
+		`$sum`:                "",
+		`function($x) { $x }`: "",
+		`$substring(?, 1)`:    "",
+		`[$sum, 1]`:           `[null,1]`,
+		`{"f": $sum, "a": [1, {"g": $uppercase}]}`: `{"a":[1,{}]}`,
+		`$string($sum)`: `""`, // $string itself makes a function ""
+	} {
+		t.Run(expr, func(t *testing.T) {
+			b, _ := json.Marshal("{% " + expr + " %}")
+			def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + string(b) + `,"End":true}}}`
+			out, _, err := run(t, def, `{}`, nil)
+			if want == "" {
+				if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+					t.Errorf("got %v, want %s", ee, ErrQueryEvaluation)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEq(t, out, want)
+		})
+	}
+}
