@@ -440,21 +440,15 @@ func pictureHasExponent(negative bool, picture string, options jtypes.OptionalVa
 			if !ok1 || !ok2 {
 				return false
 			}
-			var field *rune
-			switch k {
-			case "decimal-separator":
-				field = &f.DecimalSeparator
-			case "grouping-separator":
-				field = &f.GroupSeparator
-			case "exponent-separator":
-				field = &f.ExponentSeparator
-			case "zero-digit":
-				field = &f.ZeroDigit
-			case "digit":
-				field = &f.OptionalDigit
-			case "pattern-separator":
-				field = &f.PatternSeparator
-			default:
+			field, ok := map[string]*rune{
+				"decimal-separator":  &f.DecimalSeparator,
+				"grouping-separator": &f.GroupSeparator,
+				"exponent-separator": &f.ExponentSeparator,
+				"zero-digit":         &f.ZeroDigit,
+				"digit":              &f.OptionalDigit,
+				"pattern-separator":  &f.PatternSeparator,
+			}[k]
+			if !ok {
 				continue
 			}
 			r, w := utf8.DecodeRuneInString(v)

@@ -414,21 +414,7 @@ func TestJSONataFormatNumberExponent(t *testing.T) {
 		`$states.input.n.$formatNumber("0.0")`:                         `"-5.0"`,
 		`$formatNumber(1234.5, "#,##0x0", {"decimal-separator": "x"})`: `"1,234x5"`,
 	} {
-		t.Run(expr, func(t *testing.T) {
-			b, _ := json.Marshal("{% " + expr + " %}")
-			def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + string(b) + `,"End":true}}}`
-			out, _, err := run(t, def, `{"n":-5}`, nil)
-			if want == "" {
-				if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
-					t.Errorf("got %v, want %s", ee, ErrQueryEvaluation)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			jsonEq(t, out, want)
-		})
+		t.Run(expr, func(t *testing.T) { passOutput(t, expr, `{"n":-5}`, want) })
 	}
 }
 
@@ -447,15 +433,7 @@ func TestJSONataDistinct(t *testing.T) {
 		`$distinct("abc")`:                                    `"abc"`,
 		`[$distinct($states.input.missing)]`:                  `[]`,
 	} {
-		t.Run(expr, func(t *testing.T) {
-			b, _ := json.Marshal("{% " + expr + " %}")
-			def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + string(b) + `,"End":true}}}`
-			out, _, err := run(t, def, `{"x":[1,[2],[2]]}`, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jsonEq(t, out, want)
-		})
+		t.Run(expr, func(t *testing.T) { passOutput(t, expr, `{"x":[1,[2],[2]]}`, want) })
 	}
 }
 
@@ -472,20 +450,26 @@ func TestJSONataFunctionResult(t *testing.T) {
 		`{"f": $sum, "a": [1, {"g": $uppercase}]}`: `{"a":[1,{}]}`,
 		`$string($sum)`: `""`, // $string itself makes a function ""
 	} {
-		t.Run(expr, func(t *testing.T) {
-			b, _ := json.Marshal("{% " + expr + " %}")
-			def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + string(b) + `,"End":true}}}`
-			out, _, err := run(t, def, `{}`, nil)
-			if want == "" {
-				if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
-					t.Errorf("got %v, want %s", ee, ErrQueryEvaluation)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			jsonEq(t, out, want)
-		})
+		t.Run(expr, func(t *testing.T) { passOutput(t, expr, `{}`, want) })
 	}
+}
+
+// passOutput runs a JSONata Pass state whose Output is {% expr %} on input
+// and checks its output against want, JSON; want "" means the state fails
+// with States.QueryEvaluationError.
+func passOutput(t *testing.T, expr, input, want string) {
+	t.Helper()
+	b, _ := json.Marshal("{% " + expr + " %}")
+	def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + string(b) + `,"End":true}}}`
+	out, _, err := run(t, def, input, nil)
+	if want == "" {
+		if ee := execErr(t, err); ee.Name != ErrQueryEvaluation {
+			t.Errorf("got %v, want %s", ee, ErrQueryEvaluation)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, want)
 }
