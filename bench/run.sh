@@ -75,10 +75,12 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.4f", (b-a)/1e6}'; }
 peak_anon() {
 	local out=$1 max=0 k v _; shift
 	"$@" >/dev/null 2>&1 & local pid=$!
+	# The process can end between the test and the read: the failed
+	# redirection ends the sampling, where under set -e it ended the script.
 	while [ -r "/proc/$pid/status" ]; do
-		while read -r k v _; do
+		{ while read -r k v _; do
 			if [ "$k" = RssAnon: ]; then [ "$v" -gt "$max" ] && max=$v; break; fi
-		done <"/proc/$pid/status" 2>/dev/null
+		done <"/proc/$pid/status"; } 2>/dev/null || break
 	done
 	wait "$pid" || true
 	echo "$max" >"$out"
