@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"strings"
+	"syscall"
 
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
@@ -213,6 +215,26 @@ func (f *folder) syncDir(dir string) error {
 	return nil
 }
 
+// what names a mode for an error: what someone put where efspipe expects
+// a file or a directory of its own.
+func what(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a file"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
 // writable creates and removes a temp file at the top of the folder.
 func (f *folder) writable() error {
 	var rnd [8]byte
@@ -232,10 +254,25 @@ func (f *folder) get(rel string) ([]byte, bool, error) {
 	if err := f.ownDirs("read", path.Dir(rel)); err != nil {
 		return nil, false, err
 	}
-	b, err := f.root.ReadFile(rel)
+	// O_NONBLOCK: a FIFO planted where the manifest goes would otherwise
+	// block the open until a writer comes, which none does. It changes
+	// nothing for a regular file.
+	r, err := f.root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
+	if err != nil {
+		return nil, false, confined(err, "read", rel)
+	}
+	defer r.Close()
+	fi, err := r.Stat()
+	if err != nil {
+		return nil, false, confined(err, "read", rel)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, false, pipeerr.New(pipeerr.BadRequest, "read %s: %s in the output folder, not a file efspipe wrote", rel, what(fi.Mode()))
+	}
+	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, false, confined(err, "read", rel)
 	}

@@ -131,3 +131,26 @@ func TestFolderNoCrossJobLinks(t *testing.T) {
 		t.Errorf("A's page is now %q", b)
 	}
 }
+
+// A FIFO or a directory planted where a job's manifest (or any file
+// finalize reads back) goes is refused at once as a bad request: a FIFO
+// used to block the read forever, waiting for a writer that never comes,
+// and a directory was an I/O error that finalize retried for minutes.
+func TestFolderGetRefusesFIFOAndDirectory(t *testing.T) {
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "fifo"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(out, "fifo", "manifest.json"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.MkdirAll(filepath.Join(out, "dir", "manifest.json"), 0o755)
+	tgt, err := publish.Open(t.Context(), out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	for _, rel := range []string{"fifo/manifest.json", "dir/manifest.json"} {
+		if _, found, err := tgt.Get(t.Context(), rel); pipeerr.KindOf(err) != pipeerr.BadRequest || found {
+			t.Errorf("Get %s: found %v, %v; want a bad request", rel, found, err)
+		}
+	}
+}
