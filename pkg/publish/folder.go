@@ -105,6 +105,10 @@ func (f *folder) ownDirs(op, dir string) error {
 			return confined(err, op, p)
 		case fi.Mode()&fs.ModeSymlink != 0:
 			return pipeerr.New(pipeerr.BadRequest, "%s: %s in the output folder is a symlink; efspipe writes only into directories of its own", op, p)
+		case !fi.IsDir():
+			// Not a condition a retry mends: without this, ENOTDIR was
+			// an I/O error finalize retried for minutes.
+			return pipeerr.New(pipeerr.BadRequest, "%s: %s in the output folder is %s, not a directory; efspipe writes only into directories of its own", op, p, what(fi.Mode()))
 		}
 	}
 	return nil
@@ -122,6 +126,11 @@ func (f *folder) put(rel string, data []byte) (err error) {
 	dir := path.Dir(rel)
 	if err := f.mkdirAll(dir); err != nil {
 		return confined(err, "publish", rel)
+	}
+	// A rename replaces a file, a symlink or a FIFO, never a directory:
+	// refused at once rather than an I/O error retried for minutes.
+	if fi, err := f.root.Lstat(rel); err == nil && fi.IsDir() {
+		return pipeerr.New(pipeerr.BadRequest, "publish %s: a directory in the output folder is where this file goes; efspipe replaces only files of its own", rel)
 	}
 	var rnd [8]byte
 	rand.Read(rnd[:])

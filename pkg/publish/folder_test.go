@@ -154,3 +154,41 @@ func TestFolderGetRefusesFIFOAndDirectory(t *testing.T) {
 		}
 	}
 }
+
+// A directory planted where a page or the manifest goes, and a file or a
+// FIFO where a job's pages directory goes, are refused at once as a bad
+// request, and left as they were: they used to be I/O errors (EEXIST,
+// ENOTDIR) that finalize retried for minutes before failing.
+func TestFolderPutRefusesWhatIsInTheWay(t *testing.T) {
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "a", "pages", "000001.pdf.zst", "sub"), 0o755)
+	os.MkdirAll(filepath.Join(out, "b", "manifest.json"), 0o755)
+	os.MkdirAll(filepath.Join(out, "c"), 0o755)
+	os.WriteFile(filepath.Join(out, "c", "pages"), []byte("c"), 0o644)
+	os.MkdirAll(filepath.Join(out, "d"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(out, "d", "pages"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	tgt, err := publish.Open(t.Context(), out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	for _, rel := range []string{"a/pages/000001.pdf.zst", "c/pages/000001.pdf.zst", "d/pages/000001.pdf.zst"} {
+		if err := tgt.Put(t.Context(), rel, []byte("page")); pipeerr.KindOf(err) != pipeerr.BadRequest {
+			t.Errorf("Put %s: %v; want a bad request", rel, err)
+		}
+	}
+	if err := tgt.Commit(t.Context(), "b/manifest.json", []byte("{}")); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("Commit b/manifest.json over a directory: %v; want a bad request", err)
+	}
+	if _, _, err := tgt.Size(t.Context(), "c/pages/000001.pdf.zst"); pipeerr.KindOf(err) != pipeerr.BadRequest {
+		t.Errorf("Size below a file: %v; want a bad request", err)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "a", "pages", "000001.pdf.zst", "sub")); err != nil || !fi.IsDir() {
+		t.Errorf("the planted directory is gone: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "c", "pages")); err != nil || string(b) != "c" {
+		t.Errorf("the planted file is now %q, %v", b, err)
+	}
+}
