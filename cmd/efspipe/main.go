@@ -43,7 +43,11 @@ func main() {
 // used here.
 func signalContext() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := make(chan os.Signal, 1)
+	// Room for the second signal: one that arrives before signal.Stop
+	// below (a SIGTERM and a SIGINT sent together) would otherwise be
+	// dropped, since signal.Notify never blocks, and the process would
+	// go on as if it had been signalled once.
+	c := make(chan os.Signal, 2)
 	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
@@ -52,6 +56,13 @@ func signalContext() (context.Context, context.CancelFunc) {
 		}
 		signal.Stop(c)
 		cancel()
+		select {
+		case sig := <-c:
+			// It came before its default action was back: raised again,
+			// it now ends the process as it would have after Stop.
+			syscall.Kill(syscall.Getpid(), sig.(syscall.Signal))
+		default:
+		}
 	}()
 	return ctx, cancel
 }

@@ -548,6 +548,47 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 	}
 }
 
+// A second signal that comes before the first is handled (a SIGTERM and
+// a SIGINT sent together) ends the process too: it used to be dropped, and
+// the process went on as if signalled once. Whether the two arrive before
+// the handler runs is up to the scheduler; either way the child must end
+// by a signal, never stay blocked.
+func TestTwoSignalsAtOnceEndTheProcess(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), signalChildEnv+"=1")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// A child that never ends fails the test instead of hanging it.
+		timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+		lines := bufio.NewScanner(stdout)
+		if !lines.Scan() || lines.Text() != "ready" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("child printed %q, want ready", lines.Text())
+		}
+		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		syscall.Kill(cmd.Process.Pid, syscall.SIGINT)
+		err = cmd.Wait()
+		timer.Stop()
+		ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		// Pending together, the kernel delivers SIGINT first: the child
+		// ends by whichever of the two comes second.
+		if !ok || !ws.Signaled() || (ws.Signal() != syscall.SIGINT && ws.Signal() != syscall.SIGTERM) {
+			t.Fatalf("after a SIGTERM and a SIGINT sent together the child ended with %v, want killed by one of them", err)
+		}
+	}
+}
+
 // replay trusts the job's copy of its source only as far as the ingest
 // record vouches for it: a copy with one byte changed, or replaced by a
 // symlink out of the mount, is re-ingested from the original while that
