@@ -98,7 +98,7 @@ func TestReadsOnlyRegularFiles(t *testing.T) {
 	}
 	// Were the pipe opened as before, ReadFile would block here until the
 	// test binary's -timeout.
-	for rel, want := range map[string]string{job.Source(): "a named pipe", job.Checkpoints(): "a directory"} {
+	for rel, want := range map[string]string{job.Source(): "a FIFO", job.Checkpoints(): "a directory"} {
 		_, rerr := m.ReadFile(rel)
 		f, oerr := m.Open(rel)
 		if oerr == nil {

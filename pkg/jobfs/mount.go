@@ -361,24 +361,9 @@ func (m *Mount) open(rel, op string) (*os.File, int64, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, pipeerr.New(pipeerr.BadRequest, "%s %s: %s, not a regular file; efspipe writes only regular files on the mount", op, rel, kindOf(fi.Mode()))
+		return nil, 0, pipeerr.New(pipeerr.BadRequest, "%s %s: %s, not a regular file; efspipe writes only regular files on the mount", op, rel, pipeerr.FileType(fi.Mode()))
 	}
 	return f, fi.Size(), nil
-}
-
-// kindOf names a file type for people.
-func kindOf(m fs.FileMode) string {
-	switch m.Type() {
-	case fs.ModeDir:
-		return "a directory"
-	case fs.ModeNamedPipe:
-		return "a named pipe"
-	case fs.ModeSocket:
-		return "a socket"
-	case fs.ModeDevice, fs.ModeDevice | fs.ModeCharDevice:
-		return "a device"
-	}
-	return "a " + m.Type().String()
 }
 
 // Stat describes a file without following a final symlink out of the mount.

@@ -197,3 +197,24 @@ func ForLambda(err error) error {
 	}
 	return messages.InvokeResponse_Error{Type: string(KindOf(err)), Message: err.Error()}
 }
+
+// FileType names what was found where efspipe expected a regular file or a
+// directory of its own, for an error message: "a directory", "a symlink",
+// "a FIFO (named pipe)", "a socket", "a device", "a file".
+func FileType(m fs.FileMode) string {
+	switch m.Type() {
+	case 0:
+		return "a file"
+	case fs.ModeDir:
+		return "a directory"
+	case fs.ModeSymlink:
+		return "a symlink"
+	case fs.ModeNamedPipe:
+		return "a FIFO (named pipe)"
+	case fs.ModeSocket:
+		return "a socket"
+	case fs.ModeDevice, fs.ModeDevice | fs.ModeCharDevice:
+		return "a device"
+	}
+	return "a " + m.Type().String()
+}

@@ -108,7 +108,7 @@ func (f *folder) ownDirs(op, dir string) error {
 		case !fi.IsDir():
 			// Not a condition a retry mends: without this, ENOTDIR was
 			// an I/O error finalize retried for minutes.
-			return pipeerr.New(pipeerr.BadRequest, "%s: %s in the output folder is %s, not a directory; efspipe writes only into directories of its own", op, p, what(fi.Mode()))
+			return pipeerr.New(pipeerr.BadRequest, "%s: %s in the output folder is %s, not a directory; efspipe writes only into directories of its own", op, p, pipeerr.FileType(fi.Mode()))
 		}
 	}
 	return nil
@@ -126,11 +126,6 @@ func (f *folder) put(rel string, data []byte) (err error) {
 	dir := path.Dir(rel)
 	if err := f.mkdirAll(dir); err != nil {
 		return confined(err, "publish", rel)
-	}
-	// A rename replaces a file, a symlink or a FIFO, never a directory:
-	// refused at once rather than an I/O error retried for minutes.
-	if fi, err := f.root.Lstat(rel); err == nil && fi.IsDir() {
-		return pipeerr.New(pipeerr.BadRequest, "publish %s: a directory in the output folder is where this file goes; efspipe replaces only files of its own", rel)
 	}
 	var rnd [8]byte
 	rand.Read(rnd[:])
@@ -157,7 +152,17 @@ func (f *folder) put(rel string, data []byte) (err error) {
 	if err := w.Close(); err != nil {
 		return confined(err, "publish", rel)
 	}
-	return confined(f.root.Rename(tmp, rel), "publish", rel)
+	if err := f.root.Rename(tmp, rel); err != nil {
+		// A rename replaces a file, a symlink or a FIFO, never a
+		// directory: that is refused at once, not an I/O error retried
+		// for minutes. Looked at only when the rename fails, so a page
+		// costs no extra lookup.
+		if fi, lerr := f.root.Lstat(rel); lerr == nil && fi.IsDir() {
+			return pipeerr.New(pipeerr.BadRequest, "publish %s: a directory in the output folder is where this file goes; efspipe replaces only files of its own", rel)
+		}
+		return confined(err, "publish", rel)
+	}
+	return nil
 }
 
 // commit puts rel, the file that vouches for the others under its
@@ -224,26 +229,6 @@ func (f *folder) syncDir(dir string) error {
 	return nil
 }
 
-// what names a mode for an error: what someone put where efspipe expects
-// a file or a directory of its own.
-func what(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a file"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
-}
-
 // writable creates and removes a temp file at the top of the folder.
 func (f *folder) writable() error {
 	var rnd [8]byte
@@ -279,7 +264,7 @@ func (f *folder) get(rel string) ([]byte, bool, error) {
 		return nil, false, confined(err, "read", rel)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, false, pipeerr.New(pipeerr.BadRequest, "read %s: %s in the output folder, not a file efspipe wrote", rel, what(fi.Mode()))
+		return nil, false, pipeerr.New(pipeerr.BadRequest, "read %s: %s in the output folder, not a file efspipe wrote", rel, pipeerr.FileType(fi.Mode()))
 	}
 	b, err := io.ReadAll(r)
 	if err != nil {

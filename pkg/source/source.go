@@ -136,18 +136,7 @@ func regular(p string, fi os.FileInfo) error {
 	if fi.Mode().IsRegular() {
 		return nil
 	}
-	kind := "not a regular file"
-	switch {
-	case fi.IsDir():
-		kind = "a directory"
-	case fi.Mode()&os.ModeNamedPipe != 0:
-		kind = "a FIFO"
-	case fi.Mode()&os.ModeSocket != 0:
-		kind = "a socket"
-	case fi.Mode()&os.ModeDevice != 0:
-		kind = "a device"
-	}
-	return pipeerr.New(pipeerr.BadRequest, "source %s is %s; only regular files are sources", p, kind)
+	return pipeerr.New(pipeerr.BadRequest, "source %s is %s; only regular files are sources", p, pipeerr.FileType(fi.Mode()))
 }
 
 // within returns the root p is under and p relative to it.
