@@ -513,9 +513,11 @@ func signalChild() {
 	select {}
 }
 
-// The first SIGINT cancels the command's context; a second one ends the
-// process even when nothing will ever look at that context.
-func TestSecondSignalEndsTheProcess(t *testing.T) {
+// startSignalChild starts signalChild and waits for its "ready". A child
+// that never ends is killed after a minute, which fails the test instead
+// of hanging it.
+func startSignalChild(t *testing.T) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -529,21 +531,38 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// A child that never ends fails the test instead of hanging it.
 	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
+	t.Cleanup(func() { timer.Stop() })
 	lines := bufio.NewScanner(stdout)
-	for _, want := range []string{"ready", "cancelled"} {
-		if !lines.Scan() || lines.Text() != want {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("child printed %q, want %q", lines.Text(), want)
-		}
-		cmd.Process.Signal(os.Interrupt)
+	if !lines.Scan() || lines.Text() != "ready" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child printed %q, want ready", lines.Text())
 	}
-	err = cmd.Wait()
-	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+	return cmd, lines
+}
+
+// endedBy waits for cmd and returns the signal that ended it, 0 if none.
+func endedBy(cmd *exec.Cmd) (syscall.Signal, error) {
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ws.Signal(), err
+	}
+	return 0, err
+}
+
+// The first SIGINT cancels the command's context; a second one ends the
+// process even when nothing will ever look at that context.
+func TestSecondSignalEndsTheProcess(t *testing.T) {
+	cmd, lines := startSignalChild(t)
+	cmd.Process.Signal(os.Interrupt)
+	if !lines.Scan() || lines.Text() != "cancelled" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child printed %q, want cancelled", lines.Text())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if sig, err := endedBy(cmd); sig != syscall.SIGINT {
 		t.Fatalf("after a second SIGINT the child ended with %v, want killed by SIGINT", err)
 	}
 }
@@ -554,36 +573,13 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 // the handler runs is up to the scheduler; either way the child must end
 // by a signal, never stay blocked.
 func TestTwoSignalsAtOnceEndTheProcess(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for range 10 {
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), signalChildEnv+"=1")
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// A child that never ends fails the test instead of hanging it.
-		timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
-		lines := bufio.NewScanner(stdout)
-		if !lines.Scan() || lines.Text() != "ready" {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("child printed %q, want ready", lines.Text())
-		}
+		cmd, _ := startSignalChild(t)
 		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
 		syscall.Kill(cmd.Process.Pid, syscall.SIGINT)
-		err = cmd.Wait()
-		timer.Stop()
-		ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		// Pending together, the kernel delivers SIGINT first: the child
 		// ends by whichever of the two comes second.
-		if !ok || !ws.Signaled() || (ws.Signal() != syscall.SIGINT && ws.Signal() != syscall.SIGTERM) {
+		if sig, err := endedBy(cmd); sig != syscall.SIGINT && sig != syscall.SIGTERM {
 			t.Fatalf("after a SIGTERM and a SIGINT sent together the child ended with %v, want killed by one of them", err)
 		}
 	}
