@@ -316,19 +316,16 @@ func classify(err error, op, rel string) error {
 
 // ReadFile reads a whole regular file (errors as Open's).
 func (m *Mount) ReadFile(rel string) ([]byte, error) {
-	f, size, err := m.open(rel, "read")
-	if err != nil {
+	if err := CheckPath(rel); err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	// Room for the whole file and one more read, which finds EOF (or what
-	// was appended since the stat): one allocation, as os.ReadFile.
-	var buf bytes.Buffer
-	buf.Grow(int(size) + bytes.MinRead)
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, classify(err, "read", rel)
-	}
-	return buf.Bytes(), nil
+	var b []byte
+	var fi fs.FileInfo
+	err := m.in(rel, func(dir *os.Root, name string) (err error) {
+		b, fi, err = ReadRegular(dir, name)
+		return err
+	})
+	return b, regularError(err, fi, "read", rel)
 }
 
 // Open opens a regular file for reading. It returns BadRequest for a path
@@ -337,33 +334,71 @@ func (m *Mount) ReadFile(rel string) ([]byte, error) {
 // open until a writer came, with the job's lock held), Internal for a
 // missing file, and IO for the rest.
 func (m *Mount) Open(rel string) (*os.File, error) {
-	f, _, err := m.open(rel, "open")
-	return f, err
-}
-
-func (m *Mount) open(rel, op string) (*os.File, int64, error) {
 	if err := CheckPath(rel); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	var f *os.File
+	var fi fs.FileInfo
 	err := m.in(rel, func(dir *os.Root, name string) (err error) {
-		// O_NONBLOCK changes nothing for a regular file.
-		f, err = dir.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+		f, fi, err = OpenRegular(dir, name)
 		return err
 	})
+	return f, regularError(err, fi, "open", rel)
+}
+
+// regularError classifies an error of OpenRegular or ReadRegular on the
+// mount; fi is what they found in the file's place.
+func regularError(err error, fi fs.FileInfo, op, rel string) error {
+	if errors.Is(err, ErrNotRegular) {
+		return pipeerr.New(pipeerr.BadRequest, "%s %s: %s, not a regular file; efspipe writes only regular files on the mount", op, rel, pipeerr.FileType(fi.Mode()))
+	}
+	return classify(err, op, rel)
+}
+
+// ErrNotRegular is OpenRegular's and ReadRegular's error for a name that is
+// not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenRegular opens name, a path in dir, for reading, and only a regular
+// file. The open does not block: a FIFO planted where a file of efspipe's
+// goes would otherwise wait for a writer that never comes, with a job's
+// lock held. For anything else it closes the file and returns what it
+// found with ErrNotRegular; other errors are the open's and the stat's.
+// The mount and the output folder (package publish) both read through it.
+func OpenRegular(dir *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	// O_NONBLOCK changes nothing for a regular file.
+	f, err := dir.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return nil, 0, classify(err, op, rel)
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, classify(err, op, rel)
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, pipeerr.New(pipeerr.BadRequest, "%s %s: %s, not a regular file; efspipe writes only regular files on the mount", op, rel, pipeerr.FileType(fi.Mode()))
+		return nil, fi, ErrNotRegular
 	}
-	return f, fi.Size(), nil
+	return f, fi, nil
+}
+
+// ReadRegular reads name, a regular file in dir, whole (errors as
+// OpenRegular's, and the read's).
+func ReadRegular(dir *os.Root, name string) ([]byte, fs.FileInfo, error) {
+	f, fi, err := OpenRegular(dir, name)
+	if err != nil {
+		return nil, fi, err
+	}
+	defer f.Close()
+	// Room for the whole file and one more read, which finds EOF (or what
+	// was appended since the stat): one allocation, as os.ReadFile.
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, fi, err
+	}
+	return buf.Bytes(), fi, nil
 }
 
 // Stat describes a file without following a final symlink out of the mount.

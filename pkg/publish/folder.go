@@ -4,13 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"strings"
-	"syscall"
 
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/pipeerr"
 )
 
@@ -248,26 +247,15 @@ func (f *folder) get(rel string) ([]byte, bool, error) {
 	if err := f.ownDirs("read", path.Dir(rel)); err != nil {
 		return nil, false, err
 	}
-	// O_NONBLOCK: a FIFO planted where the manifest goes would otherwise
-	// block the open until a writer comes, which none does. It changes
-	// nothing for a regular file.
-	r, err := f.root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	// Without blocking: a FIFO planted where the manifest goes would wait
+	// for a writer that never comes.
+	b, fi, err := jobfs.ReadRegular(f.root, rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, confined(err, "read", rel)
-	}
-	defer r.Close()
-	fi, err := r.Stat()
-	if err != nil {
-		return nil, false, confined(err, "read", rel)
-	}
-	if !fi.Mode().IsRegular() {
+	case errors.Is(err, jobfs.ErrNotRegular):
 		return nil, false, pipeerr.New(pipeerr.BadRequest, "read %s: %s in the output folder, not a file efspipe wrote", rel, pipeerr.FileType(fi.Mode()))
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
+	case err != nil:
 		return nil, false, confined(err, "read", rel)
 	}
 	return b, true, nil
