@@ -14,6 +14,7 @@ import (
 
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/internal/testenv"
 	"github.com/efspipe/efspipe/pkg/manifest"
 	"github.com/efspipe/efspipe/pkg/zlevel"
 	"github.com/efspipe/efspipe/pkg/zpage"
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 // efspipeBinary builds the efspipe CLI once for the tests that run it.
 var efspipeBinary = sync.OnceValues(func() (string, error) {
 	bin := filepath.Join(binDir, "efspipe")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/efspipe/efspipe/cmd/efspipe").CombinedOutput()
+	out, err := testenv.GoBuild(bin, "github.com/efspipe/efspipe/cmd/efspipe").CombinedOutput()
 	if err != nil {
 		return "", &buildError{err, out}
 	}

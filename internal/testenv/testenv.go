@@ -1,9 +1,12 @@
-// Package testenv says whether an outside tool a test needs is installed.
+// Package testenv says whether an outside tool a test needs is installed,
+// and builds the binaries tests run as processes.
 //
 // Invariant: a test that needs a tool skips, saying so, when the tool is
 // absent on a developer's machine, and fails when it is absent in CI (the
 // CI environment variable is set): CI installs every tool the tests use,
-// so there the test always runs (as x/tools' testenv.NeedsTool).
+// so there the test always runs (as x/tools' testenv.NeedsTool). A binary
+// a test builds is built as the test itself was (with or without the race
+// detector), so it links from what go test already compiled.
 package testenv
 
 import (

@@ -15,6 +15,7 @@ import (
 
 	"github.com/efspipe/efspipe/internal/pdftest"
 	"github.com/efspipe/efspipe/internal/pipetest"
+	"github.com/efspipe/efspipe/internal/testenv"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/source"
 	"github.com/efspipe/efspipe/stages/ingest"
@@ -40,9 +41,11 @@ func TestSplitUnderRIE(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bootstrap := filepath.Join(dir, "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "github.com/efspipe/efspipe/stages/split/lambda")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
+	// Built as go test built this package (with the race detector under
+	// make test), not as make build cross-compiles it (static, for
+	// linux/arm64): so it links from the build cache, and what runs under
+	// the emulator is the same handler code.
+	if out, err := testenv.GoBuild(bootstrap, "github.com/efspipe/efspipe/stages/split/lambda", "-tags", "lambda.norpc").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
