@@ -8,12 +8,16 @@
 // directory, and never holds a lock while sleeping; so N concurrent
 // operations overlap (they take about one latency, as N in-flight network
 // round trips would) while N operations issued one after another take N
-// latencies. Read-class operations (Lookup, Getattr, Statx, Open, Opendir,
-// Readdir, Read, Readlink) pay Options.ReadLatency; write-class and
-// metadata-changing operations (Create, Mknod, Mkdir, Write, Fsync, Setattr,
-// Rename, Unlink, Rmdir, Link, Symlink, and Flush of a handle that has
-// written since its last Flush/Fsync) pay Options.WriteLatency. Release,
-// Statfs, Lseek and locks are free. Contents and names are passed through
+// latencies. Read-class operations (Lookup, Getattr, Statx, Open, the first
+// Readdir of a listing, Read, Readlink) pay Options.ReadLatency; write-class
+// and metadata-changing operations (Create, Mknod, Mkdir, Write, Fsync of a
+// file, Setattr, Rename, Unlink, Rmdir, Link, Symlink, and Flush of a handle
+// that has written since its last Flush/Fsync) pay Options.WriteLatency.
+// Opendir and Fsyncdir are counted but free, as on the Linux NFS client,
+// which sends no request for either (fs/nfs/dir.c: nfs_opendir only sets up
+// a readdir context; nfs_fsync_dir returns 0 because "all directory
+// operations under NFS are synchronous"). Release, Releasedir, Statfs, Lseek
+// and locks are free. Contents and names are passed through
 // unchanged: what is written through the mount is byte-for-byte what lands
 // in the backing directory.
 //
