@@ -27,6 +27,15 @@ const (
 	ErrDataLimitExceeded = "States.DataLimitExceeded"
 )
 
+// MaxHistoryEvents is the most events an execution's history may hold. At
+// event 25,000 an execution that is not ending in ExecutionSucceeded fails
+// there: that event is ExecutionFailed, the execution stops, and it cannot
+// be redriven (https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html,
+// a hard quota). AWS does not document the error name; the engine raises
+// States.Runtime, the error of an execution that fails on something it
+// could not process.
+const MaxHistoryEvents = 25_000
+
 // MaxPayload is the most bytes a state's input or output may have: 256 KiB
 // of UTF-8 (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html,
 // "Maximum input or output size for a task, state, or execution").
@@ -121,6 +130,11 @@ type exec struct {
 
 	mu     sync.Mutex // serialises events
 	nextID int64
+	// full is set when the history reached MaxHistoryEvents on an event
+	// that did not end the execution: that event was replaced with
+	// ExecutionFailed, stop ended the run, and later events are dropped.
+	full bool
+	stop context.CancelFunc
 
 	smArn, smName, region   string
 	execArn, execName, role string
@@ -216,9 +230,19 @@ func (x *exec) run(ctx context.Context, top *chain, in any, resume *threadRec) (
 		rctx, cancel = context.WithTimeout(ctx, x.m.timeout)
 		defer cancel()
 	}
+	rctx, stop := context.WithCancel(rctx)
+	defer stop()
+	x.mu.Lock()
+	x.stop = stop
+	x.mu.Unlock()
 	out, err := x.runScope(rctx, x.m.root, in, top, resume, &varScope{})
+	x.mu.Lock()
+	full := x.full
+	x.mu.Unlock()
 	var f *failure
 	switch {
+	case full:
+		return nil, &ExecutionError{Name: ErrRuntime, Cause: historyFullCause}
 	case err == nil:
 		text := marshal(out)
 		x.emit(top, Event{Type: "ExecutionSucceeded", ExecutionSucceededEventDetails: &ExecutionSucceededEventDetails{Output: string(text), OutputDetails: &DataDetails{}}})
@@ -238,16 +262,37 @@ func (x *exec) run(ctx context.Context, top *chain, in any, resume *threadRec) (
 	return nil, err
 }
 
+// historyFullCause is the cause of an execution failed by MaxHistoryEvents.
+var historyFullCause = fmt.Sprintf("The execution reached the maximum number of events in its history (%d) and was stopped.", MaxHistoryEvents)
+
 func (x *exec) stamp() time.Time { return x.now().UTC().Truncate(time.Millisecond) }
 
 // emit appends e to the history on chain ch. Events are numbered and
 // delivered under one lock, so ids are increasing in delivery order.
+//
+// The event numbered MaxHistoryEvents ends the history: unless it ends
+// the execution, it is replaced with ExecutionFailed and the run is
+// stopped; nothing after it is recorded.
 func (x *exec) emit(ch *chain, e Event) {
 	if x.onEvent == nil {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.full {
+		return
+	}
+	if x.nextID >= MaxHistoryEvents {
+		switch e.Type {
+		case "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted":
+		default:
+			e = Event{Type: "ExecutionFailed", ExecutionFailedEventDetails: &ErrorDetails{Error: ErrRuntime, Cause: historyFullCause}}
+			x.full = true
+			if x.stop != nil {
+				x.stop()
+			}
+		}
+	}
 	e.ID = x.nextID
 	x.nextID++
 	e.PreviousEventID = ch.last

@@ -502,3 +502,58 @@ func TestDataLimitExceeded(t *testing.T) {
 		})
 	}
 }
+
+// TestHistoryQuota: event 25,000 ends an execution's history
+// (bp-history-limit.html). A loop of Pass and Choice states whose
+// ExecutionSucceeded is event 25,000 succeeds; one more iteration fails
+// there with ExecutionFailed, stops the loop, and cannot be redriven. A
+// loop that never ends fails the same way instead of growing its history
+// until the process runs out of memory.
+func TestHistoryQuota(t *testing.T) {
+	// ExecutionStarted, 4 events an iteration (PassStateEntered/Exited,
+	// ChoiceStateEntered/Exited), SucceedStateEntered/Exited and
+	// ExecutionSucceeded: 4n+4 events.
+	const loop = `{"StartAt":"Count","States":{
+		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n"},"Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Done"}],"Default":"Count"},
+		"Done":{"Type":"Succeed"}}}`
+	const fits = (MaxHistoryEvents - 4) / 4
+	for _, tc := range []struct {
+		name  string
+		input string
+		fail  bool
+	}{
+		{"ends at the last event", fmt.Sprintf(`{"i":0,"n":%d}`, fits), false},
+		{"one iteration more", fmt.Sprintf(`{"i":0,"n":%d}`, fits+1), true},
+		{"never ends", `{"i":0,"n":-1}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mustParse(t, loop)
+			r := newRecorder()
+			_, err := m.Execute(t.Context(), json.RawMessage(tc.input), r.options(nil))
+			if len(r.events) != MaxHistoryEvents {
+				t.Fatalf("%d events, want %d", len(r.events), MaxHistoryEvents)
+			}
+			last := r.events[len(r.events)-1]
+			if last.ID != MaxHistoryEvents {
+				t.Errorf("last event id %d", last.ID)
+			}
+			if !tc.fail {
+				if err != nil || last.Type != "ExecutionSucceeded" {
+					t.Fatalf("err %v, last event %s", err, last.Type)
+				}
+				return
+			}
+			ee := execErr(t, err)
+			if ee.Name != ErrRuntime || last.Type != "ExecutionFailed" || last.ExecutionFailedEventDetails.Error != ErrRuntime ||
+				!strings.Contains(last.ExecutionFailedEventDetails.Cause, "25000") {
+				t.Fatalf("error %v, last event %s %+v", ee, last.Type, last.ExecutionFailedEventDetails)
+			}
+			_, err = m.Redrive(t.Context(), r.events, r.options(nil))
+			var nr *NotRedrivableError
+			if !errors.As(err, &nr) {
+				t.Fatalf("redrive of a full history: %v, want NotRedrivableError", err)
+			}
+		})
+	}
+}

@@ -232,6 +232,9 @@ func (m *Machine) Redrive(ctx context.Context, history []Event, opts Options) (j
 	default:
 		return nil, &NotRedrivableError{Reason: "Execution is RUNNING and cannot be redriven."}
 	}
+	if last.ID >= MaxHistoryEvents {
+		return nil, &NotRedrivableError{Reason: fmt.Sprintf("The execution's history has reached the maximum of %d events.", MaxHistoryEvents)}
+	}
 	rec, err := m.replay(h)
 	if err != nil {
 		return nil, err

@@ -603,6 +603,22 @@ type summary struct {
 	redriveCount        int
 	output, error, caus string
 	hasOutput           bool
+	lastID              int64
+}
+
+// notRedrivable is why an execution of sm cannot be redriven, or "" when
+// it can: it ended in failure (FAILED, TIMED_OUT or ABORTED) and its
+// history has room (asl.MaxHistoryEvents).
+func (sm summary) notRedrivable() string {
+	switch sm.status {
+	case "FAILED", "TIMED_OUT", "ABORTED":
+	default:
+		return "Execution is " + sm.status + " and cannot be redriven"
+	}
+	if sm.lastID >= asl.MaxHistoryEvents {
+		return fmt.Sprintf("Execution history has reached the maximum of %d events and cannot be redriven", asl.MaxHistoryEvents)
+	}
+	return ""
 }
 
 func (x *execution) summary() summary {
@@ -616,6 +632,7 @@ func (x *execution) summary() summary {
 		}
 	}
 	last := x.last()
+	sm.lastID = last.ID
 	switch {
 	case x.running && !(terminal(last) && len(x.events) > x.base):
 		sm.status = "RUNNING"
@@ -680,12 +697,9 @@ func (s *Server) describe(x *execution) describeOut {
 	if sm.hasOutput {
 		out.Output, out.OutputDetails = &sm.output, map[string]bool{"included": true}
 	}
-	switch sm.status {
-	case "FAILED", "TIMED_OUT", "ABORTED":
-		out.RedriveStatus = "REDRIVABLE"
-	default:
+	out.RedriveStatus, out.RedriveStatusReason = "REDRIVABLE", sm.notRedrivable()
+	if out.RedriveStatusReason != "" {
 		out.RedriveStatus = "NOT_REDRIVABLE"
-		out.RedriveStatusReason = "Execution is " + sm.status + " and cannot be redriven"
 	}
 	return out
 }
@@ -888,11 +902,8 @@ func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, er
 	if s.closed {
 		return nil, errorf("ServiceUnavailable", "the server is shutting down")
 	}
-	sm := x.summary()
-	switch sm.status {
-	case "FAILED", "TIMED_OUT", "ABORTED":
-	default:
-		return nil, errorf("ExecutionNotRedrivable", "Execution is %s and cannot be redriven", sm.status)
+	if why := x.summary().notRedrivable(); why != "" {
+		return nil, errorf("ExecutionNotRedrivable", "%s", why)
 	}
 	now := s.now()
 	s.launch(x, true)

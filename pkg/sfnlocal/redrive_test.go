@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/efspipe/efspipe/pkg/asl"
 )
 
 // TestRedriveWithVariables: a machine that assigns a variable, then fails
@@ -68,5 +71,38 @@ func TestRedriveWithVariables(t *testing.T) {
 	}
 	if entered != 1 {
 		t.Errorf("Remember entered %d times; the redrive must not rerun it", entered)
+	}
+}
+
+// TestHistoryQuotaThroughSDK: an execution that loops for good fails at
+// its 25,000th event (asl.MaxHistoryEvents, bp-history-limit.html) instead
+// of growing its history in the server's memory; DescribeExecution says it
+// cannot be redriven and why, and RedriveExecution refuses it.
+func TestHistoryQuotaThroughSDK(t *testing.T) {
+	e := newEnv(t, "", nil)
+	def := `{"StartAt":"Spin","States":{
+	  "Spin":{"Type":"Pass","Next":"Again"},
+	  "Again":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"Spin"},
+	  "Done":{"Type":"Succeed"}}}`
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("spin"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.wait(t, *start.ExecutionArn)
+	if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "States.Runtime" ||
+		d.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable || !strings.Contains(aws.ToString(d.RedriveStatusReason), "25000") {
+		t.Fatalf("%s %s %q, redrive %s %q", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), d.RedriveStatus, aws.ToString(d.RedriveStatusReason))
+	}
+	if h := e.history(t, *start.ExecutionArn, 1000, true); len(h) != asl.MaxHistoryEvents || h[0].Type != types.HistoryEventTypeExecutionFailed || h[0].Id != asl.MaxHistoryEvents {
+		t.Fatalf("%d events, the last %s (id %d)", len(h), h[0].Type, h[0].Id)
+	}
+	_, err = e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn})
+	if errType(err) != "ExecutionNotRedrivable" {
+		t.Fatalf("redrive: %v", err)
 	}
 }
