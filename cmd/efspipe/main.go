@@ -20,6 +20,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func main() {
+	if os.Getenv(jsonataWorkerEnv) != "" {
+		os.Exit(runJSONataWorker())
+	}
 	if os.Getenv("GOGC") == "" {
 		// A run's heap is mostly one long-lived parse of the document:
 		// collecting at 50% growth instead of Go's 100% lowers peak memory

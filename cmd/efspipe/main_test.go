@@ -31,6 +31,10 @@ func TestMain(m *testing.M) {
 		signalChild()
 		return
 	}
+	if os.Getenv(jsonataWorkerEnv) != "" {
+		// A JSONata worker of a serve these tests run in process.
+		os.Exit(runJSONataWorker())
+	}
 	dir, err := os.MkdirTemp("", "efspipe-bin")
 	if err != nil {
 		panic(err)

@@ -10,12 +10,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/jsonataworker"
 	"github.com/efspipe/efspipe/pkg/local"
 	"github.com/efspipe/efspipe/pkg/publish"
 	"github.com/efspipe/efspipe/pkg/secret"
@@ -87,8 +90,13 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer objs.Close()
+	// A definition's JSONata runs in worker processes: an expression that
+	// recurses without bound would otherwise end serve with every
+	// execution in it (jsonataworker).
+	jsonata := jsonataworker.New(jsonataWorker, max(runtime.GOMAXPROCS(0), 2))
+	defer jsonata.Close()
 	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput,
-		Objects: sfnlocal.DirObjects{Dir: objs}, Log: log})
+		Objects: sfnlocal.DirObjects{Dir: objs}, JSONata: jsonata.Eval, Log: log})
 	if err != nil {
 		return err
 	}
@@ -153,4 +161,30 @@ func openObjects(m *jobfs.Mount, dir string) (*jobfs.Mount, error) {
 		return nil, fmt.Errorf("--objects %s: not a directory", dir)
 	}
 	return jobfs.Open(dir)
+}
+
+// jsonataWorkerEnv, set in its environment, makes this program a JSONata
+// worker of serve (jsonataworker.Serve) instead of the CLI.
+const jsonataWorkerEnv = "EFSPIPE_JSONATA_WORKER"
+
+// jsonataWorker is the command of one of serve's JSONata workers: this
+// same executable.
+func jsonataWorker() *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), jsonataWorkerEnv+"=1")
+	return cmd
+}
+
+// runJSONataWorker serves JSONata evaluations on standard input and output
+// and returns the exit code.
+func runJSONataWorker() int {
+	if err := jsonataworker.Serve(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "efspipe JSONata worker:", err)
+		return 1
+	}
+	return 0
 }

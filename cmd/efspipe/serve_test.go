@@ -409,3 +409,38 @@ func TestServeObjects(t *testing.T) {
 		})
 	}
 }
+
+// TestServeSurvivesRunawayJSONata: a definition whose JSONata recurses
+// without bound fails its execution with States.QueryEvaluationError,
+// saying why; before serve ran JSONata in worker processes, Go's fatal
+// stack overflow ended serve and every execution in it. The next
+// execution runs as usual.
+func TestServeSurvivesRunawayJSONata(t *testing.T) {
+	c, cmd, stderr := startServeProcess(t, t.TempDir())
+	create := func(name, output string) *string {
+		def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":` + strconv.Quote(output) + `,"End":true}}}`
+		out, err := c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def),
+			RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.StateMachineArn
+	}
+	run := func(machine *string) *sfn.DescribeExecutionOutput {
+		out, err := c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: machine, Input: aws.String(`{"n":41}`)})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		return waitExecution(t, c, *out.ExecutionArn)
+	}
+	d := run(create("runaway", `{% ($f := function($n){ $f($n + 1) + 1 }; $f(0)) %}`))
+	if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "States.QueryEvaluationError" || !strings.Contains(aws.ToString(d.Cause), "stack overflow") {
+		t.Fatalf("runaway: %s %s %q", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	if cmd.ProcessState != nil || cmd.Process.Signal(syscall.Signal(0)) != nil {
+		t.Fatalf("serve ended: %s", stderr.String())
+	}
+	if d := run(create("fine", `{% $states.input.n + 1 %}`)); d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != "42" {
+		t.Fatalf("next execution: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Cause))
+	}
+}

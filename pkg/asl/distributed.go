@@ -268,7 +268,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 	d := st.dist
 	sel := make([]any, len(items))
 	for i, item := range items {
-		ic := &ctxObj{x: x, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
+		ic := &ctxObj{x: x, ctx: ctx, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
 		var err error
 		switch {
 		case st.itemSel != nil:
@@ -353,7 +353,7 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 				defer func() { <-sem }()
 			}
 			name := newUUID()
-			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, objects: x.objects, nextID: 1, role: x.role, region: x.region,
+			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, objects: x.objects, jsonata: x.jsonata, nextID: 1, role: x.role, region: x.region,
 				smArn: x.smArn + "/" + label, smName: x.smName + "/" + label, execName: name,
 				execArn: fmt.Sprintf("%s:%s:%s/%s:%s", prefix, kind, x.smName, label, name),
 				input:   k.input, inputText: string(marshal(k.input))}

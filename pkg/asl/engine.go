@@ -101,7 +101,20 @@ type Options struct {
 	// DISTRIBUTED Map states. Default: none; it is required when the
 	// machine has either (Machine.UsesObjects).
 	Objects Objects
+	// JSONata evaluates the execution's JSONata expressions instead of
+	// this process (EvalJSONata is what it must compute): serve gives
+	// it worker processes, so that an expression that recurses without
+	// bound or exhausts memory ends a worker, not every execution.
+	// Default: in this process.
+	JSONata JSONataFunc
 }
+
+// JSONataFunc evaluates the JSONata expression expr with the variables
+// vars (a JSON object; "states" is $states) and returns its value as JSON,
+// as EvalJSONata does. An expression that fails is a *JSONataError; any
+// other error (the evaluator itself failed) is the state's
+// States.QueryEvaluationError, unless ctx ended first.
+type JSONataFunc func(ctx context.Context, expr string, vars json.RawMessage) (json.RawMessage, error)
 
 const defaultStateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:local"
 
@@ -127,6 +140,7 @@ type exec struct {
 	onEvent func(Event)
 	onRun   func(MapRun)
 	objects Objects
+	jsonata JSONataFunc
 
 	mu     sync.Mutex // serialises events
 	nextID int64
@@ -155,7 +169,7 @@ func (m *Machine) newExec(opts Options) (*exec, error) {
 	if m.hasS3 && opts.Objects == nil {
 		return nil, errors.New("asl: Options.Objects is nil but a DISTRIBUTED Map has an ItemReader or a ResultWriter")
 	}
-	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, onRun: opts.OnMapRun, objects: opts.Objects, nextID: 1, role: opts.RoleArn}
+	x := &exec{m: m, invoke: opts.Invoke, sleep: opts.Sleep, now: opts.Now, onEvent: opts.OnEvent, onRun: opts.OnMapRun, objects: opts.Objects, jsonata: opts.JSONata, nextID: 1, role: opts.RoleArn}
 	if x.sleep == nil {
 		x.sleep = sleepCtx
 	}
@@ -327,6 +341,7 @@ func (x *exec) emitExited(ch *chain, st *state, out []byte, assigned map[string]
 // ctxObj is the context object ($$) of one state attempt, built on demand.
 type ctxObj struct {
 	x       *exec
+	ctx     context.Context // the state's run: ends an evaluation elsewhere (Options.JSONata)
 	st      *state
 	entered time.Time
 	retry   int
@@ -403,7 +418,7 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 // name of the next state ("" after a terminal state). The variables the
 // state assigns are set in vars once it has finished.
 func (x *exec) runState(ctx context.Context, st *state, raw any, ch *chain, rr *runRec, vars *varScope) (out any, next string, err error) {
-	c := &ctxObj{x: x, st: st, entered: x.stamp()}
+	c := &ctxObj{x: x, ctx: ctx, st: st, entered: x.stamp()}
 	x.emitEntered(ch, st, raw)
 	if ctx.Err() != nil {
 		return nil, "", errAborted
@@ -793,7 +808,7 @@ func (x *exec) retrying(ctx context.Context, st *state, raw any, ch *chain, c *c
 			if err := x.sleep(ctx, d); err != nil {
 				return nil, "", nil, errAborted
 			}
-			c = &ctxObj{x: x, st: st, entered: c.entered, retry: retries}
+			c = &ctxObj{x: x, ctx: ctx, st: st, entered: c.entered, retry: retries}
 			continue
 		}
 		for _, k := range st.catch {
@@ -1114,7 +1129,7 @@ func (x *exec) mapState(ctx context.Context, st *state, raw any, ch *chain, c *c
 			x.emit(ich, Event{Type: "MapIterationStarted", MapIterationStartedEventDetails: details})
 			in := item
 			var err error
-			ic := &ctxObj{x: x, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
+			ic := &ctxObj{x: x, ctx: ctx, st: st, entered: c.entered, retry: c.retry, item: &mapItem{index: i, value: item}}
 			switch {
 			case st.itemSel != nil:
 				in, err = st.itemSel.eval(&env{input: eff, ctx: ic, vars: vars})

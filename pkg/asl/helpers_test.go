@@ -30,8 +30,13 @@ func newRecorder() *recorder {
 	return &recorder{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 
+// jsonataElsewhere, when set, is the Options.JSONata of every execution the
+// tests run (TestJSONataElsewhere).
+var jsonataElsewhere JSONataFunc
+
 func (r *recorder) options(invoke TaskFunc) Options {
 	return Options{
+		JSONata:       jsonataElsewhere,
 		Invoke:        invoke,
 		OnEvent:       func(e Event) { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() },
 		Now:           func() time.Time { r.mu.Lock(); defer r.mu.Unlock(); return r.now },

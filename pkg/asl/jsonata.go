@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,34 +174,109 @@ func queryError(e *env, field, format string, a ...any) error {
 // Map iterations, Parallel branches or child executions evaluate at once.
 var jsonataMu sync.Mutex
 
-// eval runs the expression with $states and the visible variables bound.
-// There is no context value: like Step Functions, `$` and bare field names
-// at the top of an expression select nothing.
+// eval runs the expression with $states and the visible variables bound,
+// in this process or through Options.JSONata. There is no context value:
+// like Step Functions, `$` and bare field names at the top of an
+// expression select nothing.
 func (x *jexpr) eval(e *env, field string) (any, error) {
-	ex, err := compileJSONata(x.src)
+	var v any
+	var err error
+	if e.ctx != nil && e.ctx.x.jsonata != nil {
+		v, err = x.evalElsewhere(e)
+	} else {
+		v, err = evalLocal(x.src, e.jsonataBindings())
+	}
+	var je *JSONataError
+	switch {
+	case err == nil:
+		return v, nil
+	case errors.As(err, &je):
+		if je.Name != "" {
+			return nil, &failure{Name: je.Name, Cause: je.Cause}
+		}
+		return nil, queryError(e, field, "%s", je.Cause)
+	case e.ctx != nil && e.ctx.ctx != nil && e.ctx.ctx.Err() != nil:
+		// Stopped while a worker evaluated: the execution is aborting,
+		// not failing.
+		return nil, e.ctx.ctx.Err()
+	}
+	return nil, queryError(e, field, "{%%%s%%}: %v", x.src, err)
+}
+
+// evalElsewhere evaluates through Options.JSONata.
+func (x *jexpr) evalElsewhere(e *env) (any, error) {
+	vars, err := json.Marshal(e.jsonataVars())
 	if err != nil {
-		return nil, queryError(e, field, "%v", err)
+		return nil, err
 	}
-	if err := ex.RegisterExts(stepFunctionsExts); err != nil {
-		return nil, queryError(e, field, "%v", err)
+	ctx := e.ctx.ctx
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	if err := ex.RegisterVars(e.jsonataBindings()); err != nil {
-		return nil, queryError(e, field, "%v", err)
+	out, err := e.ctx.x.jsonata(ctx, x.src, vars)
+	if err != nil {
+		return nil, err
+	}
+	return decode(out)
+}
+
+// A JSONataError is why a JSONata expression has no value. Cause is the
+// text of the state's States.QueryEvaluationError (after "The JSONata
+// expression in the field 'F': "); Name, when set, is another ASL error
+// the expression raised, with Cause its cause.
+type JSONataError struct {
+	Name  string `json:"error,omitempty"`
+	Cause string `json:"cause"`
+}
+
+func (e *JSONataError) Error() string { return e.Cause }
+
+// EvalJSONata evaluates expr with vars (a JSON object: a variable's name,
+// without "$", to its value; "states" is $states) as an execution of this
+// process would, and returns the value as JSON. A failure of the
+// expression is a *JSONataError. It is what a JSONataFunc computes, in
+// another process.
+func EvalJSONata(expr string, vars json.RawMessage) (json.RawMessage, error) {
+	v, err := decode(vars)
+	obj, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("the variables are not a JSON object")
+	}
+	out, err := evalLocal(expr, bindingsOf(obj))
+	if err != nil {
+		return nil, err
+	}
+	return marshal(out), nil
+}
+
+// evalLocal evaluates src in this process with bindings (jsonata-go's
+// model) and returns its value in this package's model, or a
+// *JSONataError.
+func evalLocal(src string, bindings map[string]any) (any, error) {
+	ex, err := compileJSONata(src)
+	if err == nil {
+		err = ex.RegisterExts(stepFunctionsExts)
+	}
+	if err == nil {
+		err = ex.RegisterVars(bindings)
+	}
+	if err != nil {
+		return nil, &JSONataError{Cause: err.Error()}
 	}
 	v, err := evalJSONata(ex)
 	if errors.Is(err, jsonata.ErrUndefined) {
-		return nil, queryError(e, field, "{%%%s%%} evaluated to undefined, which is not a JSON value", x.src)
+		return nil, &JSONataError{Cause: fmt.Sprintf("{%%%s%%} evaluated to undefined, which is not a JSON value", src)}
 	}
 	if err != nil {
-		var qe *failure
-		if errors.As(err, &qe) {
-			return nil, qe
+		var f *failure
+		if errors.As(err, &f) {
+			return nil, &JSONataError{Name: f.Name, Cause: f.Cause}
 		}
-		return nil, queryError(e, field, "{%%%s%%}: %v", x.src, err)
+		return nil, &JSONataError{Cause: fmt.Sprintf("{%%%s%%}: %v", src, err)}
 	}
 	out, err := fromJSONata(v)
 	if err != nil {
-		return nil, queryError(e, field, "{%%%s%%}: %v", x.src, err)
+		return nil, &JSONataError{Cause: fmt.Sprintf("{%%%s%%}: %v", src, err)}
 	}
 	return out, nil
 }

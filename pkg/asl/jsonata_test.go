@@ -3,9 +3,12 @@ package asl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -472,4 +475,82 @@ func passOutput(t *testing.T, expr, input, want string) {
 		t.Fatal(err)
 	}
 	jsonEq(t, out, want)
+}
+
+// TestJSONataElsewhere runs the JSONata tests again with every expression
+// evaluated through Options.JSONata, as serve's worker processes do: the
+// expression and its variables cross as JSON and EvalJSONata computes the
+// value, so a state's output, error and cause are the same either way.
+func TestJSONataElsewhere(t *testing.T) {
+	var calls atomic.Int64
+	jsonataElsewhere = func(_ context.Context, expr string, vars json.RawMessage) (json.RawMessage, error) {
+		calls.Add(1)
+		out, err := EvalJSONata(expr, vars)
+		var je *JSONataError
+		if errors.As(err, &je) {
+			// What a worker writes back and its caller reads.
+			b, _ := json.Marshal(je)
+			var back JSONataError
+			if err := json.Unmarshal(b, &back); err != nil {
+				return nil, err
+			}
+			return nil, &back
+		}
+		return out, err
+	}
+	defer func() { jsonataElsewhere = nil }()
+	for name, test := range map[string]func(*testing.T){
+		"TransformingData":     TestTransformingDataJSONata,
+		"FunctionsOfSF":        TestJSONataFunctionsOfStepFunctions,
+		"QueryEvaluationError": TestJSONataQueryEvaluationError,
+		"States":               TestJSONataStates,
+		"NumericFields":        TestJSONataNumericFields,
+		"Null":                 TestJSONataNull,
+		"EvaluatorPanic":       TestJSONataEvaluatorPanic,
+		"FormatNumberExponent": TestJSONataFormatNumberExponent,
+		"Distinct":             TestJSONataDistinct,
+		"FunctionResult":       TestJSONataFunctionResult,
+	} {
+		t.Run(name, test)
+	}
+	if calls.Load() < 50 {
+		t.Errorf("%d evaluations went through Options.JSONata", calls.Load())
+	}
+}
+
+// TestJSONataElsewhereFails: an evaluator that fails (a worker process that
+// died) is the state's States.QueryEvaluationError, which Catch sees; one
+// stopped with the execution aborts it.
+func TestJSONataElsewhereFails(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"P","States":{
+		"P":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","Output":"{% $states.result.n + 1 %}","End":true,
+		  "Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":"{% $states.errorOutput %}","Next":"Caught"}]},
+		"Caught":{"Type":"Pass","End":true}}}`
+	m := mustParse(t, def)
+	r := newRecorder()
+	opts := r.options(echo)
+	opts.JSONata = func(_ context.Context, expr string, vars json.RawMessage) (json.RawMessage, error) {
+		if strings.Contains(expr, "+ 1") {
+			return nil, errors.New("the worker process ended: stack overflow")
+		}
+		return EvalJSONata(expr, vars)
+	}
+	out, err := m.Execute(t.Context(), json.RawMessage(`{"n":1}`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var caught struct{ Error, Cause string }
+	if json.Unmarshal(out, &caught); caught.Error != ErrQueryEvaluation || !strings.Contains(caught.Cause, "stack overflow") {
+		t.Fatalf("output %s", out)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	opts.JSONata = func(ctx context.Context, _ string, _ json.RawMessage) (json.RawMessage, error) {
+		cancel()
+		<-ctx.Done()
+		return nil, errors.New("the worker process was killed")
+	}
+	if _, err := m.Execute(ctx, json.RawMessage(`{"n":1}`), opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped during an evaluation: %v, want the execution aborted", err)
+	}
 }

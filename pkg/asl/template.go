@@ -155,24 +155,38 @@ func (e *env) inputText(p *path) string {
 // jsonataBindings are the JSONata variables of the state: $states and
 // every workflow variable in scope, in jsonata-go's value model.
 func (e *env) jsonataBindings() map[string]any {
-	if e.bindings != nil {
-		return e.bindings
+	if e.bindings == nil {
+		e.bindings = bindingsOf(e.jsonataVars())
 	}
-	b := map[string]any{}
+	return e.bindings
+}
+
+// jsonataVars are the variables of a JSONata expression, in this
+// package's model: the visible variables, and $states.
+func (e *env) jsonataVars() map[string]any {
+	vars := map[string]any{}
 	for k, v := range e.vars.visible() {
-		b[k] = toJSONata(v)
+		vars[k] = v
 	}
-	states := map[string]any{"input": toJSONata(e.input)}
+	states := map[string]any{"input": e.input}
 	if e.ctx != nil {
-		states["context"] = toJSONata(e.ctx.value())
+		states["context"] = e.ctx.value()
 	}
 	if e.hasResult {
-		states["result"] = toJSONata(e.result)
+		states["result"] = e.result
 	}
 	if e.hasErrOut {
-		states["errorOutput"] = toJSONata(e.errorOutput)
+		states["errorOutput"] = e.errorOutput
 	}
-	b["states"] = states
-	e.bindings = b
+	vars["states"] = states
+	return vars
+}
+
+// bindingsOf is vars in the model jsonata-go computes on.
+func bindingsOf(vars map[string]any) map[string]any {
+	b := make(map[string]any, len(vars))
+	for k, v := range vars {
+		b[k] = toJSONata(v)
+	}
 	return b
 }

@@ -124,7 +124,7 @@ func (m *Machine) TestState(ctx context.Context, name string, input, variables j
 		}
 		vars.set(obj)
 	}
-	c := &ctxObj{x: x, st: st, entered: x.startTime}
+	c := &ctxObj{x: x, ctx: ctx, st: st, entered: x.startTime}
 	t := &StateTest{}
 	t.Inspection.Input = marshalString(raw)
 	var (

@@ -59,6 +59,11 @@ type Config struct {
 	// ItemReader and write with a ResultWriter (DirObjects: a directory).
 	// Default: none, and a machine with either is refused at create time.
 	Objects asl.Objects
+	// JSONata evaluates the JSONata expressions of every execution and
+	// TestState call (jsonataworker.Pool.Eval: worker processes, so that a
+	// definition's runaway expression fails its execution instead of
+	// ending the server). Default: in this process.
+	JSONata asl.JSONataFunc
 	// FlushInterval bounds how stale a running execution's history on the
 	// mount may be. Default: 1s.
 	FlushInterval time.Duration
