@@ -36,7 +36,13 @@ type encSpec struct {
 	// clearMetadata sets /EncryptMetadata false: /Metadata streams stay
 	// in the clear.
 	clearMetadata bool
-	seed          uint64
+	// direct writes the encryption dictionary in the trailer itself, not
+	// as an object: ISO 32000-1 7.5.5 (Table 15) allows either, and
+	// pdfcpu reads only a reference.
+	direct bool
+	// xrefStream writes a cross-reference stream, not a table.
+	xrefStream bool
+	seed       uint64
 }
 
 var passwordPad = []byte{
@@ -247,7 +253,10 @@ func (c *crypter) str(nr int, s string) string {
 }
 
 // trailer is the trailer entries an encrypted file adds; enc is the
-// encryption dictionary's object number.
+// encryption dictionary's object number, unused when it is direct.
 func (c *crypter) trailer(enc int) string {
+	if c.spec.direct {
+		return fmt.Sprintf(" /Encrypt %s /ID [<%x> <%x>]", c.dict, c.id0, c.id0)
+	}
 	return fmt.Sprintf(" /Encrypt %d 0 R /ID [<%x> <%x>]", enc, c.id0, c.id0)
 }

@@ -46,6 +46,11 @@ func repairCases() []Case {
 		{"encrypted-aesv2-length-in-bytes", encryptedDoc(encSpec{v: 4, r: 4, bytes: 16, method: "AESV2", cfLength: " /Length 16", seed: 13}), ""},
 		{"encrypted-rc4-metadata-filter", encryptedDoc(encSpec{v: 4, r: 4, bytes: 16, method: "RC4", length: " /Length 128", clearMetadata: true, seed: 14}), ""},
 		{"encrypted-rc4-user-password", encryptedDoc(encSpec{v: 2, r: 3, bytes: 16, method: "RC4", user: UserPassword, owner: OwnerPassword, seed: 15}), pipeerr.Encrypted},
+		// pdfcpu ignores a direct encryption dictionary and read these
+		// as unencrypted: their pages were published as ciphertext.
+		{"encrypted-direct-dictionary", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", direct: true, seed: 18}), ""},
+		{"encrypted-direct-dictionary-xref-stream", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", direct: true, xrefStream: true, seed: 20}), ""},
+		{"encrypted-direct-dictionary-user-password", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", user: UserPassword, owner: OwnerPassword, direct: true, seed: 19}), pipeerr.Encrypted},
 		{"encrypted-junk-before-header", encryptedUpdated(true, 0), ""},
 		{"encrypted-prev-broken", encryptedUpdated(false, 7), ""},
 		{"encrypted-linearized-junk-before-header", encryptedLinearized("From: scanner@example.com\r\nContent-Type: application/pdf\r\n\r\n"), ""},
@@ -235,8 +240,9 @@ func objectStream(b *builder, nr int, typ string, objs map[int]string, order []i
 }
 
 // compressedXref writes the file with a cross-reference stream that
-// places inStream's objects in object stream os.
-func compressedXref(b *builder, root, os int, inStream []int) []byte {
+// places inStream's objects in object stream os; extra is appended to the
+// stream's dictionary.
+func compressedXref(b *builder, root, os int, inStream []int, extra string) []byte {
 	xs := b.alloc()
 	body, offs := b.layout()
 	index := map[int]int{}
@@ -263,7 +269,7 @@ func compressedXref(b *builder, root, os int, inStream []int) []byte {
 		}
 	}
 	start := len(body)
-	out := fmt.Appendf(body, "%d 0 obj\n<</Type /XRef /Size %d /W [1 4 1] /Root %d 0 R /Length %d>>\nstream\n", xs, xs+1, root, len(rows))
+	out := fmt.Appendf(body, "%d 0 obj\n<</Type /XRef /Size %d /W [1 4 1] /Root %d 0 R%s /Length %d>>\nstream\n", xs, xs+1, root, extra, len(rows))
 	out = append(out, rows...)
 	return fmt.Appendf(out, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", start)
 }
@@ -276,7 +282,7 @@ func objectStreamWrongType() []byte {
 	inStream := []int{1, 2, 3}
 	inStream = append(inStream, d.pages...)
 	os := packObjects(b, "Potato", inStream)
-	return compressedXref(b, 1, os, inStream)
+	return compressedXref(b, 1, os, inStream, "")
 }
 
 // objBody is the body of object n as the builder wrote it.
@@ -303,7 +309,7 @@ func thumbnailInObjectStream() []byte {
 	delete(b.objs, 2)
 	delete(b.objs, 3)
 	objectStream(b, os, "ObjStm", objs, inStream)
-	return compressedXref(b, 1, os, inStream)
+	return compressedXref(b, 1, os, inStream, "")
 }
 
 // catalogMissing names a catalog that does not exist; the real one is
@@ -352,7 +358,12 @@ func encryptedDoc(spec encSpec) []byte {
 	for i, n := range d.content {
 		b.stream(n, "", c.encrypt(n, pageText(i+1, RepairPages)))
 	}
-	b.obj(enc, c.dict)
+	if !spec.direct {
+		b.obj(enc, c.dict)
+	}
+	if spec.xrefStream {
+		return compressedXref(b, 1, 0, nil, c.trailer(enc))
+	}
 	return b.finish(1, c.trailer(enc))
 }
 
@@ -533,7 +544,7 @@ func objectStreamCount() []byte {
 	inStream := append([]int{2}, d.pages...)
 	os := packObjects(b, "ObjStm", inStream)
 	b.objs[os] = bytes.Replace(b.objs[os], fmt.Appendf(nil, "/N %d ", len(inStream)), fmt.Appendf(nil, "/N %d ", len(inStream)+4), 1)
-	return compressedXref(b, 1, os, inStream)
+	return compressedXref(b, 1, os, inStream, "")
 }
 
 // packObjects moves the objects nrs into a new object stream of the given

@@ -173,6 +173,9 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 	if err := checkCompressed(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkDirectEncryption(ctx, r); err != nil {
+		return nil, err
+	}
 	d = &Document{ctx: ctx, limits: l, cut: map[int]bool{}, version: "1.7", names: map[int]cachedNames{}, views: map[int]types.Object{}, stored: letGo(ctx)}
 	d.source.encrypted = ctx.Encrypt != nil
 	if v := ctx.XRefTable.HeaderVersion; v != nil {
@@ -185,6 +188,92 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 		return nil, err
 	}
 	return d, nil
+}
+
+// errDirectEncryption is checkDirectEncryption's answer: the file is
+// encrypted, but pdfcpu read it as if it were not.
+var errDirectEncryption = errors.New("the trailer's encryption dictionary is direct, which the parser ignores")
+
+func directEncryptionError() error {
+	return pipeerr.Wrap(pipeerr.Encrypted, errDirectEncryption, "encrypted: %v", errDirectEncryption)
+}
+
+// directEncrypt is a trailer's /Encrypt entry whose value is a dictionary.
+var directEncrypt = regexp.MustCompile(`/Encrypt[\x00\t\n\f\r ]*<<`)
+
+// trailerWindow is how many bytes at each end of the file
+// checkDirectEncryption reads: a trailer is written at the end of the
+// file, and a linearized file's first-page trailer, which holds
+// /Encrypt, near its start (ISO 32000-1 F.3.4).
+const trailerWindow = 64 << 10
+
+// checkDirectEncryption finds the encrypted files pdfcpu reads as
+// unencrypted: ISO 32000-1 7.5.5 (Table 15) lets the trailer's /Encrypt be
+// a direct dictionary, and pdfcpu takes it only as an indirect reference
+// (read.go, parseTrailer), so it would publish every string and stream as
+// the ciphertext it is. Such a file goes to the repair layer, which opens
+// either form. It looks at the dictionary of every cross-reference stream
+// pdfcpu loaded, at the dictionary after each "trailer" keyword in the
+// first and last trailerWindow bytes of the file, and at the first 4 KiB
+// where each "startxref" in them points. Its error is of kind
+// Encrypted, wrapping errDirectEncryption.
+func checkDirectEncryption(ctx *model.Context, r io.ReadSeeker) error {
+	if ctx.Encrypt != nil {
+		return nil
+	}
+	for _, e := range ctx.Table {
+		if e == nil || e.Free {
+			continue
+		}
+		var d types.Dict
+		switch o := e.Object.(type) {
+		case types.XRefStreamDict:
+			d = o.Dict
+		case types.StreamDict:
+			if t := o.Type(); t != nil && *t == "XRef" {
+				d = o.Dict
+			}
+		}
+		if _, ok := d["Encrypt"].(types.Dict); ok {
+			return directEncryptionError()
+		}
+	}
+	size := ctx.Read.FileSize
+	windows := [][2]int64{{0, min(size, trailerWindow)}}
+	if size > trailerWindow {
+		windows = append(windows, [2]int64{max(trailerWindow, size-trailerWindow), size})
+	}
+	for _, w := range windows {
+		buf := make([]byte, w[1]-w[0])
+		buf = buf[:readAt(r, w[0], buf)]
+		ends := keyword(buf, "startxref")
+		for _, t := range keyword(buf, "trailer") {
+			end := len(buf)
+			if e := nextAt(ends, t); e >= 0 {
+				end = e
+			}
+			if directEncrypt.Match(buf[t:end]) {
+				return directEncryptionError()
+			}
+		}
+		// A cross-reference stream that has no entry of its own is not
+		// in the table: read its dictionary where startxref says.
+		for _, e := range ends {
+			var off int64
+			if _, err := fmt.Sscan(string(buf[e+len("startxref"):min(len(buf), e+len("startxref")+24)]), &off); err != nil || off <= 0 || off >= size {
+				continue
+			}
+			dict := make([]byte, 4096)
+			dict = dict[:readAt(r, off, dict)]
+			if i := bytes.Index(dict, []byte("stream")); i >= 0 {
+				dict = dict[:i]
+			}
+			if directEncrypt.Match(dict) {
+				return directEncryptionError()
+			}
+		}
+	}
+	return nil
 }
 
 // checkStreams looks at the file around the data of every stream pdfcpu
@@ -368,7 +457,7 @@ func readAll(r io.ReadSeeker, size, max int64) ([]byte, error) {
 func openRepaired(src []byte, h head, opts Options, l Limits, first error) (*Document, error) {
 	fixed, err := repair(src, opts.Password, h.version, l)
 	if errors.Is(err, errRepairPassword) {
-		if pipeerr.KindOf(first) == pipeerr.Encrypted {
+		if pipeerr.KindOf(first) == pipeerr.Encrypted && !errors.Is(first, errDirectEncryption) {
 			return nil, first
 		}
 		if opts.Password != "" {

@@ -121,6 +121,10 @@ func TestRepairEncryptedPasswords(t *testing.T) {
 		{"encrypted-rc4-user-password", "", pipeerr.Encrypted, "encrypted: a user password is required"},
 		{"encrypted-rc4-user-password", "nope", pipeerr.Encrypted, "encrypted: the password is wrong"},
 		{"encrypted-user-password", "nope", pipeerr.Encrypted, "encrypted: the password is wrong"},
+		{"encrypted-direct-dictionary-user-password", pdftest.UserPassword, "", ""},
+		{"encrypted-direct-dictionary-user-password", pdftest.OwnerPassword, "", ""},
+		{"encrypted-direct-dictionary-user-password", "", pipeerr.Encrypted, "encrypted: a user password is required"},
+		{"encrypted-direct-dictionary-user-password", "nope", pipeerr.Encrypted, "encrypted: the password is wrong"},
 	} {
 		t.Run(tc.name+"/"+tc.password, func(t *testing.T) {
 			d := openEncrypted(t, cases[tc.name], tc.password, tc.want, tc.msg)
@@ -522,5 +526,58 @@ func TestSoundFilesNotRepaired(t *testing.T) {
 		if r := d.Repairs(); r != nil {
 			t.Errorf("%s: repaired: %q", name, r)
 		}
+	}
+}
+
+// TestDirectEncryptionFound: a direct encryption dictionary, which pdfcpu
+// ignores, is found in a trailer, in a cross-reference stream pdfcpu
+// loaded, and in one it did not (a stream without an entry of its own,
+// read where startxref points).
+func TestDirectEncryptionFound(t *testing.T) {
+	cases := map[string][]byte{}
+	for _, c := range pdftest.Corpus() {
+		cases[c.Name] = c.Data
+	}
+	for _, tc := range []struct {
+		name        string
+		dropXRef    bool
+		wantDirect  bool
+		wantXRefHit bool
+	}{
+		{"encrypted-direct-dictionary", false, true, false},
+		{"encrypted-direct-dictionary-xref-stream", false, true, true},
+		{"encrypted-direct-dictionary-xref-stream", true, true, false},
+		{"header-version-2.0-extensions", false, false, false},
+	} {
+		t.Run(fmt.Sprintf("%s/drop=%v", tc.name, tc.dropXRef), func(t *testing.T) {
+			data := cases[tc.name]
+			r := bytes.NewReader(data)
+			ctx, err := read(r, "", Limits{}.withDefaults())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantDirect && ctx.Encrypt != nil {
+				t.Fatal("pdfcpu read the direct encryption dictionary: this check is no longer needed")
+			}
+			found := false
+			for nr, e := range ctx.Table {
+				if _, ok := e.Object.(types.XRefStreamDict); ok {
+					found = true
+					if tc.dropXRef {
+						delete(ctx.Table, nr)
+					}
+				}
+			}
+			if found != tc.wantXRefHit && !tc.dropXRef {
+				t.Fatalf("cross-reference stream in the table: %v, want %v", found, tc.wantXRefHit)
+			}
+			err = checkDirectEncryption(ctx, r)
+			if got := errors.Is(err, errDirectEncryption); got != tc.wantDirect {
+				t.Fatalf("direct encryption found: %v, want %v (%v)", got, tc.wantDirect, err)
+			}
+			if tc.wantDirect && pipeerr.KindOf(err) != pipeerr.Encrypted {
+				t.Errorf("kind %q, want %q", pipeerr.KindOf(err), pipeerr.Encrypted)
+			}
+		})
 	}
 }
