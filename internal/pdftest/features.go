@@ -34,6 +34,7 @@ func Features() []Feature {
 		{"named-destinations", NamedDests(), 3},
 		{"catalog-entries", CatalogEntries(), 2},
 		{"annotation-appearance", annotationAppearance(), 2},
+		{"indirect-box-numbers", indirectBoxNumbers(), 2},
 	}
 }
 
@@ -373,6 +374,45 @@ func annotationAppearance() []byte {
 		pages = append(pages, pg)
 	}
 	b.pageTree(catalog, root, pages, "")
+	return b.finish(catalog, "")
+}
+
+// indirectBoxNumbers: the page tree's /MediaBox and the second page's
+// /CropBox hold their numbers as indirect objects (pdf.js's issue7872.pdf),
+// which ISO 32000-1 7.3.10 allows of any array element.
+func indirectBoxNumbers() []byte {
+	b := newBuilder("1.7")
+	catalog, root, font := b.alloc(), b.alloc(), b.alloc()
+	b.helvetica(font)
+	nums := map[int]int{}
+	for _, v := range []int{0, 10, 200, 280} {
+		nums[v] = b.alloc()
+		b.obj(nums[v], fmt.Sprint(v))
+	}
+	box := func(vs ...int) string {
+		refs := make([]string, len(vs))
+		for i, v := range vs {
+			refs[i] = fmt.Sprintf("%d 0 R", nums[v])
+		}
+		return "[" + strings.Join(refs, " ") + "]"
+	}
+	var pages []int
+	for k := 1; k <= 2; k++ {
+		pg, content := b.alloc(), b.alloc()
+		crop := ""
+		if k == 2 {
+			crop = " /CropBox " + box(10, 10, 200, 200)
+		}
+		b.obj(pg, fmt.Sprintf("<</Type /Page /Parent %d 0 R /Resources <</Font <</F1 %d 0 R>>>> /Contents %d 0 R%s>>", root, font, content, crop))
+		b.stream(content, "", fmt.Appendf(nil, "BT /F1 16 Tf 20 100 Td (Page %d) Tj ET 0 0 1 rg 150 150 100 100 re f\n", k))
+		pages = append(pages, pg)
+	}
+	kids := make([]string, len(pages))
+	for i, p := range pages {
+		kids[i] = fmt.Sprintf("%d 0 R", p)
+	}
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
+	b.obj(root, fmt.Sprintf("<</Type /Pages /MediaBox %s /Count %d /Kids [%s]>>", box(0, 0, 280, 280), len(pages), strings.Join(kids, " ")))
 	return b.finish(catalog, "")
 }
 

@@ -195,6 +195,11 @@ func (d *Document) pageDict(p *page) types.Dict {
 		// Readers assume US Letter too; qpdf --check requires a MediaBox.
 		out["MediaBox"] = types.Array{types.Integer(0), types.Integer(0), types.Integer(612), types.Integer(792)}
 	}
+	for _, k := range pageBoxes {
+		if box, ok := d.directBox(out[k]); ok {
+			out[k] = box
+		}
+	}
 	if res := out["Resources"]; res != nil {
 		if used, ok := d.contentsNames(out["Contents"]); ok {
 			out["Resources"] = d.prune(res, used)
@@ -203,6 +208,36 @@ func (d *Document) pageDict(p *page) types.Dict {
 	delete(out, "B")
 	out["Parent"] = types.IndirectRef{ObjectNumber: pagesMarker}
 	return out
+}
+
+// pageBoxes are the page's rectangles (ISO 32000-1 7.7.3.3, Table 30).
+var pageBoxes = []string{"MediaBox", "CropBox", "BleedBox", "TrimBox", "ArtBox"}
+
+// directBox is box with each number that is an indirect object written
+// in its place; ok is false when box holds no such number. A rectangle's
+// numbers may be indirect (ISO 32000-1 7.3.10 lets any array element be),
+// and qpdf and poppler read them, but pdfcheck, as some readers, wants a
+// page's /MediaBox as four direct numbers, so the page says it plainly.
+func (d *Document) directBox(box types.Object) (types.Array, bool) {
+	arr, ok := d.deref(box).(types.Array)
+	if !ok {
+		return nil, false
+	}
+	var out types.Array
+	for i, v := range arr {
+		r, ok := v.(types.IndirectRef)
+		if !ok {
+			continue
+		}
+		switch n := d.deref(r).(type) {
+		case types.Integer, types.Float:
+			if out == nil {
+				out = slices.Clone(arr)
+			}
+			out[i] = n
+		}
+	}
+	return out, out != nil
 }
 
 // appendRecipe appends the recipe of page i (0-based) to dst: the page
