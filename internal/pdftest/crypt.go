@@ -42,6 +42,9 @@ type encSpec struct {
 	direct bool
 	// xrefStream writes a cross-reference stream, not a table.
 	xrefStream bool
+	// indirectCF writes /CF and its crypt filter dictionary as objects of
+	// their own.
+	indirectCF bool
 	seed       uint64
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -50,6 +51,11 @@ func repairCases() []Case {
 		// as unencrypted: their pages were published as ciphertext.
 		{"encrypted-direct-dictionary", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", direct: true, seed: 18}), ""},
 		{"encrypted-direct-dictionary-xref-stream", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", direct: true, xrefStream: true, seed: 20}), ""},
+		// The crypt filter, as an object of its own, was not found by the
+		// repair layer (pdfcpu refuses the file): streams and strings were
+		// written as stored (pdf.js's issue7665.pdf).
+		{"encrypted-aesv3-indirect-crypt-filter", encryptedDoc(encSpec{v: 5, r: 6, bytes: 32, method: "AESV3", indirectCF: true, seed: 21}), ""},
+		{"encrypted-aesv2-indirect-crypt-filter", encryptedDoc(encSpec{v: 4, r: 4, bytes: 16, method: "AESV2", length: " /Length 128", indirectCF: true, seed: 22}), ""},
 		{"encrypted-direct-dictionary-user-password", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", user: UserPassword, owner: OwnerPassword, direct: true, seed: 19}), pipeerr.Encrypted},
 		{"encrypted-junk-before-header", encryptedUpdated(true, 0), ""},
 		{"encrypted-prev-broken", encryptedUpdated(false, 7), ""},
@@ -358,6 +364,13 @@ func encryptedDoc(spec encSpec) []byte {
 	for i, n := range d.content {
 		b.stream(n, "", c.encrypt(n, pageText(i+1, RepairPages)))
 	}
+	if spec.indirectCF {
+		cf, filter := b.alloc(), b.alloc()
+		m := cryptFilters.FindStringSubmatch(c.dict)
+		b.obj(filter, m[2])
+		b.obj(cf, fmt.Sprintf("<</%s %d 0 R>>", m[1], filter))
+		c.dict = strings.Replace(c.dict, m[0], fmt.Sprintf("/CF %d 0 R", cf), 1)
+	}
 	if !spec.direct {
 		b.obj(enc, c.dict)
 	}
@@ -366,6 +379,10 @@ func encryptedDoc(spec encSpec) []byte {
 	}
 	return b.finish(1, c.trailer(enc))
 }
+
+// cryptFilters is the /CF entry of an encryption dictionary crypter
+// writes: one crypt filter, its name and its dictionary.
+var cryptFilters = regexp.MustCompile(`/CF <</(\w+) (<<[^<>]*>>)>>`)
 
 // AnnotationText is the clear text of the string on the first page of
 // the encrypted repair cases.

@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -86,21 +87,27 @@ func openSecurity(enc types.Dict, id0 []byte, password string) (*security, error
 	case 4:
 		cf, _ := enc["CF"].(types.Dict)
 		for name, fv := range cf {
-			fd, _ := fv.(types.Dict)
+			fd, ok := fv.(types.Dict)
+			if !ok {
+				// Taken as no filter, its streams would be published
+				// as the ciphertext they are.
+				return nil, errors.New("the crypt filter " + name + " is not a dictionary")
+			}
 			m := cryptNone
-			if fd != nil {
-				switch cfm := fd.NameEntry("CFM"); {
-				case cfm == nil || *cfm == "None":
-				case *cfm == "V2":
-					m = cryptRC4
-					addLength(intEntry(fd, "Length", 0))
-				case *cfm == "AESV2":
-					m = cryptAESV2
-				default:
-					return nil, errors.New("unsupported crypt filter method " + *cfm)
-				}
+			switch cfm := fd.NameEntry("CFM"); {
+			case cfm == nil || *cfm == "None":
+			case *cfm == "V2":
+				m = cryptRC4
+				addLength(intEntry(fd, "Length", 0))
+			case *cfm == "AESV2":
+				m = cryptAESV2
+			default:
+				return nil, errors.New("unsupported crypt filter method " + *cfm)
 			}
 			s.filters[name] = m
+		}
+		if err := s.knownFilters(enc); err != nil {
+			return nil, err
 		}
 		s.stm, s.str = s.filterMethod(enc.NameEntry("StmF")), s.filterMethod(enc.NameEntry("StrF"))
 		if s.stm == cryptAESV2 || s.str == cryptAESV2 {
@@ -109,16 +116,22 @@ func openSecurity(enc types.Dict, id0 []byte, password string) (*security, error
 	case 5:
 		cf, _ := enc["CF"].(types.Dict)
 		for name, fv := range cf {
-			fd, _ := fv.(types.Dict)
+			fd, ok := fv.(types.Dict)
+			if !ok {
+				// Taken as no filter, its streams would be published
+				// as the ciphertext they are.
+				return nil, errors.New("the crypt filter " + name + " is not a dictionary")
+			}
 			m := cryptNone
-			if fd != nil {
-				if cfm := fd.NameEntry("CFM"); cfm != nil && *cfm == "AESV3" {
-					m = cryptAESV3
-				} else if cfm != nil && *cfm != "None" {
-					return nil, errors.New("unsupported crypt filter method " + *cfm)
-				}
+			if cfm := fd.NameEntry("CFM"); cfm != nil && *cfm == "AESV3" {
+				m = cryptAESV3
+			} else if cfm != nil && *cfm != "None" {
+				return nil, errors.New("unsupported crypt filter method " + *cfm)
 			}
 			s.filters[name] = m
+		}
+		if err := s.knownFilters(enc); err != nil {
+			return nil, err
 		}
 		s.stm, s.str = s.filterMethod(enc.NameEntry("StmF")), s.filterMethod(enc.NameEntry("StrF"))
 		return s, s.openAES256(enc, o, u, password)
@@ -149,6 +162,20 @@ func openSecurity(enc types.Dict, id0 []byte, password string) (*security, error
 		}
 	}
 	return nil, errNoPassword
+}
+
+// knownFilters: /StmF and /StrF name Identity or a filter of /CF. One
+// that names neither would read as Identity, and its streams or strings
+// be published as the ciphertext they are (ISO 32000-1 7.6.5, Table 20).
+func (s *security) knownFilters(enc types.Dict) error {
+	for _, k := range []string{"StmF", "StrF"} {
+		if n := enc.NameEntry(k); n != nil && *n != "Identity" {
+			if _, ok := s.filters[*n]; !ok {
+				return fmt.Errorf("/%s names the crypt filter %s, which /CF does not define", k, *n)
+			}
+		}
+	}
+	return nil
 }
 
 // filterMethod is the method of the crypt filter named name (Identity when

@@ -507,6 +507,24 @@ func (b *rebuilder) openEncryption() (bool, error) {
 	for k, v := range enc {
 		resolved[k] = b.resolve(v)
 	}
+	// The crypt filters, and each filter's entries, may be indirect too
+	// (ISO 32000-1 7.6.5, Table 25, gives /CF no "shall be direct";
+	// pdf.js's issue7665.pdf has both as objects).
+	if cf, ok := resolved["CF"].(types.Dict); ok {
+		filters := types.Dict{}
+		for name, f := range cf {
+			fv := b.resolve(f)
+			if fd, ok := fv.(types.Dict); ok {
+				entries := types.Dict{}
+				for k, v := range fd {
+					entries[k] = b.resolve(v)
+				}
+				fv = entries
+			}
+			filters[name] = fv
+		}
+		resolved["CF"] = filters
+	}
 	var id0 []byte
 	if id, ok := b.resolve(b.trailer("ID")).(types.Array); ok && len(id) > 0 {
 		id0 = stringData(b.resolve(id[0]))

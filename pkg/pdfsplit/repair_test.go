@@ -581,3 +581,38 @@ func TestDirectEncryptionFound(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenSecurityRefusesUnknownCryptFilter: a crypt filter that is not a
+// dictionary, or a /StmF or /StrF naming one /CF does not define, is an
+// error, not Identity: read as Identity, every stream or string would be
+// published as the ciphertext it is.
+func TestOpenSecurityRefusesUnknownCryptFilter(t *testing.T) {
+	std := types.Dict{"CFM": types.Name("AESV2"), "Length": types.Integer(16)}
+	for _, tc := range []struct {
+		name string
+		v    int
+		cf   types.Dict
+		stmF string
+		want string
+	}{
+		{"filter-not-a-dictionary", 4, types.Dict{"StdCF": *types.NewIndirectRef(8, 0)}, "StdCF", "is not a dictionary"},
+		{"aesv3-filter-not-a-dictionary", 5, types.Dict{"StdCF": types.Name("AESV3")}, "StdCF", "is not a dictionary"},
+		{"stmf-undefined", 4, types.Dict{"StdCF": std}, "Other", "/StmF names the crypt filter Other"},
+		{"stmf-undefined-no-cf", 5, nil, "StdCF", "/StmF names the crypt filter StdCF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			enc := types.Dict{
+				"Filter": types.Name("Standard"), "V": types.Integer(tc.v), "R": types.Integer(tc.v),
+				"O": types.StringLiteral(strings.Repeat("o", 48)), "U": types.StringLiteral(strings.Repeat("u", 48)),
+				"P": types.Integer(-4), "StmF": types.Name(tc.stmF), "StrF": types.Name("Identity"),
+			}
+			if tc.cf != nil {
+				enc["CF"] = tc.cf
+			}
+			_, err := openSecurity(enc, []byte("0123456789abcdef"), "")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
