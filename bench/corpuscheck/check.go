@@ -387,6 +387,12 @@ func (c *Checker) renderPages(ctx context.Context, src string, pages []int, rest
 			return err
 		}
 		if strings.Contains(fail, "Incorrect password") {
+			if len(witness) == 0 {
+				// efspipe runs here without a password: a file that
+				// neither reader opens without one, efspipe opened by
+				// misreading it (a direct /Encrypt it did not see, once).
+				r.fault(FaultPassword, 0, "published without a password; pdftoppm and qpdf open the source only with one")
+			}
 			r.Checks.RenderSkipped += len(pages) - i
 			r.Checks.RenderSkipReason = "source needs a password"
 			return nil

@@ -344,3 +344,50 @@ func TestJudgeFindsTampering(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeFindsAPasswordMisread: a job efspipe published, run without a
+// password, from a source that pdftoppm opens only with one is a fault
+// when qpdf split nothing either (the file was misread as unencrypted),
+// and only a skipped rendering when qpdf's pages witness that the file
+// opens without one.
+func TestJudgeFindsAPasswordMisread(t *testing.T) {
+	bin := needTools(t)
+	qpdf, _ := exec.LookPath("qpdf")
+	pdftoppm, _ := exec.LookPath("pdftoppm")
+	ck := &Checker{Efspipe: bin, Qpdf: qpdf, Pdftoppm: pdftoppm, Zstd: pipetest.Tool("zstd"),
+		Timeout: time.Minute, CheckPages: -1, RenderPages: 4, DPI: 36}
+	const pages = 2
+	pub := publish(t, ck, pages)
+	var locked []byte
+	for _, c := range pdftest.Corpus() {
+		if c.Name == "encrypted-user-password" {
+			locked = c.Data
+		}
+	}
+	src := filepath.Join(t.TempDir(), "locked.pdf")
+	if err := os.WriteFile(src, locked, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		qpages map[int]string
+		want   bool
+	}{
+		{"qpdf split nothing", map[int]string{}, true},
+		{"qpdf split it", pub.qpages, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := pub.r
+			if err := ck.judge(t.Context(), src, pub.job, tc.qpages, t.TempDir(), &r); err != nil {
+				t.Fatal(err)
+			}
+			got := slices.ContainsFunc(r.Faults, func(f Fault) bool { return f.Kind == FaultPassword })
+			if got != tc.want {
+				t.Errorf("faults %v: %s reported %v, want %v", r.Faults, FaultPassword, got, tc.want)
+			}
+			if r.Checks.RenderSkipReason != "source needs a password" {
+				t.Errorf("render skip reason %q", r.Checks.RenderSkipReason)
+			}
+		})
+	}
+}

@@ -32,11 +32,14 @@ const (
 	FaultOnePage = "not one page"      // a published page holds other than one page
 	FaultRender  = "render"            // efspipe's page renders unlike the source where qpdf's renders the same
 	FaultPanic   = "panic text leaked" // a Go panic or stack trace in stderr or the cause
+	// FaultPassword: efspipe, given no password, published a file that
+	// neither poppler nor qpdf opens without one.
+	FaultPassword = "opened without a password"
 )
 
 // FaultKinds lists the fault kinds in summary order.
 func FaultKinds() []string {
-	return []string{FaultResult, FaultCount, FaultRestore, FaultZstd, FaultCheck, FaultOnePage, FaultRender, FaultPanic}
+	return []string{FaultResult, FaultCount, FaultRestore, FaultZstd, FaultCheck, FaultOnePage, FaultRender, FaultPassword, FaultPanic}
 }
 
 // Record is everything measured on one file: one line of the -json output.
