@@ -89,6 +89,9 @@ var corpus = sync.OnceValue(func() []Case {
 		{"indirect-lengths-untyped-leaves", indirectLengthsUntypedLeaves(), ""},
 		{"damaged-flate-image", damagedFlateImage(), ""},
 		{"stray-hash-in-font", strayHashInFont(), pipeerr.Damaged},
+		// The same font in a file the repair layer rebuilds: it dropped the
+		// object it could not parse, and the page lost its text.
+		{"stray-hash-in-font-xref-broken", corruptXref(strayHashInFont(), bytes.LastIndex(strayHashInFont(), []byte("\nxref\n"))+1), pipeerr.Damaged},
 		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
 		{"huge-object-numbers", hugeObjectNumbers(), ""},
 	}, repairCases()...)

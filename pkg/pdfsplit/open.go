@@ -21,6 +21,9 @@ import (
 type source struct {
 	encrypted bool
 	repairs   []string
+	// lost are the objects the repair layer could not parse, which the
+	// rebuilt file lacks.
+	lost map[int]bool
 }
 
 // Encrypted reports whether the source file was encrypted. Its pages are
@@ -477,7 +480,7 @@ func openRepaired(src []byte, h head, opts Options, l Limits, first error) (*Doc
 		}
 		return nil, tried(first, reason)
 	}
-	d.source = source{encrypted: fixed.encrypted, repairs: fixed.notes}
+	d.source = source{encrypted: fixed.encrypted, repairs: fixed.notes, lost: fixed.lost}
 	if len(d.source.repairs) == 0 {
 		d.source.repairs = []string{"rebuilt the cross-reference table from the objects in the file"}
 	}

@@ -53,6 +53,10 @@ type repaired struct {
 	encrypted bool
 	// notes say what was repaired, in the order it was found.
 	notes []string
+	// lost are the objects whose latest definition could not be parsed:
+	// the rebuilt file lacks them, and a page that uses one must not be
+	// published as if it were absent.
+	lost map[int]bool
 }
 
 // robj is one object definition found by the scan.
@@ -91,6 +95,10 @@ type rebuilder struct {
 	maxNr    int
 	sec      *security
 	encNr    int // the encryption dictionary's object number, 0 if direct or none
+	// unparsed is where the latest definition of each object that could
+	// not be parsed is (a robj with no value).
+	unparsed map[int]*robj
+	lostNrs  map[int]bool // lost(), once the objects are all known
 }
 
 func (b *rebuilder) note(format string, args ...any) {
@@ -102,7 +110,7 @@ func (b *rebuilder) note(format string, args ...any) {
 // repair rebuilds src. version is the source's header version, "" when
 // it has none pdfcpu knows.
 func repair(src []byte, password, version string, l Limits) (*repaired, error) {
-	b := &rebuilder{src: src, l: l, password: password, objs: map[int]*robj{}, budget: l.MaxDecodedBytes}
+	b := &rebuilder{src: src, l: l, password: password, objs: map[int]*robj{}, unparsed: map[int]*robj{}, budget: l.MaxDecodedBytes}
 	if err := b.scan(); err != nil {
 		return nil, err
 	}
@@ -114,6 +122,14 @@ func repair(src []byte, password, version string, l Limits) (*repaired, error) {
 		return nil, err
 	}
 	b.expandObjectStreams()
+	// An object whose latest definition cannot be parsed is lost, not
+	// taken from an earlier one; references to it stay, so that a page
+	// reaching one is refused (Document.closure) rather than drawn
+	// without it.
+	b.lostNrs = b.lost()
+	for nr := range b.lostNrs {
+		delete(b.objs, nr)
+	}
 	for nr := range b.objs {
 		b.maxNr = max(b.maxNr, nr)
 	}
@@ -125,7 +141,7 @@ func repair(src []byte, password, version string, l Limits) (*repaired, error) {
 		version = "1.7"
 	}
 	data := b.write(root, version)
-	return &repaired{data: data, version: version, encrypted: encrypted, notes: b.notes}, nil
+	return &repaired{data: data, version: version, encrypted: encrypted, notes: b.notes, lost: b.lostNrs}, nil
 }
 
 // PDF character classes (ISO 32000-2, 7.2.3).
@@ -338,6 +354,7 @@ func (b *rebuilder) scan() error {
 		}
 		if err != nil || val == nil {
 			b.note("object %d cannot be parsed", h.nr)
+			b.unparsable(o)
 			continue
 		}
 		b.put(o)
@@ -384,6 +401,28 @@ func trimEOL(src []byte, start, end int) int {
 		end--
 	}
 	return end
+}
+
+// unparsable records o, a definition that could not be parsed, unless a
+// later one of its number is known to be so.
+func (b *rebuilder) unparsable(o *robj) {
+	if p := b.unparsed[o.nr]; p == nil || o.after(p) {
+		b.unparsed[o.nr] = o
+	}
+}
+
+// lost are the objects whose latest definition could not be parsed.
+func (b *rebuilder) lost() map[int]bool {
+	var out map[int]bool
+	for nr, u := range b.unparsed {
+		if p := b.objs[nr]; p == nil || u.after(p) {
+			if out == nil {
+				out = map[int]bool{}
+			}
+			out[nr] = true
+		}
+	}
+	return out
 }
 
 // put records o unless a later definition of its number is known.
@@ -750,6 +789,7 @@ func (b *rebuilder) expandObjectStreams() {
 			}
 			if p.val == nil {
 				b.note("object %d in object stream %d cannot be parsed", nr, os.nr)
+				b.unparsable(&robj{nr: nr, pos: os.pos, sub: i + 1})
 				continue
 			}
 			o := &robj{nr: nr, pos: os.pos, sub: i + 1, val: p.val, compressed: true, stream: p.stream, data: p.data}
@@ -1129,12 +1169,16 @@ func (b *rebuilder) normalizeStream(o *robj) {
 }
 
 // relink returns o with every reference to a missing object replaced by
-// null and every other one given its object's generation; visit is
-// called with each object number referred to.
+// null, except to a lost one (kept, to be refused where a page uses it),
+// and every other one given its object's generation; visit is called with
+// each object number referred to that exists.
 func (b *rebuilder) relink(o types.Object, visit func(int)) types.Object {
 	switch v := o.(type) {
 	case types.IndirectRef:
 		nr := v.ObjectNumber.Value()
+		if b.lostNrs[nr] {
+			return v
+		}
 		if b.objs[nr] == nil {
 			return nil
 		}

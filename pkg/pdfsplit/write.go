@@ -105,7 +105,7 @@ func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error)
 				if err != nil {
 					return classify(err, false, d.limits)
 				}
-				if v == nil && d.unparsed(nr) {
+				if v == nil && (d.source.lost[nr] || d.unparsed(nr)) {
 					return pipeerr.New(pipeerr.Damaged, "damaged: object %d, which page %d draws with, cannot be parsed (a name with a stray '#', invalid since PDF 1.2, is a common cause); the page would be published without it", nr, pl.page+1)
 				}
 				r = d.view(nr, v)
