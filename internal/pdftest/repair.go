@@ -39,6 +39,7 @@ func repairCases() []Case {
 		{"length-not-integer", lengthNotInteger(), ""},
 		{"object-stream-wrong-type", objectStreamWrongType(), ""},
 		{"thumbnail-in-object-stream", thumbnailInObjectStream(), ""},
+		{"endobj-missing-before-xref", endobjMissing(), ""},
 		{"catalog-missing", catalogMissing(), ""},
 		{"catalog-damaged", catalogDamaged(), ""},
 		{"page-tree-node-damaged", pageTreeNodeDamaged(), ""},
@@ -316,6 +317,24 @@ func thumbnailInObjectStream() []byte {
 	delete(b.objs, 3)
 	objectStream(b, os, "ObjStm", objs, inStream)
 	return compressedXref(b, 1, os, inStream, "")
+}
+
+// endobjMissing: the last object, the font the pages draw with, has no
+// "endobj" before the cross-reference table (pdf.js's
+// operator-in-TJ-array.pdf). pdfcpu parses it to null; qpdf reads it with
+// a warning.
+func endobjMissing() []byte {
+	d := newTextDoc("1.4", RepairPages, "")
+	b := d.b
+	font := b.alloc()
+	b.obj(font, objBody(b, 3))
+	delete(b.objs, 3)
+	for _, pg := range d.pages {
+		b.obj(pg, strings.Replace(objBody(b, pg), "/F1 3 0 R", fmt.Sprintf("/F1 %d 0 R", font), 1))
+	}
+	doc := b.finish(1, "")
+	at := bytes.LastIndex(doc, []byte("\nendobj\nxref\n"))
+	return append(doc[:at+1:at+1], doc[at+len("\nendobj\n"):]...)
 }
 
 // catalogMissing names a catalog that does not exist; the real one is

@@ -179,6 +179,9 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 	if err := checkDirectEncryption(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := checkParsed(ctx, r); err != nil {
+		return nil, err
+	}
 	d = &Document{ctx: ctx, limits: l, cut: map[int]bool{}, version: "1.7", names: map[int]cachedNames{}, views: map[int]types.Object{}, stored: letGo(ctx)}
 	d.source.encrypted = ctx.Encrypt != nil
 	if v := ctx.XRefTable.HeaderVersion; v != nil {
@@ -191,6 +194,35 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkParsed finds the objects stored in the file that pdfcpu parsed to
+// nothing (it yields null for what it cannot parse) though their body is
+// not the keyword null, and returns the first as a Damaged error, which
+// the repair layer then fixes: an object whose "endobj" is missing before
+// the cross-reference table (pdf.js's operator-in-TJ-array.pdf), which it
+// reads as qpdf does; what it cannot parse either it keeps as lost, and a
+// page that uses it is refused (Document.closure). It reads at most 64
+// bytes per such object.
+func checkParsed(ctx *model.Context, r io.ReadSeeker) error {
+	var nrs []int
+	for nr, e := range ctx.Table {
+		if e != nil && e.Object == nil {
+			if _, ok := storedAt(ctx, nr); ok {
+				nrs = append(nrs, nr)
+			}
+		}
+	}
+	slices.Sort(nrs)
+	buf := make([]byte, 64)
+	for _, nr := range nrs {
+		off, _ := storedAt(ctx, nr)
+		if _, _, body, ok := objectAt(r, off, buf); ok && bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n\f\x00"), []byte("null")) {
+			continue
+		}
+		return pipeerr.New(pipeerr.Damaged, "damaged: object %d cannot be parsed", nr)
+	}
+	return nil
 }
 
 // errDirectEncryption is checkDirectEncryption's answer: the file is
