@@ -84,6 +84,8 @@ var corpus = sync.OnceValue(func() []Case {
 		{"many-tiny-pages", tinyPages(5000), ""},
 		{"pages-is-an-action", pagesIsAnAction(), pipeerr.NoPages},
 		{"page-tree-leaf-is-an-action", leafIsAnAction(), pipeerr.Damaged},
+		{"page-tree-leaf-is-an-untyped-action", leafIsAnUntypedAction(), pipeerr.Damaged},
+		{"pages-is-an-untyped-action-no-xref", untypedActionAsPages(), pipeerr.NoPages},
 		{"count-exceeds-kids", countExceedsKids(), ""},
 		{"direct-pages-in-kids", directPages(), ""},
 		{"indirect-lengths-untyped-leaves", indirectLengthsUntypedLeaves(), ""},

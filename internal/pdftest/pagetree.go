@@ -30,6 +30,26 @@ func leafIsAnAction() []byte {
 	return b.finish(1, "")
 }
 
+// untypedActionAsPages: the catalog's /Pages is a JavaScript action with
+// no /Type, in a file with a trailer and no cross-reference table (pdf.js's
+// issue15590.pdf). The repair layer took the action for a page and
+// published it, /JS and all, as page 1; qpdf finds no pages.
+func untypedActionAsPages() []byte {
+	return []byte("%PDF-1.7\ntrailer\n<</Root 1 0 R>>\n" +
+		"1 0 obj\n<</Type /Catalog /Pages 2 0 R /OpenAction 2 0 R>>\nendobj\n" +
+		"2 0 obj\n<</S /JavaScript /JS (app.alert\\(1\\))>>\nendobj\n%%EOF\n")
+}
+
+// leafIsAnUntypedAction: a page tree node lists a page and a JavaScript
+// action without /Type among its kids.
+func leafIsAnUntypedAction() []byte {
+	b := minimal("", "")
+	action := b.alloc()
+	b.obj(action, "<</S /JavaScript /JS (app.alert\\(1\\))>>")
+	b.obj(2, fmt.Sprintf("<</Type /Pages /Kids [3 0 R %d 0 R] /Count 2>>", action))
+	return b.finish(1, "")
+}
+
 // countExceedsKids: the root's /Count claims 1,000 pages where /Kids holds
 // two, and an intermediate node claims 500 for one page.
 func countExceedsKids() []byte {

@@ -113,6 +113,9 @@ func (d *Document) walkPageTree() error {
 			if t, ok := kd["Type"].(types.Name); ok && t != "Page" && t != "Pages" {
 				return pipeerr.New(pipeerr.Damaged, "damaged: the page tree lists %s, a /%s dictionary, as a page", objectName(knr), t)
 			}
+			if _, ok := kd["Type"]; !ok && isAction(kd) {
+				return pipeerr.New(pipeerr.Damaged, "damaged: the page tree lists %s, an action dictionary (it has /S), as a page", objectName(knr))
+			}
 			if len(d.pages) >= d.limits.MaxPages {
 				return pipeerr.New(pipeerr.TooManyPages, "too many pages: more than %d", d.limits.MaxPages)
 			}

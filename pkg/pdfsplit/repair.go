@@ -1005,6 +1005,9 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 				// dropped or published as a page.
 				return 0, fmt.Errorf("the page tree lists object %d, a /%s dictionary, as a page", knr, *t)
 			}
+			if kd.Type() == nil && isAction(kd) {
+				return 0, fmt.Errorf("the page tree lists object %d, an action dictionary (it has /S), as a page", knr)
+			}
 			if isPage(kd) {
 				if len(pages) >= b.l.MaxPages {
 					return 0, fmt.Errorf("more than %d pages", b.l.MaxPages)
@@ -1063,7 +1066,16 @@ func isPage(d types.Dict) bool {
 		return *t == "Page"
 	}
 	_, kids := d["Kids"]
-	return !kids
+	return !kids && !isAction(d)
+}
+
+// isAction: d has the /S an action dictionary requires (ISO 32000-1
+// 12.6.2, Table 193), which no page or page tree node has. An untyped
+// JavaScript action where a page belongs (pdf.js's issue15590.pdf, the
+// catalog's /Pages) is not taken for a page.
+func isAction(d types.Dict) bool {
+	_, ok := d["S"].(types.Name)
+	return ok
 }
 
 // ref is a reference to object nr with its generation.
