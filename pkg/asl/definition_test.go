@@ -161,3 +161,38 @@ func TestNumericFieldsExact(t *testing.T) {
 		t.Errorf("TimeoutSecondsPath 99999999: %v", err)
 	}
 }
+
+// TestParseDeepNesting: a definition nested deeply enough to overflow the
+// parser's stack, which is fatal to the process (serve's, at
+// CreateStateMachine and at every restart), is refused instead. Each
+// expression fits serve's 4 MiB request body; without the limits the test
+// binary ends with "fatal error: stack overflow".
+func TestParseDeepNesting(t *testing.T) {
+	const n = 4_000_000
+	jsonataMachine := func(expr string) string {
+		return `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% ` + expr + ` %}","End":true}}}`
+	}
+	for _, tc := range []struct{ name, def, msg string }{
+		{"JSONata unary minus", jsonataMachine(strings.Repeat("-", n) + "1"), "at most 65536"},
+		{"JSONata parentheses", jsonataMachine(strings.Repeat("(", n/2) + "1" + strings.Repeat(")", n/2)), "at most 65536"},
+		{"filter", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.a[?(` +
+			strings.Repeat("!(", n/3) + "@.b" + strings.Repeat(")", n/3) + `)]","End":true}}}`, "nested more than 1000"},
+		{"filter of !", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.a[?(` + strings.Repeat("!", n) + `@.b)]","End":true}}}`, "nested more than 1000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.def))
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Parse: %.300v, want an error with %q", err, tc.msg)
+			}
+		})
+	}
+	// At the limits, expressions are still accepted.
+	for _, def := range []string{
+		jsonataMachine(strings.Repeat("-", MaxJSONataBytes-3) + "1"), // the spaces around it count
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.a[?(` + strings.Repeat("!", maxFilterNesting-1) + `@.b)]","End":true}}}`,
+	} {
+		if _, err := Parse([]byte(def)); err != nil {
+			t.Errorf("Parse: %.300v", err)
+		}
+	}
+}

@@ -160,9 +160,16 @@ func applyFilter(f filterExpr, v any, out []any) []any {
 
 // filterParser parses the filter that begins at s[i] == '?'.
 type filterParser struct {
-	s string // the whole path, for messages
-	i int
+	s     string // the whole path, for messages
+	i     int
+	depth int // of "!" and "(" being parsed, at most maxFilterNesting
 }
+
+// maxFilterNesting bounds how deeply "!" and "(" nest in a filter: parsing
+// and evaluating recurse once per level, in the process that loads the
+// definition, where Go's stack overflow is fatal (1.3 million levels ended
+// serve). A thousand is far beyond any filter a person writes.
+const maxFilterNesting = 1000
 
 // parseFilter parses "?(expr)" at s[i] and returns the offset after it.
 func parseFilter(s string, i int) (filterExpr, int, error) {
@@ -238,6 +245,10 @@ func (p *filterParser) and() (filterExpr, error) {
 
 func (p *filterParser) unary() (filterExpr, error) {
 	p.ws()
+	if p.depth++; p.depth > maxFilterNesting {
+		return nil, p.errf("nested more than %d levels deep", maxFilterNesting)
+	}
+	defer func() { p.depth-- }()
 	if strings.HasPrefix(p.s[p.i:], "!") && !strings.HasPrefix(p.s[p.i:], "!=") {
 		p.i++
 		x, err := p.unary()

@@ -52,9 +52,22 @@ func jsonataExpr(s string) (string, bool) {
 	return "", false
 }
 
+// MaxJSONataBytes is the longest JSONata expression a definition may hold,
+// in bytes between "{%" and "%}". jsonata-go's parser recurses once per
+// token at most, with no depth limit of its own, and it runs in the
+// process that loads the definition (serve's, at CreateStateMachine and at
+// every restart), where Go's stack overflow is fatal: 4 MB of "-" ended
+// serve. At this length the parser's stack stays under about 32 MB.
+// AWS documents no limit; jsonata-js, which it runs, overflows its own
+// stack far sooner on such nesting.
+const MaxJSONataBytes = 64 << 10
+
 func parseJexpr(src string) (*jexpr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("empty JSONata expression")
+	}
+	if len(src) > MaxJSONataBytes {
+		return nil, fmt.Errorf("JSONata expression of %d bytes: at most %d are accepted", len(src), MaxJSONataBytes)
 	}
 	if _, err := compileJSONata(src); err != nil {
 		return nil, fmt.Errorf("JSONata expression {%%%s%%}: %v", src, err)
