@@ -291,7 +291,69 @@ func evalLocal(src string, bindings map[string]any) (any, error) {
 	if err != nil {
 		return nil, &JSONataError{Cause: fmt.Sprintf("{%%%s%%}: %v", src, err)}
 	}
+	if jsonSizeOver(out, MaxJSONataValue) {
+		return nil, &JSONataError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf(
+			"The JSONata expression {%%%s%%} evaluated to a value of more than %d bytes.", src, MaxJSONataValue)}
+	}
 	return out, nil
+}
+
+// MaxJSONataValue is the largest value, in bytes of JSON, a JSONata
+// expression may evaluate to: a larger one is States.DataLimitExceeded.
+// No state input, output or variable may exceed MaxPayload, so such a
+// value could only fail later; but serve's worker (Options.JSONata) sends
+// it to serve's process, which holds several copies of it while decoding,
+// and a few $pad("a", 1e9) at once would exhaust serve's memory instead of
+// failing their executions. The limit is the same in process, so a value
+// does not depend on where it was computed.
+const MaxJSONataValue = 16 << 20
+
+// jsonSizeOver reports whether v's JSON encoding has more than limit
+// bytes (counting keys, U+2028, U+2029 and invalid UTF-8 as their bytes, not
+// their longer escapes); it stops counting once over.
+func jsonSizeOver(v any, limit int) bool {
+	n := 0
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case string:
+			n += len(x) + 2
+			for i := 0; i < len(x) && n <= limit; i++ {
+				switch c := x[i]; {
+				case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+					n++
+				case c < 0x20:
+					n += 5 // \u00XX
+				}
+			}
+		case json.Number:
+			n += len(x)
+		case []any:
+			n += 2 + max(len(x)-1, 0)
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		case map[string]any:
+			n += 2 + max(len(x)-1, 0)
+			for k, e := range x {
+				n += len(k) + 3
+				if walk(e) {
+					return true
+				}
+			}
+		case bool:
+			n += 5
+			if x {
+				n--
+			}
+		default: // nil
+			n += 4
+		}
+		return n > limit
+	}
+	return walk(v)
 }
 
 // evalJSONata is ex.Eval under jsonataMu, with a panic of the evaluator

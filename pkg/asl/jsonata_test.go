@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -510,6 +511,7 @@ func TestJSONataElsewhere(t *testing.T) {
 		"FormatNumberExponent": TestJSONataFormatNumberExponent,
 		"Distinct":             TestJSONataDistinct,
 		"FunctionResult":       TestJSONataFunctionResult,
+		"ValueLimit":           TestJSONataValueLimit,
 	} {
 		t.Run(name, test)
 	}
@@ -552,5 +554,27 @@ func TestJSONataElsewhereFails(t *testing.T) {
 	}
 	if _, err := m.Execute(ctx, json.RawMessage(`{"n":1}`), opts); !errors.Is(err, context.Canceled) {
 		t.Fatalf("stopped during an evaluation: %v, want the execution aborted", err)
+	}
+}
+
+// TestJSONataValueLimit: an expression whose value is over MaxJSONataValue
+// bytes of JSON is States.DataLimitExceeded, which States.ALL does not
+// catch, wherever it is evaluated: a variable may not hold one, and serve
+// does not take one into its process from a worker.
+func TestJSONataValueLimit(t *testing.T) {
+	const def = `{"QueryLanguage":"JSONata","StartAt":"A","States":{
+		"A":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{
+			"B":{"Type":"Pass","Assign":{"big":"{% $pad('a', $states.input.n) %}"},"Next":"C"},
+			"C":{"Type":"Pass","Output":"{% $length($big) %}","End":true}}}],
+			"Output":"{% $states.result[0] %}","Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},
+		"Caught":{"Type":"Succeed"}}}`
+	out, _, err := run(t, def, `{"n":1000}`, nil)
+	if err != nil || string(out) != "1000" {
+		t.Fatalf("a small value: %s, %v", out, err)
+	}
+	_, _, err = run(t, def, fmt.Sprintf(`{"n":%d}`, MaxJSONataValue), nil)
+	ee := execErr(t, err)
+	if ee.Name != ErrDataLimitExceeded || !strings.Contains(ee.Cause, "more than 16777216 bytes") {
+		t.Fatalf("a value over the limit: %v", ee)
 	}
 }

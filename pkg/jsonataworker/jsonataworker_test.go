@@ -195,3 +195,20 @@ func TestConcurrentEvaluations(t *testing.T) {
 		t.Error("Eval after Close succeeded")
 	}
 }
+
+// TestLargeValue: a value over asl.MaxJSONataValue is the worker's
+// States.DataLimitExceeded, as in process, and the worker does not send it:
+// several copies of it would be held in serve's process while decoding.
+func TestLargeValue(t *testing.T) {
+	p, _ := newPool(t, 1)
+	expr := fmt.Sprintf(`$pad("a", %d)`, asl.MaxJSONataValue)
+	want, wantErr := asl.EvalJSONata(expr, vars)
+	got, err := p.Eval(t.Context(), expr, vars)
+	var je, wantJE *asl.JSONataError
+	if !errors.As(wantErr, &wantJE) || wantJE.Name != "States.DataLimitExceeded" || want != nil {
+		t.Fatalf("in process: %d bytes, %v", len(want), wantErr)
+	}
+	if !errors.As(err, &je) || *je != *wantJE || got != nil {
+		t.Fatalf("in a worker: %d bytes, %v; want %v", len(got), err, wantErr)
+	}
+}
