@@ -407,10 +407,28 @@ func toJSONata(v any) any {
 // jsonataNull is JSON null as jsonata-go represents it.
 var jsonataNull *any
 
+// jsonString is s as it is after a JSON round trip: each byte that is not
+// valid UTF-8 becomes U+FFFD, as encoding/json writes it. jsonata-go makes
+// such strings ($base64decode("/w==")); a value becomes JSON between
+// states in Step Functions and on its way back from serve's JSONata
+// workers, so it must not depend on whether it was.
+func jsonString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r) // an invalid byte ranges as utf8.RuneError
+	}
+	return b.String()
+}
+
 // fromJSONata converts a jsonata-go result back to this package's model.
 func fromJSONata(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, string, bool:
+	case string:
+		return jsonString(x), nil
+	case nil, bool:
 		return x, nil
 	case *any:
 		if x == nil {
@@ -447,7 +465,7 @@ func fromJSONata(v any) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out[k] = j
+			out[jsonString(k)] = j
 		}
 		return out, nil
 	}

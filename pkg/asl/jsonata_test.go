@@ -512,6 +512,7 @@ func TestJSONataElsewhere(t *testing.T) {
 		"Distinct":             TestJSONataDistinct,
 		"FunctionResult":       TestJSONataFunctionResult,
 		"ValueLimit":           TestJSONataValueLimit,
+		"InvalidUTF8":          TestJSONataInvalidUTF8,
 	} {
 		t.Run(name, test)
 	}
@@ -577,4 +578,19 @@ func TestJSONataValueLimit(t *testing.T) {
 	if ee.Name != ErrDataLimitExceeded || !strings.Contains(ee.Cause, "more than 16777216 bytes") {
 		t.Fatalf("a value over the limit: %v", ee)
 	}
+}
+
+// TestJSONataInvalidUTF8: a string jsonata-go makes that is not valid
+// UTF-8 is, for the states after it, what JSON makes of it (U+FFFD for each
+// invalid byte), as when it comes back from one of serve's workers;
+// before, the next state read the raw bytes in process only.
+func TestJSONataInvalidUTF8(t *testing.T) {
+	const def = `{"QueryLanguage":"JSONata","StartAt":"A","States":{
+		"A":{"Type":"Pass","Assign":{"v":"{% $base64decode('/w==') %}"},"Output":"{% {$base64decode('/w=='): $base64decode('/w==')} %}","Next":"B"},
+		"B":{"Type":"Pass","Output":"{% [$base64encode($v), $base64encode($keys($states.input)[0]), $base64encode($states.input.*)] %}","End":true}}}`
+	out, _, err := run(t, def, `{}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `["77+9","77+9","77+9"]`)
 }
