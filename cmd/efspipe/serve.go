@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -92,8 +91,12 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer objs.Close()
 	// A definition's JSONata runs in worker processes: an expression that
 	// recurses without bound would otherwise end serve with every
-	// execution in it (jsonataworker).
-	jsonata := jsonataworker.New(jsonataWorker, max(runtime.GOMAXPROCS(0), 2))
+	// execution in it (jsonataworker). One execution evaluates in at most
+	// sfnlocal.JSONataPerExecution of them at once, so that expressions
+	// that never end hold only their own execution's share of the pool;
+	// as many stay idle.
+	perExec := sfnlocal.JSONataPerExecution()
+	jsonata := jsonataworker.New(jsonataWorker, 8*perExec, perExec)
 	defer jsonata.Close()
 	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput,
 		Objects: sfnlocal.DirObjects{Dir: objs}, JSONata: jsonata.Eval, Log: log})

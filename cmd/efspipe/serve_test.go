@@ -444,3 +444,64 @@ func TestServeSurvivesRunawayJSONata(t *testing.T) {
 		t.Fatalf("next execution: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Cause))
 	}
 }
+
+// TestServeRunawayJSONataHoldsItsOwnWorkers: an execution whose Map runs
+// more never-ending expressions at once than serve has cores holds only
+// its share of the JSONata workers; another execution's JSONata runs
+// meanwhile. Before, the pool's one worker per core was shared by every
+// execution, and the second waited until the first was stopped.
+func TestServeRunawayJSONataHoldsItsOwnWorkers(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "2") // two workers an execution, whatever the machine
+	c, cmd, stderr := startServeProcess(t, t.TempDir())
+	create := func(name, def string) *string {
+		out, err := c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def),
+			RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.StateMachineArn
+	}
+	start := func(machine *string) string {
+		out, err := c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: machine, Input: aws.String(`{"n":41}`)})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		return *out.ExecutionArn
+	}
+	// Ten million items of a hundred thousand each: it does not end.
+	spin := start(create("spin", `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":[1,2,3,4],
+		"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $sum([1..10000000].($sum([1..100000]))) %}","End":true}}},"End":true}}}`))
+	eventually(t, "two workers evaluating the Map's expressions", func() bool { return len(children(t, cmd.Process.Pid)) >= 2 })
+	fine := start(create("fine", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input.n + 1 %}","End":true}}}`))
+	if d := waitExecution(t, c, fine); d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != "42" {
+		t.Fatalf("the other execution: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Cause))
+	}
+	if n := len(children(t, cmd.Process.Pid)); n != 3 {
+		t.Errorf("%d workers: want the Map's 2 and the other execution's", n)
+	}
+	if _, err := c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: aws.String(spin)}); err != nil {
+		t.Fatal(err)
+	}
+	if d := waitExecution(t, c, spin); d.Status != types.ExecutionStatusAborted {
+		t.Fatalf("stopped execution: %s", d.Status)
+	}
+}
+
+// children are the processes pid started that still run (proc(5):
+// /proc/PID/task/TID/children lists each thread's).
+func children(t *testing.T, pid int) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "children"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no /proc children files: %v", err)
+	}
+	var pids []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		pids = append(pids, strings.Fields(string(b))...)
+	}
+	return pids
+}

@@ -73,8 +73,9 @@ func Serve(r io.Reader, w io.Writer) error {
 // once, each evaluating one expression at a time. It is safe for
 // concurrent use.
 type Pool struct {
-	start func() *exec.Cmd
-	slots chan struct{}
+	start   func() *exec.Cmd
+	slots   chan struct{}
+	maxIdle int
 
 	mu     sync.Mutex
 	idle   []*worker
@@ -84,9 +85,10 @@ type Pool struct {
 
 // New returns a pool of at most workers worker processes (at least 1),
 // each started by start: a command whose process runs Serve on its
-// standard input and output.
-func New(start func() *exec.Cmd, workers int) *Pool {
-	return &Pool{start: start, slots: make(chan struct{}, max(workers, 1)), all: map[*worker]struct{}{}}
+// standard input and output. Of those, at most idle (at least 1) are kept
+// once they have answered; the others end.
+func New(start func() *exec.Cmd, workers, idle int) *Pool {
+	return &Pool{start: start, slots: make(chan struct{}, max(workers, 1)), maxIdle: max(idle, 1), all: map[*worker]struct{}{}}
 }
 
 // Eval evaluates expr with vars in a worker: it is an asl.JSONataFunc. It
@@ -208,7 +210,7 @@ func (p *Pool) get() (*worker, error) {
 func (p *Pool) put(w *worker) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.closed || len(p.idle) >= p.maxIdle {
 		go p.kill(w)
 		return
 	}

@@ -47,7 +47,7 @@ func newPool(t *testing.T, workers int) (*jsonataworker.Pool, *started) {
 		s.procs = append(s.procs, cmd)
 		s.mu.Unlock()
 		return cmd
-	}, workers)
+	}, workers, workers)
 	t.Cleanup(func() { p.Close() })
 	return p, s
 }

@@ -434,7 +434,7 @@ func (s *Server) launch(x *execution, redrive bool) {
 		},
 		OnMapRun:        func(r asl.MapRun) { s.recordMapRun(x, r) },
 		Objects:         s.cfg.Objects,
-		JSONata:         s.cfg.JSONata,
+		JSONata:         s.jsonata(),
 		StateMachineArn: x.rec.MachineArn,
 		ExecutionName:   x.rec.Name,
 		RoleArn:         x.rec.RoleArn,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +63,9 @@ type Config struct {
 	// JSONata evaluates the JSONata expressions of every execution and
 	// TestState call (jsonataworker.Pool.Eval: worker processes, so that a
 	// definition's runaway expression fails its execution instead of
-	// ending the server). Default: in this process.
+	// ending the server). At most JSONataPerExecution evaluations of one
+	// execution (with its Map iterations, Parallel branches and child
+	// executions) or call go through it at once. Default: in this process.
 	JSONata asl.JSONataFunc
 	// FlushInterval bounds how stale a running execution's history on the
 	// mount may be. Default: 1s.
@@ -283,4 +286,31 @@ func ptr(t time.Time) *epoch {
 	}
 	e := epoch(t)
 	return &e
+}
+
+// JSONataPerExecution is how many of one execution's JSONata evaluations
+// Config.JSONata runs at once: one per core (at least 2). An expression
+// that never ends holds its evaluation until its execution is stopped; a
+// pool of workers shared by every execution would otherwise be held whole
+// by one execution's Map of such expressions, and every other execution
+// would wait on it.
+func JSONataPerExecution() int { return max(runtime.GOMAXPROCS(0), 2) }
+
+// jsonata is Config.JSONata for one execution or call: at most
+// JSONataPerExecution of its evaluations at once.
+func (s *Server) jsonata() asl.JSONataFunc {
+	eval := s.cfg.JSONata
+	if eval == nil {
+		return nil
+	}
+	slots := make(chan struct{}, JSONataPerExecution())
+	return func(ctx context.Context, expr string, vars json.RawMessage) (json.RawMessage, error) {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-slots }()
+		return eval(ctx, expr, vars)
+	}
 }

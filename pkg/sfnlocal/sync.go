@@ -126,7 +126,7 @@ func (s *Server) startSyncExecution(ctx context.Context, in syncIn) (any, error)
 		Now:             s.cfg.Now,
 		OnEvent:         func(e asl.Event) { last = e },
 		Objects:         s.cfg.Objects,
-		JSONata:         s.cfg.JSONata,
+		JSONata:         s.jsonata(),
 		StateMachineArn: r.m.rec.Arn,
 		ExecutionName:   name,
 		RoleArn:         x.rec.RoleArn,

@@ -131,7 +131,7 @@ func (s *Server) testState(ctx context.Context, in testStateIn) (any, error) {
 		Now:             s.cfg.Now,
 		StateMachineArn: s.MachineArn("TestState"),
 		Objects:         s.cfg.Objects,
-		JSONata:         s.cfg.JSONata,
+		JSONata:         s.jsonata(),
 		RoleArn:         role,
 	})
 	var te *asl.TestStateError
