@@ -353,12 +353,23 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 				defer func() { <-sem }()
 			}
 			name := newUUID()
-			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, objects: x.objects, jsonata: x.jsonata, nextID: 1, role: x.role, region: x.region,
+			// A child's history is not kept, but it is counted: at
+			// MaxHistoryEvents the child fails, as in AWS, where it is
+			// an execution of its own, instead of looping for ever.
+			// Its ExecutionStarted is event 1.
+			cctx, stop := context.WithCancel(gctx)
+			defer stop()
+			cx := &exec{m: x.m, invoke: x.invoke, sleep: x.sleep, now: x.now, objects: x.objects, jsonata: x.jsonata, nextID: 2, role: x.role, region: x.region,
 				smArn: x.smArn + "/" + label, smName: x.smName + "/" + label, execName: name,
 				execArn: fmt.Sprintf("%s:%s:%s/%s:%s", prefix, kind, x.smName, label, name),
-				input:   k.input, inputText: string(marshal(k.input))}
+				input:   k.input, inputText: string(marshal(k.input)), onEvent: func(Event) {}, stop: stop}
 			cx.startTime = cx.stamp()
-			out, err := cx.runScope(gctx, st.processor, k.input, &chain{}, nil, &varScope{})
+			out, err := cx.runScope(cctx, st.processor, k.input, &chain{}, nil, &varScope{})
+			cx.mu.Lock()
+			if cx.full {
+				out, err = nil, &failure{Name: ErrRuntime, Cause: historyFullCause}
+			}
+			cx.mu.Unlock()
 			var f *failure
 			isFailure := errors.As(err, &f)
 			report(func(r *MapRun) {

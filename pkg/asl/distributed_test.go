@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -208,5 +209,35 @@ func TestRedriveDistributedMap(t *testing.T) {
 	jsonEq(t, out, `[1,2,3]`)
 	if calls-first != 3 {
 		t.Errorf("the redrive ran %d tasks, want all 3 items again", calls-first)
+	}
+}
+
+// TestDistributedChildHistoryQuota: a DISTRIBUTED Map's child executions
+// are executions of their own in AWS, each with a history quota
+// (bp-history-limit.html): a child whose history would pass event 25,000
+// fails with States.Runtime, even though its history is not kept, instead
+// of looping for ever; one that ends at event 25,000 succeeds.
+func TestDistributedChildHistoryQuota(t *testing.T) {
+	// As in TestHistoryQuota: 4n+4 events for n iterations, counting the
+	// child's ExecutionStarted and ExecutionSucceeded.
+	const def = `{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":1,
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Count","States":{
+			"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n"},"Next":"Check"},
+			"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Done"}],"Default":"Count"},
+			"Done":{"Type":"Succeed","OutputPath":"$.i"}}},"End":true}}}`
+	const fits = (MaxHistoryEvents - 4) / 4
+	out, _, _, err := runDist(t, def, fmt.Sprintf(`[{"i":0,"n":%d},{"i":0,"n":%d}]`, fits, fits+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != 2 {
+		t.Fatalf("output %s", out)
+	}
+	if fmt.Sprint(got[0]) != fmt.Sprint(fits) {
+		t.Errorf("the child that ends at event 25,000: %v", got[0])
+	}
+	if f, ok := got[1].(map[string]any); !ok || f["Status"] != "FAILED" || f["Error"] != ErrRuntime {
+		t.Errorf("the child one iteration longer: %v", got[1])
 	}
 }
