@@ -232,8 +232,13 @@ func (m *Machine) Redrive(ctx context.Context, history []Event, opts Options) (j
 	default:
 		return nil, &NotRedrivableError{Reason: "Execution is RUNNING and cannot be redriven."}
 	}
-	if last.ID >= MaxHistoryEvents {
-		return nil, &NotRedrivableError{Reason: fmt.Sprintf("The execution's history has reached the maximum of %d events.", MaxHistoryEvents)}
+	// A redrive needs room for ExecutionRedriven and one event more: AWS
+	// redrives a history of fewer than 24,999 events
+	// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html).
+	// At 24,999, ExecutionRedriven would be the history's last event, and
+	// the states run after it would record nothing.
+	if last.ID >= MaxHistoryEvents-1 {
+		return nil, &NotRedrivableError{Reason: fmt.Sprintf("The execution's history has %d events; a redrive needs fewer than %d.", last.ID, MaxHistoryEvents-1)}
 	}
 	rec, err := m.replay(h)
 	if err != nil {

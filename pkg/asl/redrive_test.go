@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -200,4 +201,63 @@ func TestRedriveParallelAndTop(t *testing.T) {
 	}
 	last := r.events[len(r.events)-1]
 	jsonEq(t, []byte(last.ExecutionSucceededEventDetails.Output), `{"a":":a","p":["b1","c2"],"z":":z"}`)
+}
+
+// TestRedriveNeedsRoom: AWS redrives a history of fewer than 24,999 events,
+// to fit ExecutionRedriven and one event more
+// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html).
+// A history of 24,999 is not redrivable; before, its redrive recorded
+// ExecutionRedriven as a failed event 25,000 and then ran the states
+// again with nothing recorded. A history of 24,998 redrives, and its rerun
+// state's first event is event 25,000, which fails the execution.
+func TestRedriveNeedsRoom(t *testing.T) {
+	// ExecutionStarted, 4 events an iteration, the tail, ExecutionFailed.
+	loop := func(tail string) string {
+		return `{"StartAt":"Count","States":{
+		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n"},"Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Tail"}],"Default":"Count"},
+		"Tail":` + tail + `}}`
+	}
+	failing := true
+	invoke := func(_ context.Context, _ string, in json.RawMessage) (json.RawMessage, error) {
+		if failing {
+			return nil, &TaskError{Name: "Boom", Cause: "c"}
+		}
+		return in, nil
+	}
+	for _, tc := range []struct {
+		name, tail string
+		n          int
+		last       int64
+	}{
+		{"Fail", `{"Type":"Fail","Error":"E"}`, 6249, MaxHistoryEvents - 1},                        // 4n+3 events
+		{"Task", `{"Type":"Task","Resource":"` + fn + `","End":true}`, 6248, MaxHistoryEvents - 2}, // 4n+6
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			failing = true
+			m := mustParse(t, loop(tc.tail))
+			r := newRecorder()
+			if _, err := m.Execute(t.Context(), json.RawMessage(fmt.Sprintf(`{"i":0,"n":%d}`, tc.n)), r.options(invoke)); err == nil {
+				t.Fatal("the first run succeeded")
+			}
+			if last := r.events[len(r.events)-1]; last.ID != tc.last || last.Type != "ExecutionFailed" {
+				t.Fatalf("first run ended at event %d, %s", last.ID, last.Type)
+			}
+			failing = false
+			r2 := newRecorder()
+			_, err := m.Redrive(t.Context(), r.events, r2.options(invoke))
+			var nr *NotRedrivableError
+			if tc.last >= MaxHistoryEvents-1 {
+				if !errors.As(err, &nr) || len(r2.events) != 0 {
+					t.Fatalf("redrive of %d events: %v, %d events", tc.last, err, len(r2.events))
+				}
+				return
+			}
+			ee := execErr(t, err)
+			if ee.Name != ErrRuntime || len(r2.events) != 2 || r2.events[0].Type != "ExecutionRedriven" ||
+				r2.events[1].ID != MaxHistoryEvents || r2.events[1].Type != "ExecutionFailed" {
+				t.Fatalf("redrive of %d events: %v, events %+v", tc.last, ee, r2.events)
+			}
+		})
+	}
 }

@@ -609,15 +609,16 @@ type summary struct {
 
 // notRedrivable is why an execution of sm cannot be redriven, or "" when
 // it can: it ended in failure (FAILED, TIMED_OUT or ABORTED) and its
-// history has room (asl.MaxHistoryEvents).
+// history has room for ExecutionRedriven and one event more: fewer than
+// 24,999 events (asl.MaxHistoryEvents; API_RedriveExecution.html).
 func (sm summary) notRedrivable() string {
 	switch sm.status {
 	case "FAILED", "TIMED_OUT", "ABORTED":
 	default:
 		return "Execution is " + sm.status + " and cannot be redriven"
 	}
-	if sm.lastID >= asl.MaxHistoryEvents {
-		return fmt.Sprintf("Execution history has reached the maximum of %d events and cannot be redriven", asl.MaxHistoryEvents)
+	if sm.lastID >= asl.MaxHistoryEvents-1 {
+		return fmt.Sprintf("Execution history has %d events, too many to be redriven within the maximum of %d", sm.lastID, asl.MaxHistoryEvents)
 	}
 	return ""
 }

@@ -106,3 +106,37 @@ func TestHistoryQuotaThroughSDK(t *testing.T) {
 		t.Fatalf("redrive: %v", err)
 	}
 }
+
+// TestRedriveNeedsRoomThroughSDK: an execution that failed at event 24,999
+// has no room for ExecutionRedriven and one event more, so it is
+// NOT_REDRIVABLE and RedriveExecution refuses it, as AWS does
+// (API_RedriveExecution.html: fewer than 24,999 events).
+func TestRedriveNeedsRoomThroughSDK(t *testing.T) {
+	e := newEnv(t, "", nil)
+	// ExecutionStarted, 4 events an iteration, FailStateEntered and
+	// ExecutionFailed: 4n+3 = 24,999 for n = 6,249.
+	def := `{"StartAt":"Count","States":{
+		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n"},"Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Fail"}],"Default":"Count"},
+		"Fail":{"Type":"Fail","Error":"E"}}}`
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("count"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{"i":0,"n":6249}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.wait(t, *start.ExecutionArn)
+	if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "E" || d.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable {
+		t.Fatalf("%s %s, redrive %s %q", d.Status, aws.ToString(d.Error), d.RedriveStatus, aws.ToString(d.RedriveStatusReason))
+	}
+	if h := e.history(t, *start.ExecutionArn, 1000, true); h[0].Id != asl.MaxHistoryEvents-1 {
+		t.Fatalf("the last event is %d", h[0].Id)
+	}
+	_, err = e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn})
+	if errType(err) != "ExecutionNotRedrivable" {
+		t.Fatalf("redrive: %v", err)
+	}
+}
