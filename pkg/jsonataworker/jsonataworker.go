@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,10 +64,37 @@ func Serve(r io.Reader, w io.Writer) error {
 		default:
 			resp.Value = out
 		}
+		// After answering, a worker waits idle in the pool, where
+		// nothing allocates and so nothing collects: what a large
+		// evaluation used (over 1 GB for $count([1..1e7].$string($)))
+		// would stay in the worker's resident memory. It is returned to
+		// the system first, so that the pool's caller never finds an
+		// idle worker holding it.
+		if heapBytes() > idleHeap {
+			debug.FreeOSMemory()
+		}
 		if err := enc.Encode(resp); err != nil {
 			return err
 		}
 	}
+}
+
+// idleHeap is how much heap, in bytes, a worker keeps between evaluations
+// without returning it to the system.
+const idleHeap = 64 << 20
+
+// heapBytes is the memory the worker's heap holds, in bytes: live objects,
+// garbage not yet collected and free spans not yet returned.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	var n uint64
+	for _, v := range s {
+		if v.Value.Kind() == metrics.KindUint64 {
+			n += v.Value.Uint64()
+		}
+	}
+	return n
 }
 
 // Pool runs expressions in up to a fixed number of worker processes at

@@ -212,3 +212,31 @@ func TestLargeValue(t *testing.T) {
 		t.Fatalf("in a worker: %d bytes, %v; want %v", len(got), err, wantErr)
 	}
 }
+
+// TestIdleWorkerReturnsMemory: a worker that evaluated an expression using
+// hundreds of MB returns them to the system before it waits idle in the
+// pool; before, nothing collected them there and the worker kept them.
+func TestIdleWorkerReturnsMemory(t *testing.T) {
+	p, s := newPool(t, 1)
+	got, err := p.Eval(t.Context(), `$count([1..1500000].($string($)))`, vars)
+	if err != nil || string(got) != "1500000" {
+		t.Fatalf("%s, %v", got, err)
+	}
+	s.mu.Lock()
+	pid := s.procs[0].Process.Pid
+	s.mu.Unlock()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rss int
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			fmt.Sscanf(strings.TrimPrefix(l, "VmRSS:"), "%d", &rss)
+		}
+	}
+	// The evaluation used over 200 MB; an idle worker is under 100 MB.
+	if rss == 0 || rss > 100<<10 {
+		t.Errorf("idle worker's resident memory %d kB", rss)
+	}
+}
