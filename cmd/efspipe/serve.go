@@ -93,10 +93,11 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// recurses without bound would otherwise end serve with every
 	// execution in it (jsonataworker). One execution evaluates in at most
 	// sfnlocal.JSONataPerExecution of them at once, so that expressions
-	// that never end hold only their own execution's share of the pool;
-	// as many stay idle.
+	// that never end hold only their own execution's share of the pool
+	// (four shares: each busy worker may hold as much memory as its
+	// expression takes); as many stay idle.
 	perExec := sfnlocal.JSONataPerExecution()
-	jsonata := jsonataworker.New(jsonataWorker, 8*perExec, perExec)
+	jsonata := jsonataworker.New(jsonataWorker, 4*perExec, perExec)
 	defer jsonata.Close()
 	srv, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: p.Functions().Invoke, Lock: p.LockExecution, CheckInput: secret.CheckInput,
 		Objects: sfnlocal.DirObjects{Dir: objs}, JSONata: jsonata.Eval, Log: log})
