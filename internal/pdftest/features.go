@@ -170,7 +170,7 @@ func type3Font() []byte {
 // patternsAndShadings: a tiling pattern with resources of its own, an axial
 // shading used by `sh`, a shading pattern, a separation colour space and an
 // ExtGState, all in one shared resource dictionary with unused entries
-// of each kind beside them.
+// of each kind beside them, one of them an ExtGState with transparency.
 func patternsAndShadings() []byte {
 	b := newBuilder("1.7")
 	catalog, root, res, tile, tileImg, sh, fn, gs := b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc(), b.alloc()
@@ -179,7 +179,7 @@ func patternsAndShadings() []byte {
 	b.obj(fn, "<</FunctionType 2 /Domain [0 1] /C0 [1 0 0] /C1 [0 0 1] /N 1>>")
 	b.obj(sh, fmt.Sprintf("<</ShadingType 2 /ColorSpace /DeviceRGB /Coords [0 0 300 0] /Function %d 0 R /Extend [true true]>>", fn))
 	b.obj(gs, "<</Type /ExtGState /ca 0.5 /CA 0.5>>")
-	b.obj(res, fmt.Sprintf("<</Pattern <</P1 %d 0 R /P2 <</PatternType 2 /Shading %d 0 R>> /Punused %d 0 R>> /Shading <</Sh1 %d 0 R /ShUnused %d 0 R>> /ExtGState <</GS1 %d 0 R /GSunused <</CA 0.1>>>> /ColorSpace <</CSsep [/Separation /Spot /DeviceCMYK %d 0 R] /CSunused /DeviceRGB>>>>",
+	b.obj(res, fmt.Sprintf("<</Pattern <</P1 %d 0 R /P2 <</PatternType 2 /Shading %d 0 R>> /Punused %d 0 R>> /Shading <</Sh1 %d 0 R /ShUnused %d 0 R>> /ExtGState <</GS1 %d 0 R /GSunused <</LW 2>> /GSsee <</CA 0.1>>>> /ColorSpace <</CSsep [/Separation /Spot /DeviceCMYK %d 0 R] /CSunused /DeviceRGB>>>>",
 		tile, sh, tile, sh, sh, gs, fn))
 	var pages []int
 	for k := 1; k <= 2; k++ {

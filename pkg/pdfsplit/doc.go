@@ -31,9 +31,10 @@
 // A page carries only the resources its content uses: content streams (the
 // page's, form XObjects', tiling patterns', Type 3 glyphs', appearance
 // streams') are decoded, within a bound per stream, for the names they use,
-// and each resource dictionary is pruned to those names. A stream that
-// cannot be decoded keeps its whole dictionary. Fonts and images are never
-// decoded.
+// and each resource dictionary is pruned to those names, except graphics
+// states with transparency, which poppler reads, used or not, to decide
+// whether a form is a transparency group. A stream that cannot be decoded
+// keeps its whole dictionary. Fonts and images are never decoded.
 //
 // Each page numbers its objects 1..n, so its cross-reference table is one
 // subsection from 0 (ISO 32000-1 7.5.4); the most widely shared objects have

@@ -59,7 +59,8 @@ func TestPagesCarryOnlyWhatTheyUse(t *testing.T) {
 		{"forms-share-resources", 1, nil, nil},
 		{"resourceless-form", 1, nil, []string{"/ImX ", "/FX "}},
 		{"type3-font", 1, []string{"/Unused"}, []string{"/GImg "}},
-		{"patterns-and-shadings", 1, []string{"/Punused", "/ShUnused", "/GSunused", "/CSunused"}, nil},
+		// An unused graphics state with transparency stays (prune).
+		{"patterns-and-shadings", 1, []string{"/Punused", "/ShUnused", "/GSunused", "/CSunused"}, []string{"/GSsee "}},
 		{"inline-image-colorspace", 0, []string{"/CSunused"}, []string{"/CSI ", "/DefaultRGB "}},
 		{"annotation-appearance", 1, []string{"/Extra"}, []string{"/Stamp "}},
 	} {

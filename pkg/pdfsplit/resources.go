@@ -52,6 +52,17 @@ func (d *Document) prune(res types.Object, used names) types.Object {
 				}
 			}
 		}
+		if k == "ExtGState" {
+			// A graphics state with transparency stays, used or not:
+			// poppler composites a form as a transparency group when its
+			// resources hold one, so without it the form's edges render
+			// otherwise (pdf.js's issue6961.pdf: 477 pixels at 36 dpi).
+			for name, o := range cat {
+				if _, ok := kept[name]; !ok && d.transparentGState(o) {
+					kept[name] = o
+				}
+			}
+		}
 		if len(kept) > 0 {
 			out[k] = kept
 		}
@@ -62,6 +73,40 @@ func (d *Document) prune(res types.Object, used names) types.Object {
 		}
 	}
 	return out
+}
+
+// transparentGState reports whether o is a graphics state parameter
+// dictionary that sets transparency: a constant alpha below 1, a soft mask
+// or a blend mode other than Normal (ISO 32000-1 8.4.5, Table 58; 11.3.5).
+func (d *Document) transparentGState(o types.Object) bool {
+	gs, ok := d.deref(o).(types.Dict)
+	if !ok {
+		return false
+	}
+	for _, k := range []string{"CA", "ca"} {
+		switch v := d.deref(gs[k]).(type) {
+		case types.Float:
+			if v < 1 {
+				return true
+			}
+		case types.Integer:
+			if v < 1 {
+				return true
+			}
+		}
+	}
+	if sm := d.deref(gs["SMask"]); sm != nil {
+		if n, ok := sm.(types.Name); !ok || n != "None" {
+			return true
+		}
+	}
+	switch bm := d.deref(gs["BM"]).(type) {
+	case types.Name:
+		return bm != "Normal" && bm != "Compatible"
+	case types.Array:
+		return true
+	}
+	return false
 }
 
 // deref resolves a reference (one level), or returns o.
