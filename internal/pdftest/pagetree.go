@@ -20,13 +20,13 @@ func pagesIsAnAction() []byte {
 	return b.finish(catalog, "")
 }
 
-// leafIsAnAction: a page tree node lists a page and an action dictionary
-// among its kids.
-func leafIsAnAction() []byte {
+// leafIsAnAction: a page tree node lists a page and the action dictionary
+// action (with or without /Type) among its kids.
+func leafIsAnAction(action string) []byte {
 	b := minimal("", "")
-	action := b.alloc()
-	b.obj(action, "<</Type /Action /S /JavaScript /JS (app.alert\\(1\\))>>")
-	b.obj(2, fmt.Sprintf("<</Type /Pages /Kids [3 0 R %d 0 R] /Count 2>>", action))
+	nr := b.alloc()
+	b.obj(nr, action)
+	b.obj(2, fmt.Sprintf("<</Type /Pages /Kids [3 0 R %d 0 R] /Count 2>>", nr))
 	return b.finish(1, "")
 }
 
@@ -38,16 +38,6 @@ func untypedActionAsPages() []byte {
 	return []byte("%PDF-1.7\ntrailer\n<</Root 1 0 R>>\n" +
 		"1 0 obj\n<</Type /Catalog /Pages 2 0 R /OpenAction 2 0 R>>\nendobj\n" +
 		"2 0 obj\n<</S /JavaScript /JS (app.alert\\(1\\))>>\nendobj\n%%EOF\n")
-}
-
-// leafIsAnUntypedAction: a page tree node lists a page and a JavaScript
-// action without /Type among its kids.
-func leafIsAnUntypedAction() []byte {
-	b := minimal("", "")
-	action := b.alloc()
-	b.obj(action, "<</S /JavaScript /JS (app.alert\\(1\\))>>")
-	b.obj(2, fmt.Sprintf("<</Type /Pages /Kids [3 0 R %d 0 R] /Count 2>>", action))
-	return b.finish(1, "")
 }
 
 // countExceedsKids: the root's /Count claims 1,000 pages where /Kids holds

@@ -205,17 +205,8 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 // page that uses it is refused (Document.closure). It reads at most 64
 // bytes per such object.
 func checkParsed(ctx *model.Context, r io.ReadSeeker) error {
-	var nrs []int
-	for nr, e := range ctx.Table {
-		if e != nil && e.Object == nil {
-			if _, ok := storedAt(ctx, nr); ok {
-				nrs = append(nrs, nr)
-			}
-		}
-	}
-	slices.Sort(nrs)
 	buf := make([]byte, 64)
-	for _, nr := range nrs {
+	for _, nr := range storedObjects(ctx, func(e *model.XRefTableEntry) bool { return e.Object == nil }) {
 		off, _ := storedAt(ctx, nr)
 		if _, _, body, ok := objectAt(r, off, buf); ok && bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n\f\x00"), []byte("null")) {
 			continue
@@ -223,6 +214,22 @@ func checkParsed(ctx *model.Context, r io.ReadSeeker) error {
 		return pipeerr.New(pipeerr.Damaged, "damaged: object %d cannot be parsed", nr)
 	}
 	return nil
+}
+
+// storedObjects are the numbers, in order, of the objects stored in the
+// file itself (storedAt) whose table entry keep accepts.
+func storedObjects(ctx *model.Context, keep func(*model.XRefTableEntry) bool) []int {
+	var nrs []int
+	for nr, e := range ctx.Table {
+		if e == nil || !keep(e) {
+			continue
+		}
+		if _, ok := storedAt(ctx, nr); ok {
+			nrs = append(nrs, nr)
+		}
+	}
+	slices.Sort(nrs)
+	return nrs
 }
 
 // errDirectEncryption is checkDirectEncryption's answer: the file is
@@ -379,15 +386,8 @@ func checkStreams(ctx *model.Context, r io.ReadSeeker) error {
 // repair layer, which does the same. White space before the header is
 // accepted. It reads at most 48 bytes per object.
 func checkHeaders(ctx *model.Context, r io.ReadSeeker) error {
-	var nrs []int
-	for nr := range ctx.Table {
-		if _, ok := storedAt(ctx, nr); ok {
-			nrs = append(nrs, nr)
-		}
-	}
-	slices.Sort(nrs)
 	buf := make([]byte, 48)
-	for _, nr := range nrs {
+	for _, nr := range storedObjects(ctx, func(*model.XRefTableEntry) bool { return true }) {
 		off, _ := storedAt(ctx, nr)
 		gen := 0
 		if g := ctx.Table[nr].Generation; g != nil {
