@@ -255,15 +255,22 @@ func (tp *tamper) save() {
 	tp.write(manifest.File, b)
 }
 
+// judgeChecker is a Checker of the real tools that checks every page and
+// renders up to 4 per file.
+func judgeChecker(t *testing.T) *Checker {
+	t.Helper()
+	bin := needTools(t)
+	qpdf, _ := exec.LookPath("qpdf")
+	pdftoppm, _ := exec.LookPath("pdftoppm")
+	return &Checker{Efspipe: bin, Qpdf: qpdf, Pdftoppm: pdftoppm, Zstd: pipetest.Tool("zstd"),
+		Timeout: time.Minute, CheckPages: -1, RenderPages: 4, DPI: 36}
+}
+
 // TestJudgeFindsTampering publishes a real job, then changes it the ways a
 // faulty splitter could, and checks that judge reports each fault, and
 // nothing on the untouched job.
 func TestJudgeFindsTampering(t *testing.T) {
-	bin := needTools(t)
-	qpdf, _ := exec.LookPath("qpdf")
-	pdftoppm, _ := exec.LookPath("pdftoppm")
-	ck := &Checker{Efspipe: bin, Qpdf: qpdf, Pdftoppm: pdftoppm, Zstd: pipetest.Tool("zstd"),
-		Timeout: time.Minute, CheckPages: -1, RenderPages: 4, DPI: 36}
+	ck := judgeChecker(t)
 	const pages = 4
 	pub := publish(t, ck, pages)
 
@@ -351,11 +358,7 @@ func TestJudgeFindsTampering(t *testing.T) {
 // and only a skipped rendering when qpdf's pages witness that the file
 // opens without one.
 func TestJudgeFindsAPasswordMisread(t *testing.T) {
-	bin := needTools(t)
-	qpdf, _ := exec.LookPath("qpdf")
-	pdftoppm, _ := exec.LookPath("pdftoppm")
-	ck := &Checker{Efspipe: bin, Qpdf: qpdf, Pdftoppm: pdftoppm, Zstd: pipetest.Tool("zstd"),
-		Timeout: time.Minute, CheckPages: -1, RenderPages: 4, DPI: 36}
+	ck := judgeChecker(t)
 	const pages = 2
 	pub := publish(t, ck, pages)
 	var locked []byte
