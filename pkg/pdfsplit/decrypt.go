@@ -85,55 +85,37 @@ func openSecurity(enc types.Dict, id0 []byte, password string) (*security, error
 	case 1, 2, 3:
 		s.stm, s.str = cryptRC4, cryptRC4
 	case 4:
-		cf, _ := enc["CF"].(types.Dict)
-		for name, fv := range cf {
-			fd, ok := fv.(types.Dict)
-			if !ok {
-				// Taken as no filter, its streams would be published
-				// as the ciphertext they are.
-				return nil, errors.New("the crypt filter " + name + " is not a dictionary")
-			}
-			m := cryptNone
-			switch cfm := fd.NameEntry("CFM"); {
-			case cfm == nil || *cfm == "None":
-			case *cfm == "V2":
-				m = cryptRC4
+		err := s.cryptFilters(enc, func(cfm string, fd types.Dict) (cryptMethod, error) {
+			switch cfm {
+			case "None":
+				return cryptNone, nil
+			case "V2":
 				addLength(intEntry(fd, "Length", 0))
-			case *cfm == "AESV2":
-				m = cryptAESV2
-			default:
-				return nil, errors.New("unsupported crypt filter method " + *cfm)
+				return cryptRC4, nil
+			case "AESV2":
+				return cryptAESV2, nil
 			}
-			s.filters[name] = m
-		}
-		if err := s.knownFilters(enc); err != nil {
+			return 0, errors.New("unsupported crypt filter method " + cfm)
+		})
+		if err != nil {
 			return nil, err
 		}
-		s.stm, s.str = s.filterMethod(enc.NameEntry("StmF")), s.filterMethod(enc.NameEntry("StrF"))
 		if s.stm == cryptAESV2 || s.str == cryptAESV2 {
 			lengths = append([]int{16}, lengths...)
 		}
 	case 5:
-		cf, _ := enc["CF"].(types.Dict)
-		for name, fv := range cf {
-			fd, ok := fv.(types.Dict)
-			if !ok {
-				// Taken as no filter, its streams would be published
-				// as the ciphertext they are.
-				return nil, errors.New("the crypt filter " + name + " is not a dictionary")
+		err := s.cryptFilters(enc, func(cfm string, _ types.Dict) (cryptMethod, error) {
+			switch cfm {
+			case "None":
+				return cryptNone, nil
+			case "AESV3":
+				return cryptAESV3, nil
 			}
-			m := cryptNone
-			if cfm := fd.NameEntry("CFM"); cfm != nil && *cfm == "AESV3" {
-				m = cryptAESV3
-			} else if cfm != nil && *cfm != "None" {
-				return nil, errors.New("unsupported crypt filter method " + *cfm)
-			}
-			s.filters[name] = m
-		}
-		if err := s.knownFilters(enc); err != nil {
+			return 0, errors.New("unsupported crypt filter method " + cfm)
+		})
+		if err != nil {
 			return nil, err
 		}
-		s.stm, s.str = s.filterMethod(enc.NameEntry("StmF")), s.filterMethod(enc.NameEntry("StrF"))
 		return s, s.openAES256(enc, o, u, password)
 	default:
 		return nil, errors.New("unsupported encryption version")
@@ -164,10 +146,30 @@ func openSecurity(enc types.Dict, id0 []byte, password string) (*security, error
 	return nil, errNoPassword
 }
 
-// knownFilters: /StmF and /StrF name Identity or a filter of /CF. One
-// that names neither would read as Identity, and its streams or strings
-// be published as the ciphertext they are (ISO 32000-1 7.6.5, Table 20).
-func (s *security) knownFilters(enc types.Dict) error {
+// cryptFilters reads the crypt filters of /CF (ISO 32000-1 7.6.5, Tables
+// 20 and 25), each through method, which maps its /CFM ("None" when
+// absent) to a method or refuses it, then takes the stream and string
+// methods from /StmF and /StrF. A filter that is not a dictionary, or a
+// /StmF or /StrF that names neither Identity nor a filter of /CF, is an
+// error: read as Identity, its streams or strings would be published as
+// the ciphertext they are.
+func (s *security) cryptFilters(enc types.Dict, method func(cfm string, fd types.Dict) (cryptMethod, error)) error {
+	cf, _ := enc["CF"].(types.Dict)
+	for name, fv := range cf {
+		fd, ok := fv.(types.Dict)
+		if !ok {
+			return errors.New("the crypt filter " + name + " is not a dictionary")
+		}
+		cfm := "None"
+		if n := fd.NameEntry("CFM"); n != nil {
+			cfm = *n
+		}
+		m, err := method(cfm, fd)
+		if err != nil {
+			return err
+		}
+		s.filters[name] = m
+	}
 	for _, k := range []string{"StmF", "StrF"} {
 		if n := enc.NameEntry(k); n != nil && *n != "Identity" {
 			if _, ok := s.filters[*n]; !ok {
@@ -175,6 +177,7 @@ func (s *security) knownFilters(enc types.Dict) error {
 			}
 		}
 	}
+	s.stm, s.str = s.filterMethod(enc.NameEntry("StmF")), s.filterMethod(enc.NameEntry("StrF"))
 	return nil
 }
 
