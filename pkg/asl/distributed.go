@@ -365,11 +365,9 @@ func (x *exec) mapRun(ctx context.Context, st *state, raw, eff any, items []any,
 				input:   k.input, inputText: string(marshal(k.input)), onEvent: func(Event) {}, stop: stop}
 			cx.startTime = cx.stamp()
 			out, err := cx.runScope(cctx, st.processor, k.input, &chain{}, nil, &varScope{})
-			cx.mu.Lock()
-			if cx.full {
+			if cx.historyFull() {
 				out, err = nil, &failure{Name: ErrRuntime, Cause: historyFullCause}
 			}
-			cx.mu.Unlock()
 			var f *failure
 			isFailure := errors.As(err, &f)
 			report(func(r *MapRun) {

@@ -250,12 +250,9 @@ func (x *exec) run(ctx context.Context, top *chain, in any, resume *threadRec) (
 	x.stop = stop
 	x.mu.Unlock()
 	out, err := x.runScope(rctx, x.m.root, in, top, resume, &varScope{})
-	x.mu.Lock()
-	full := x.full
-	x.mu.Unlock()
 	var f *failure
 	switch {
-	case full:
+	case x.historyFull():
 		return nil, &ExecutionError{Name: ErrRuntime, Cause: historyFullCause}
 	case err == nil:
 		text := marshal(out)
@@ -274,6 +271,14 @@ func (x *exec) run(ctx context.Context, top *chain, in any, resume *threadRec) (
 		return nil, ctx.Err()
 	}
 	return nil, err
+}
+
+// historyFull reports whether the history reached MaxHistoryEvents on an
+// event that did not end the execution (emit).
+func (x *exec) historyFull() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.full
 }
 
 // historyFullCause is the cause of an execution failed by MaxHistoryEvents.

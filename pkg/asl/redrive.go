@@ -208,6 +208,14 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 	return out
 }
 
+// RoomToRedrive reports whether a history whose last event is number
+// lastID has room for a redrive: for ExecutionRedriven and one event more.
+// AWS redrives a history of fewer than 24,999 events
+// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html);
+// at 24,999, ExecutionRedriven would be the history's last event
+// (MaxHistoryEvents), and the states run after it would record nothing.
+func RoomToRedrive(lastID int64) bool { return lastID < MaxHistoryEvents-1 }
+
 // Redrive continues a failed, timed-out or aborted execution from its full
 // history, as RedriveExecution does: states that finished are not rerun
 // (their recorded outputs are reused), the state that did not finish is
@@ -232,12 +240,7 @@ func (m *Machine) Redrive(ctx context.Context, history []Event, opts Options) (j
 	default:
 		return nil, &NotRedrivableError{Reason: "Execution is RUNNING and cannot be redriven."}
 	}
-	// A redrive needs room for ExecutionRedriven and one event more: AWS
-	// redrives a history of fewer than 24,999 events
-	// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html).
-	// At 24,999, ExecutionRedriven would be the history's last event, and
-	// the states run after it would record nothing.
-	if last.ID >= MaxHistoryEvents-1 {
+	if !RoomToRedrive(last.ID) {
 		return nil, &NotRedrivableError{Reason: fmt.Sprintf("The execution's history has %d events; a redrive needs fewer than %d.", last.ID, MaxHistoryEvents-1)}
 	}
 	rec, err := m.replay(h)

@@ -617,7 +617,7 @@ func (sm summary) notRedrivable() string {
 	default:
 		return "Execution is " + sm.status + " and cannot be redriven"
 	}
-	if sm.lastID >= asl.MaxHistoryEvents-1 {
+	if !asl.RoomToRedrive(sm.lastID) {
 		return fmt.Sprintf("Execution history has %d events, too many to be redriven within the maximum of %d", sm.lastID, asl.MaxHistoryEvents)
 	}
 	return ""
