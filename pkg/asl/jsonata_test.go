@@ -167,15 +167,7 @@ func TestJSONataQueryEvaluationError(t *testing.T) {
 			def := `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","Arguments":{"x":"` + arg + `"},
 				"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":{"caught":"{% $states.errorOutput.Error %}","in":"{% $states.input.s %}"},"Next":"H"}],"End":true},
 				"H":{"Type":"Pass","End":true}}}`
-			ri := &recordInvoke{}
-			out, _, err := run(t, def, `{"s":"str"}`, ri.invoke)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jsonEq(t, out, `{"caught":"States.QueryEvaluationError","in":"str"}`)
-			if len(ri.inputs) != 0 {
-				t.Errorf("the task ran with arguments that failed")
-			}
+			caughtBeforeTask(t, def, `{"s":"str"}`, `{"caught":"States.QueryEvaluationError","in":"str"}`)
 		})
 	}
 	t.Run("uncaught, in a Pass", func(t *testing.T) {
@@ -383,15 +375,7 @@ func TestJSONataEvaluatorPanic(t *testing.T) {
 			def := `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","Arguments":{"x":` + string(b) + `},
 				"Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Output":"{% $states.errorOutput.Error %}","Next":"Q"}],"End":true},
 				"Q":{"Type":"Pass","Output":{"caught":"{% $states.input %}","next":"{% $uppercase($states.context.State.Name) %}"},"End":true}}}`
-			ri := &recordInvoke{}
-			out, _, err := run(t, def, `{"s":"x"}`, ri.invoke)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jsonEq(t, out, `{"caught":"States.QueryEvaluationError","next":"Q"}`)
-			if len(ri.inputs) != 0 {
-				t.Errorf("the task ran with arguments that failed")
-			}
+			caughtBeforeTask(t, def, `{"s":"x"}`, `{"caught":"States.QueryEvaluationError","next":"Q"}`)
 		})
 	}
 }
@@ -593,4 +577,20 @@ func TestJSONataInvalidUTF8(t *testing.T) {
 		t.Fatal(err)
 	}
 	jsonEq(t, out, `["77+9","77+9","77+9"]`)
+}
+
+// caughtBeforeTask runs def, a Task whose Arguments fail to evaluate and
+// whose Catch handles it, and checks that its output is want and that the
+// Task never ran.
+func caughtBeforeTask(t *testing.T, def, input, want string) {
+	t.Helper()
+	ri := &recordInvoke{}
+	out, _, err := run(t, def, input, ri.invoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, want)
+	if len(ri.inputs) != 0 {
+		t.Errorf("the task ran with arguments that failed")
+	}
 }
