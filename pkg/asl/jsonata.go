@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -208,7 +207,7 @@ func (x *jexpr) eval(e *env, field string) (any, error) {
 			return nil, &failure{Name: je.Name, Cause: je.Cause}
 		}
 		return nil, queryError(e, field, "%s", je.Cause)
-	case e.ctx != nil && e.ctx.ctx != nil && e.ctx.ctx.Err() != nil:
+	case e.ctx != nil && e.ctx.ctx.Err() != nil:
 		// Stopped while a worker evaluated: the execution is aborting,
 		// not failing.
 		return nil, e.ctx.ctx.Err()
@@ -222,11 +221,7 @@ func (x *jexpr) evalElsewhere(e *env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := e.ctx.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	out, err := e.ctx.x.jsonata(ctx, x.src, vars)
+	out, err := e.ctx.x.jsonata(e.ctx.ctx, x.src, vars)
 	if err != nil {
 		return nil, err
 	}
