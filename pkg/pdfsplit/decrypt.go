@@ -120,7 +120,10 @@ func openSecurity(enc types.Dict, id0 []byte, password string) (*security, error
 	default:
 		return nil, errors.New("unsupported encryption version")
 	}
-	if r < 2 || r > 4 || len(o) < 32 || len(u) < 16 {
+	// /O and /U are 32 bytes (ISO 32000-1 7.6.3.2, Table 21). Revisions 3
+	// and 4 authenticate against the first 16 bytes of /U only, and a
+	// shorter one is read; revision 2 compares all 32 (Algorithm 4).
+	if r < 2 || r > 4 || len(o) < 32 || len(u) < 16 || r == 2 && len(u) < 32 {
 		return nil, errors.New("malformed encryption dictionary")
 	}
 	lengths = append(lengths, 5, 16)
