@@ -150,6 +150,53 @@ func TestAtomicWrite(t *testing.T) {
 	}
 }
 
+// An append-only log grows durably, a torn record is cut, and only a
+// regular file inside the mount is appended to.
+func TestAppend(t *testing.T) {
+	m, outside := open(t)
+	if err := m.MkdirAll("log"); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []string{"one\n", "two\n", "thr"} {
+		if err := m.Append("log/l", []byte(rec)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := m.ReadFile("log/l"); err != nil || string(got) != "one\ntwo\nthr" {
+		t.Fatalf("after three appends: %q %v", got, err)
+	}
+	if err := m.Truncate("log/l", 8); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Append("log/l", []byte("three\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.ReadFile("log/l"); err != nil || string(got) != "one\ntwo\nthree\n" {
+		t.Fatalf("after the cut: %q %v", got, err)
+	}
+	if fi, err := os.Stat(filepath.Join(m.Dir(), "log/l")); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("mode: %v %v", fi, err)
+	}
+
+	secret := filepath.Join(outside, "secret")
+	os.WriteFile(secret, []byte("outside"), 0o600)
+	os.Symlink(secret, filepath.Join(m.Dir(), "log/out"))
+	unix.Mkfifo(filepath.Join(m.Dir(), "log/fifo"), 0o644)
+	for rel, want := range map[string]pipeerr.Kind{"log/out": pipeerr.BadRequest, "log/fifo": pipeerr.BadRequest, "log": pipeerr.BadRequest, "../x": pipeerr.BadRequest, "gone/l": pipeerr.Internal} {
+		// Were the FIFO opened write-only, Append would block here or
+		// fail as a hiccup to retry.
+		if err := m.Append(rel, []byte("x\n")); pipeerr.KindOf(err) != want {
+			t.Errorf("Append(%s): %v, want %s", rel, err, want)
+		}
+		if err := m.Truncate(rel, 0); pipeerr.KindOf(err) != want {
+			t.Errorf("Truncate(%s): %v, want %s", rel, err, want)
+		}
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "outside" {
+		t.Fatalf("the file outside the mount became %q", b)
+	}
+}
+
 func TestLockIsExclusive(t *testing.T) {
 	m, _ := open(t)
 	job, _ := jobfs.NewJob("j1")

@@ -471,6 +471,92 @@ func (m *Mount) WriteFile(rel string, data []byte) error {
 	return w.Commit()
 }
 
+// Append adds data at the end of rel, creating rel (not its directory) if
+// it is missing, and makes it durable: an fsync of the file, and of its
+// directory when Append created it. It is for append-only logs, and unlike
+// WriteFile it is not atomic: a crash during Append can leave any prefix
+// of data at the end of rel, so a log's records must end in a delimiter
+// that tells a whole record from a torn one, which its reader cuts with
+// Truncate. Errors as WriteFile's; BadRequest for a rel that is not a
+// regular file.
+func (m *Mount) Append(rel string, data []byte) error {
+	if err := CheckPath(rel); err != nil {
+		return err
+	}
+	var created bool
+	var fi fs.FileInfo
+	err := m.in(rel, func(dir *os.Root, name string) error {
+		// O_RDWR and O_NONBLOCK: a FIFO planted in the log's place opens
+		// at once (a write-only open would wait for a reader, or fail
+		// with ENXIO, which reads as a network hiccup) and is refused.
+		f, err := dir.OpenFile(name, os.O_RDWR|os.O_APPEND|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			if f, err = dir.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, filePerm); err == nil {
+				created = true
+				if err = m.own(f); err != nil {
+					f.Close()
+					return err
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if fi, err = f.Stat(); err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return ErrNotRegular
+		}
+		if _, err := f.Write(data); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		return f.Close()
+	})
+	if err != nil {
+		return regularError(err, fi, "append", rel)
+	}
+	if created {
+		return m.SyncDir(path.Dir(rel))
+	}
+	return nil
+}
+
+// Truncate cuts rel, a regular file, to size bytes and makes that durable:
+// how the reader of an Append log drops a torn last record. Errors as
+// Open's.
+func (m *Mount) Truncate(rel string, size int64) error {
+	if err := CheckPath(rel); err != nil {
+		return err
+	}
+	var fi fs.FileInfo
+	err := m.in(rel, func(dir *os.Root, name string) error {
+		f, err := dir.OpenFile(name, os.O_RDWR|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0) // as Append's
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if fi, err = f.Stat(); err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return ErrNotRegular
+		}
+		if err := f.Truncate(size); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		return f.Close()
+	})
+	return regularError(err, fi, "truncate", rel)
+}
+
 // Create starts an atomic write of rel: the data goes to a temp file in the
 // same directory (a rename across mounts would fail, and /tmp is not EFS),
 // and appears under rel only at Commit.
