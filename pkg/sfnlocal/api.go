@@ -374,7 +374,7 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 		return nil, err
 	}
 	s.execs[xarn] = x
-	s.launch(x, false)
+	s.launch(x, nil)
 	return x, nil
 }
 
@@ -405,12 +405,12 @@ func (s *Server) checkInput(input string) (*bytes.Buffer, error) {
 }
 
 // launch runs x (or redrives it) in a goroutine. Called with s.mu held.
-func (s *Server) launch(x *execution, redrive bool) {
+func (s *Server) launch(x *execution, history []asl.Event) {
+	redrive := history != nil
 	ctx, cancel := context.WithCancel(s.ctx)
 	x.mu.Lock()
 	done := make(chan struct{})
-	x.running, x.base, x.cancel, x.done, x.stopErr = true, len(x.events), cancel, done, nil
-	history := append([]asl.Event(nil), x.events...)
+	x.running, x.base, x.cancel, x.done, x.stopErr = true, x.h.len(), cancel, done, nil
 	x.mu.Unlock()
 	// Until ExecutionStarted is recorded, the clock is the startDate
 	// StartExecution returned: the event and $$.Execution.StartTime carry
@@ -473,7 +473,7 @@ func (s *Server) launch(x *execution, redrive bool) {
 			s.cfg.Log.Warn("sfnlocal: redrive refused", "arn", x.rec.Arn, "reason", nr.Reason)
 		}
 		x.mu.Lock()
-		if !terminal(x.last()) {
+		if !terminal(x.h.last) {
 			// Only a failure before the engine started (an input it could
 			// not decode) ends here without a terminal event.
 			x.mu.Unlock()
@@ -563,7 +563,18 @@ func (l *execLock) release() {
 // answered, reports it ABORTED.
 func (s *Server) record(x *execution, e asl.Event) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
+	s.add(x, s.recorded(x, e))
+	full := len(x.h.pending) >= maxPending
+	x.mu.Unlock()
+	if full {
+		if err := s.flush(x); err != nil {
+			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
+		}
+	}
+}
+
+// recorded is e as x's history records it (x.mu held).
+func (s *Server) recorded(x *execution, e asl.Event) asl.Event {
 	if x.stopErr != nil && (e.Type == "ExecutionSucceeded" || e.Type == "ExecutionFailed" || e.Type == "ExecutionTimedOut") {
 		e = asl.Event{ID: e.ID, PreviousEventID: e.PreviousEventID, Timestamp: e.Timestamp, Type: "ExecutionAborted"}
 	}
@@ -575,8 +586,7 @@ func (s *Server) record(x *execution, e asl.Event) {
 			e.ExecutionFailedEventDetails = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: InterruptedCause}
 		}
 	}
-	x.events = append(x.events, e)
-	x.dirty = true
+	return e
 }
 
 type executionArnIn struct {
@@ -626,17 +636,11 @@ func (sm summary) notRedrivable() string {
 func (x *execution) summary() summary {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var sm summary
-	for _, e := range x.events {
-		if e.Type == "ExecutionRedriven" {
-			sm.redriveCount++
-			sm.redrive = e.Timestamp
-		}
-	}
-	last := x.last()
+	sm := summary{redriveCount: x.h.redrives, redrive: x.h.redriven}
+	last := x.h.last
 	sm.lastID = last.ID
 	switch {
-	case x.running && !(terminal(last) && len(x.events) > x.base):
+	case x.running && !(terminal(last) && x.h.len() > x.base):
 		sm.status = "RUNNING"
 		return sm
 	case last.Type == "ExecutionSucceeded":
@@ -791,14 +795,22 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 		return nil, err
 	}
 	x.mu.Lock()
-	events := append([]asl.Event(nil), x.events...)
+	n := x.h.len()
 	x.mu.Unlock()
-	if in.ReverseOrder {
-		slices.Reverse(events)
-	}
-	page, next, err := paginate(events, in.MaxResults, in.NextToken)
+	off, end, next, err := pageRange(n, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
+	}
+	a, b := off, end
+	if in.ReverseOrder {
+		a, b = n-end, n-off
+	}
+	page, err := s.events(x, a, b)
+	if err != nil {
+		return nil, err
+	}
+	if in.ReverseOrder {
+		slices.Reverse(page)
 	}
 	return struct {
 		Events    []asl.Event `json:"events"`
@@ -907,8 +919,15 @@ func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, er
 	if why := x.summary().notRedrivable(); why != "" {
 		return nil, errorf("ExecutionNotRedrivable", "%s", why)
 	}
+	x.mu.Lock()
+	n := x.h.len()
+	x.mu.Unlock()
+	history, err := s.events(x, 0, n)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	s.launch(x, true)
+	s.launch(x, history)
 	return struct {
 		Redrive epoch `json:"redriveDate"`
 	}{epoch(now)}, nil
@@ -928,26 +947,34 @@ func newUUID() string {
 // lists only grow at the end (histories) or are re-sorted on each call, as
 // AWS's tokens are only valid for the same request.
 func paginate[T any](all []T, max int, token string) ([]T, string, error) {
-	if max < 0 || max > 1000 {
-		return nil, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
-	}
-	if max == 0 {
-		max = 100
-	}
-	off := 0
-	if token != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(token, "efspipe-"))
-		if err != nil || n < 0 || n > len(all) || !strings.HasPrefix(token, "efspipe-") {
-			return nil, "", errorf("InvalidToken", "Invalid Token: '%s'", token)
-		}
-		off = n
-	}
-	end := min(off+max, len(all))
-	next := ""
-	if end < len(all) {
-		next = "efspipe-" + strconv.Itoa(end)
+	off, end, next, err := pageRange(len(all), max, token)
+	if err != nil {
+		return nil, "", err
 	}
 	// An empty page is [], never null: clients that iterate the list
 	// without a nil check (jq '.executions[]', JavaScript) then work.
 	return append(make([]T, 0, end-off), all[off:end]...), next, nil
+}
+
+// pageRange is the page [off, end) of a list of n items that max and
+// token ask for, and the token of the next page ("" after the last).
+func pageRange(n, max int, token string) (off, end int, next string, err error) {
+	if max < 0 || max > 1000 {
+		return 0, 0, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
+	}
+	if max == 0 {
+		max = 100
+	}
+	if token != "" {
+		i, err := strconv.Atoi(strings.TrimPrefix(token, "efspipe-"))
+		if err != nil || i < 0 || i > n || !strings.HasPrefix(token, "efspipe-") {
+			return 0, 0, "", errorf("InvalidToken", "Invalid Token: '%s'", token)
+		}
+		off = i
+	}
+	end = min(off+max, n)
+	if end < n {
+		next = "efspipe-" + strconv.Itoa(end)
+	}
+	return off, end, next, nil
 }

@@ -6,8 +6,11 @@
 //
 // Invariant: an execution's status, output, error and redrive count are
 // derived from its history alone, and that history (with the machines and
-// executions) is kept under sfn/ on the mount, written atomically, so a
-// restarted server lists what it ran and can redrive what failed. An
+// executions) is kept under sfn/ on the mount, so a restarted server lists
+// what it ran and can redrive what failed. Machines and executions are
+// written atomically; a history is appended to, one event a line, and
+// only the events since the last flush are in memory, so a server's memory
+// does not grow with the histories it keeps. An
 // execution the previous process left RUNNING is closed on load as FAILED
 // with States.Runtime, "interrupted by a restart", and is then redrivable:
 // the stages are idempotent, so a redrive reruns only what did not finish.

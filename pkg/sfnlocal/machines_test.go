@@ -275,7 +275,7 @@ func TestRestart(t *testing.T) {
 }
 
 func readHistory(t *testing.T, mountDir string) string {
-	matches, _ := filepath.Glob(filepath.Join(mountDir, "sfn", "executions", "*", "history.json"))
+	matches, _ := filepath.Glob(filepath.Join(mountDir, "sfn", "executions", "*", "history.jsonl"))
 	var all string
 	for _, m := range matches {
 		b, _ := os.ReadFile(m)

@@ -110,14 +110,13 @@ type execution struct {
 	m   *asl.Machine
 
 	mu      sync.Mutex
-	events  []asl.Event
+	h       history
 	runs    []asl.MapRun // Map Runs of DISTRIBUTED Maps, in start order; kept in memory only
 	running bool
-	base    int // len(events) when the current run began
+	base    int // the history's length when the current run began
 	cancel  func()
 	done    chan struct{}
 	stopErr *asl.ErrorDetails // StopExecution's error and cause
-	dirty   bool
 
 	flushMu sync.Mutex // orders history writes
 
@@ -155,31 +154,6 @@ func (s *Server) saveExecution(x *execution) error {
 		return err
 	}
 	return s.cfg.Mount.WriteFile(path.Join(x.dir(), "execution.json"), b)
-}
-
-// flush writes the execution's history if it changed since the last write.
-func (s *Server) flush(x *execution) error {
-	x.flushMu.Lock()
-	defer x.flushMu.Unlock()
-	x.mu.Lock()
-	if !x.dirty {
-		x.mu.Unlock()
-		return nil
-	}
-	events := append([]asl.Event(nil), x.events...)
-	x.dirty = false
-	x.mu.Unlock()
-	b, err := json.Marshal(events)
-	if err != nil {
-		return err
-	}
-	if err := s.cfg.Mount.WriteFile(path.Join(x.dir(), "history.json"), b); err != nil {
-		x.mu.Lock()
-		x.dirty = true
-		x.mu.Unlock()
-		return err
-	}
-	return nil
 }
 
 // load reads the mount. An execution whose history does not end in a
@@ -239,14 +213,10 @@ func (s *Server) load() error {
 			s.cfg.Log.Warn("sfnlocal: execution's definition no longer parses; skipped", "arn", x.rec.Arn, "err", err)
 			continue
 		}
-		if b, err := m.ReadFile(path.Join(dir, "history.json")); err == nil {
-			if err := json.Unmarshal(b, &x.events); err != nil {
-				return fmt.Errorf("sfnlocal: %s history: %w", dir, err)
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		if err := s.loadHistory(x, dir); err != nil {
 			return err
 		}
-		if !terminal(x.last()) {
+		if !terminal(x.h.last) {
 			s.interrupt(x)
 			if err := s.flush(x); err != nil {
 				return err
@@ -261,14 +231,22 @@ func (s *Server) load() error {
 func (s *Server) interrupt(x *execution) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if len(x.events) == 0 {
-		x.events = append(x.events, asl.Event{Timestamp: x.rec.Start, Type: "ExecutionStarted", ID: 1,
+	if x.h.len() == 0 {
+		s.add(x, asl.Event{Timestamp: x.rec.Start, Type: "ExecutionStarted", ID: 1,
 			ExecutionStartedEventDetails: &asl.ExecutionStartedEventDetails{Input: x.rec.Input, InputDetails: &asl.DataDetails{}, RoleArn: x.rec.RoleArn}})
 	}
-	last := x.events[len(x.events)-1]
-	x.events = append(x.events, asl.Event{Timestamp: s.now(), Type: "ExecutionFailed", ID: last.ID + 1, PreviousEventID: last.ID,
+	last := x.h.last
+	s.add(x, asl.Event{Timestamp: s.now(), Type: "ExecutionFailed", ID: last.ID + 1, PreviousEventID: last.ID,
 		ExecutionFailedEventDetails: &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: InterruptedCause}})
-	x.dirty = true
+}
+
+// add records e in x's history (x.mu held). An event that does not
+// encode is lost with a warning; none does in practice (asl.Event's
+// fields are strings, numbers and string maps).
+func (s *Server) add(x *execution, e asl.Event) {
+	if err := x.h.add(e); err != nil {
+		s.cfg.Log.Warn("sfnlocal: event not recorded", "arn", x.rec.Arn, "type", e.Type, "err", err)
+	}
 }
 
 // ensurePipeline registers the built-in machine, refreshing its definition
@@ -305,13 +283,6 @@ func revision(def, role string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func (x *execution) last() asl.Event {
-	if len(x.events) == 0 {
-		return asl.Event{}
-	}
-	return x.events[len(x.events)-1]
-}
-
 func terminal(e asl.Event) bool {
 	switch e.Type {
 	case "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut":
@@ -342,15 +313,11 @@ func RunningJobs(m *jobfs.Mount) (map[string]bool, error) {
 		if b, err := m.ReadFile(path.Join(dir, "execution.json")); err != nil || json.Unmarshal(b, &rec) != nil || rec.Job == "" {
 			continue
 		}
-		var events []asl.Event
-		if b, err := m.ReadFile(path.Join(dir, "history.json")); err == nil {
-			if json.Unmarshal(b, &events) != nil {
-				events = nil
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		last, ok, err := lastEvent(m, dir)
+		if err != nil {
 			return nil, err
 		}
-		if len(events) == 0 || !terminal(events[len(events)-1]) {
+		if !ok || !terminal(last) {
 			jobs[rec.Job] = true
 		}
 	}

@@ -1,0 +1,274 @@
+package sfnlocal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"time"
+
+	"github.com/efspipe/efspipe/pkg/asl"
+	"github.com/efspipe/efspipe/pkg/jobfs"
+)
+
+// An execution's history is kept on the mount as JSON Lines, one event per
+// line in the order recorded, and only ever appended to (jobfs.Append): a
+// flush writes the events recorded since the last one, so its cost does
+// not grow with the history, and a crash can tear only the last line,
+// which load cuts.
+const historyFile = "history.jsonl"
+
+// legacyHistoryFile is where servers before the append-only history kept
+// it: one JSON array, rewritten whole at each flush. load converts it.
+const legacyHistoryFile = "history.json"
+
+// maxPending bounds the bytes of events recorded but not yet on the mount
+// (bytes): past it the next event is flushed before the execution goes on,
+// so an execution recording faster than FlushInterval holds no more than
+// this in memory, whatever the size of its states' data.
+const maxPending = 4 << 20
+
+// history is an execution's history as the server holds it: what its
+// summary needs (the count, the last event, the redrives) and where each
+// event's line ends. The events themselves are read from the mount when
+// asked for, except those recorded since the last flush (pending), so a
+// history's memory is 8 bytes per event and at most maxPending of data,
+// not the events' size: a loop carrying 20 KB of state to the quota of
+// 25,000 events peaked serve at 2.7 GB when histories were held whole,
+// 130 MB since.
+type history struct {
+	// ends[i] is where event i's line ends, counted in the history's
+	// bytes: the file's, then pending's.
+	ends     []int64
+	written  int64  // bytes of the history on the mount
+	pending  []byte // lines not yet on the mount
+	torn     bool   // an Append failed: the file may hold a prefix of pending past written
+	last     asl.Event
+	redrives int       // ExecutionRedriven events
+	redriven time.Time // the last one's timestamp
+}
+
+func (h *history) len() int { return len(h.ends) }
+
+// start is where event i's line starts (0 ≤ i ≤ len).
+func (h *history) start(i int) int64 {
+	if i == 0 {
+		return 0
+	}
+	return h.ends[i-1]
+}
+
+// note takes e, whose line ends at end, into what the summary needs.
+func (h *history) note(e asl.Event, end int64) {
+	h.ends = append(h.ends, end)
+	h.last = e
+	if e.Type == "ExecutionRedriven" {
+		h.redrives++
+		h.redriven = e.Timestamp
+	}
+}
+
+// add records e, to be written by the next flush.
+func (h *history) add(e asl.Event) error {
+	// Not json.Marshal, which would scan the result again to compact it:
+	// MarshalJSON's is compact already (a newline in it would split the
+	// line; TestPendingIsBounded reads every event back).
+	b, err := e.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	h.pending = append(append(h.pending, b...), '\n')
+	h.note(e, h.written+int64(len(h.pending)))
+	return nil
+}
+
+// flush writes the execution's pending events to the mount. Writes are
+// ordered by flushMu; events recorded during one stay pending.
+func (s *Server) flush(x *execution) error {
+	x.flushMu.Lock()
+	defer x.flushMu.Unlock()
+	x.mu.Lock()
+	data := x.h.pending
+	written, torn := x.h.written, x.h.torn
+	x.mu.Unlock()
+	if len(data) == 0 {
+		return nil
+	}
+	name := path.Join(x.dir(), historyFile)
+	if torn {
+		if err := s.cfg.Mount.Truncate(name, written); err != nil {
+			return err
+		}
+	}
+	err := s.cfg.Mount.Append(name, data)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	// After a failed Append the file may hold any prefix of data: the
+	// next flush cuts it back to what is known to be there first.
+	if x.h.torn = err != nil; err != nil {
+		return err
+	}
+	x.h.written += int64(len(data))
+	// The buffer is kept for the next events: readers copy from it
+	// under x.mu, and this write is done with data.
+	x.h.pending = x.h.pending[:copy(x.h.pending, x.h.pending[len(data):])]
+	return nil
+}
+
+// events returns events [a, b) of x's history, in order (0 ≤ a ≤ b ≤ its
+// length): those on the mount read from it, the pending ones decoded from
+// memory.
+func (s *Server) events(x *execution, a, b int) ([]asl.Event, error) {
+	x.mu.Lock()
+	from, to := x.h.start(a), x.h.start(b)
+	written := x.h.written
+	onMount := max(0, min(to, written)-from)
+	lines := make([]byte, onMount, to-from)
+	if to > written {
+		// Copied under the lock: flush reuses the buffer.
+		lines = append(lines, x.h.pending[max(from, written)-written:to-written]...)
+	}
+	x.mu.Unlock()
+	if onMount > 0 {
+		// The file is only appended to, so what it held at the
+		// snapshot is there still, whatever flushes came since.
+		f, err := s.cfg.Mount.Open(path.Join(x.dir(), historyFile))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if _, err := f.ReadAt(lines[:onMount], from); err != nil {
+			return nil, fmt.Errorf("sfnlocal: %s: %w", historyFile, err)
+		}
+	}
+	out := make([]asl.Event, 0, b-a)
+	for line := range bytes.Lines(lines) {
+		var e asl.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, a+len(out)+1, err)
+		}
+		out = append(out, e)
+	}
+	if len(out) != b-a {
+		return nil, fmt.Errorf("sfnlocal: %s: %d events where %d were expected", historyFile, len(out), b-a)
+	}
+	return out, nil
+}
+
+// loadHistory reads the history of x (in dir) from the mount: where each
+// event's line ends and what the summary needs, not the events. A last
+// line a crash tore (no newline, or not an event) is cut from the file;
+// a history in the legacy format is converted.
+func (s *Server) loadHistory(x *execution, dir string) error {
+	m := s.cfg.Mount
+	name := path.Join(dir, historyFile)
+	f, err := m.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s.convertHistory(x, dir)
+	} else if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var end int64
+	for {
+		line, err := r.ReadBytes('\n')
+		var e asl.Event
+		if err != nil || json.Unmarshal(line, &e) != nil {
+			if err != nil && err != io.EOF {
+				return fmt.Errorf("sfnlocal: %s: %w", name, err)
+			}
+			if len(line) > 0 {
+				s.cfg.Log.Warn("sfnlocal: a torn event cut from the end of a history", "arn", x.rec.Arn, "bytes", len(line), "events", x.h.len())
+				if err := m.Truncate(name, end); err != nil {
+					return err
+				}
+			}
+			break
+		}
+		end += int64(len(line))
+		x.h.note(e, end)
+	}
+	x.h.written = end
+	return nil
+}
+
+// convertHistory rewrites a history of the legacy format, if x has one, as
+// JSON Lines (atomically), then removes the old file.
+func (s *Server) convertHistory(x *execution, dir string) error {
+	m := s.cfg.Mount
+	old := path.Join(dir, legacyHistoryFile)
+	b, err := m.ReadFile(old)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var events []asl.Event
+	if err := json.Unmarshal(b, &events); err != nil {
+		return fmt.Errorf("sfnlocal: %s: %w", old, err)
+	}
+	for _, e := range events {
+		if err := x.h.add(e); err != nil {
+			return err
+		}
+	}
+	if err := m.WriteFile(path.Join(dir, historyFile), x.h.pending); err != nil {
+		return err
+	}
+	x.h.written, x.h.pending = int64(len(x.h.pending)), nil
+	return m.RemoveAll(old)
+}
+
+// lastEvent is the last event of the history in dir as the mount holds
+// it, read from the end of the file (a gc pass reads every execution's);
+// ok is false when there is none, or the last line is torn (a server died
+// writing it: the execution did not end).
+func lastEvent(m *jobfs.Mount, dir string) (e asl.Event, ok bool, err error) {
+	f, err := m.Open(path.Join(dir, historyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err := m.ReadFile(path.Join(dir, legacyHistoryFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			return e, false, nil
+		} else if err != nil {
+			return e, false, err
+		}
+		var events []asl.Event
+		if json.Unmarshal(b, &events) != nil || len(events) == 0 {
+			return e, false, nil
+		}
+		return events[len(events)-1], true, nil
+	} else if err != nil {
+		return e, false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return e, false, err
+	}
+	// Read backwards a block at a time until the line before the last
+	// newline begins: an event is at most a few hundred KiB.
+	const block = 64 << 10
+	var tail []byte
+	for at := fi.Size(); at > 0; {
+		n := min(at, block)
+		at -= n
+		buf := make([]byte, n, int(n)+len(tail))
+		if _, err := f.ReadAt(buf, at); err != nil {
+			return e, false, err
+		}
+		tail = append(buf, tail...)
+		if len(tail) > 0 && tail[len(tail)-1] != '\n' {
+			return e, false, nil
+		}
+		if i := bytes.LastIndexByte(tail[:len(tail)-1], '\n'); i >= 0 || at == 0 {
+			ok = json.Unmarshal(tail[i+1:], &e) == nil
+			return e, ok, nil
+		}
+	}
+	return e, false, nil
+}

@@ -1,0 +1,215 @@
+package sfnlocal_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/efspipe/efspipe/pkg/asl"
+	"github.com/efspipe/efspipe/pkg/sfnlocal"
+)
+
+// historyLines reads the one history file on the mount as JSON Lines: every
+// line must end in a newline and decode as an event.
+func historyLines(t *testing.T, mountDir string) (string, []asl.Event) {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(mountDir, "sfn", "executions", "*", "history.jsonl"))
+	if len(matches) != 1 {
+		t.Fatalf("%d history files", len(matches))
+	}
+	b, err := os.ReadFile(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		t.Fatalf("the history ends in a torn line: %.80q", b[bytes.LastIndexByte(b, '\n')+1:])
+	}
+	var events []asl.Event
+	for line := range bytes.Lines(b) {
+		var e asl.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("line %d: %v", len(events)+1, err)
+		}
+		events = append(events, e)
+	}
+	return matches[0], events
+}
+
+// consecutive checks that events are numbered 1..n, as AWS numbers them.
+func consecutive(t *testing.T, ids []int64) {
+	t.Helper()
+	for i, id := range ids {
+		if id != int64(i+1) {
+			t.Fatalf("event %d has id %d", i+1, id)
+		}
+	}
+}
+
+// A history is appended to the mount as the execution runs and read back
+// from it, page by page in both orders, as it was recorded (the state data
+// is on the mount, not in memory: TestPendingIsBounded).
+func TestHistoryOnTheMount(t *testing.T) {
+	e := newEnv(t, "", nil)
+	def := `{"StartAt":"Count","States":{
+		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n","pad.$":"$.pad"},"Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Done"}],"Default":"Count"},
+		"Done":{"Type":"Succeed"}}}`
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pad"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iterations, pad = 60, 4 << 10
+	in, _ := json.Marshal(map[string]any{"i": 0, "n": iterations, "pad": strings.Repeat("x", pad)})
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(string(in))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+	}
+	_, onMount := historyLines(t, e.mountDir)
+	// ExecutionStarted, 4 events an iteration, the Succeed state's 2 and
+	// ExecutionSucceeded.
+	if want := 4*iterations + 4; len(onMount) != want {
+		t.Fatalf("%d events on the mount, want %d", len(onMount), want)
+	}
+	var ids []int64
+	for _, ev := range onMount {
+		ids = append(ids, ev.ID)
+	}
+	consecutive(t, ids)
+	forward := e.history(t, *start.ExecutionArn, 1000, false)
+	reverse := e.history(t, *start.ExecutionArn, 7, true)
+	slices.Reverse(reverse)
+	for i, ev := range onMount {
+		for _, got := range []types.HistoryEvent{forward[i], reverse[i]} {
+			if got.Id != ev.ID || string(got.Type) != ev.Type || got.PreviousEventId != ev.PreviousEventID || !got.Timestamp.Equal(ev.Timestamp) {
+				t.Fatalf("event %d: %d %s, on the mount %d %s", i+1, got.Id, got.Type, ev.ID, ev.Type)
+			}
+			if d := ev.StateEnteredEventDetails; d != nil && aws.ToString(got.StateEnteredEventDetails.Input) != d.Input {
+				t.Fatalf("event %d: the input differs from the mount's", i+1)
+			}
+		}
+	}
+	if len(forward) != len(onMount) || len(reverse) != len(onMount) {
+		t.Fatalf("%d and %d events through the API, %d on the mount", len(forward), len(reverse), len(onMount))
+	}
+}
+
+// A server killed while appending to a history leaves its last line torn:
+// the next server cuts it, closes the execution as interrupted and can
+// redrive it; gc counts the execution as running until then.
+func TestTornHistory(t *testing.T) {
+	mountDir := t.TempDir()
+	e := newEnv(t, mountDir, nil)
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: &e.pipeline, Name: aws.String("torn"), Input: input(t, writePDF(t, 3))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+	}
+	waitFor(t, func() bool { running, _ := sfnlocal.RunningJobs(e.mount); return len(running) == 0 })
+	e.http.Close()
+	e.srv.Close()
+
+	name, before := historyLines(t, mountDir)
+	b, _ := os.ReadFile(name)
+	cut := bytes.LastIndexByte(b[:len(b)-1], '\n') + 1
+	last := b[cut:]
+	// The last event, ExecutionSucceeded, half written.
+	if err := os.WriteFile(name, append(b[:cut:cut], last[:len(last)/2]...), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if running, err := sfnlocal.RunningJobs(e.mount); err != nil || len(running) != 1 {
+		t.Fatalf("a torn history counts as running: %v %v", running, err)
+	}
+
+	e2 := newEnv(t, mountDir, nil)
+	d, err := e2.c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "States.Runtime" || aws.ToString(d.Cause) != sfnlocal.InterruptedCause ||
+		d.RedriveStatus != types.ExecutionRedriveStatusRedrivable {
+		t.Fatalf("after restart: %s %s %q %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), d.RedriveStatus)
+	}
+	_, after := historyLines(t, mountDir)
+	if len(after) != len(before) || after[len(after)-1].Type != "ExecutionFailed" {
+		t.Fatalf("%d events after the cut, %d before it; the last %s", len(after), len(before), after[len(after)-1].Type)
+	}
+	if running, err := sfnlocal.RunningJobs(e2.mount); err != nil || len(running) != 0 {
+		t.Fatalf("running after the restart closed it: %v %v", running, err)
+	}
+	if _, err := e2.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e2.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded || aws.ToInt32(d.RedriveCount) != 1 {
+		t.Fatalf("redrive: %s %s", d.Status, aws.ToString(d.Cause))
+	}
+	var ids []int64
+	for _, ev := range e2.history(t, *start.ExecutionArn, 0, false) {
+		ids = append(ids, ev.Id)
+	}
+	consecutive(t, ids)
+}
+
+// A mount written by a server before the append-only history (one JSON
+// array per execution, history.json) is read as it was and converted.
+func TestLegacyHistory(t *testing.T) {
+	mountDir := t.TempDir()
+	e := newEnv(t, mountDir, nil)
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: &e.pipeline, Name: aws.String("old"), Input: input(t, writePDF(t, 3))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.wait(t, *start.ExecutionArn)
+	wantHistory := e.history(t, *start.ExecutionArn, 0, false)
+	waitFor(t, func() bool { running, _ := sfnlocal.RunningJobs(e.mount); return len(running) == 0 })
+	e.http.Close()
+	e.srv.Close()
+
+	name, events := historyLines(t, mountDir)
+	old, _ := json.Marshal(events)
+	legacy := filepath.Join(filepath.Dir(name), "history.json")
+	if err := os.WriteFile(legacy, old, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(name)
+	if running, err := sfnlocal.RunningJobs(e.mount); err != nil || len(running) != 0 {
+		t.Fatalf("an ended legacy history counts as running: %v %v", running, err)
+	}
+
+	e2 := newEnv(t, mountDir, nil)
+	got, err := e2.c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != want.Status || aws.ToString(got.Output) != aws.ToString(want.Output) || !got.StopDate.Equal(*want.StopDate) {
+		t.Fatalf("after conversion: %s %v, before %s %v", got.Status, got.StopDate, want.Status, want.StopDate)
+	}
+	gotHistory := e2.history(t, *start.ExecutionArn, 0, false)
+	if len(gotHistory) != len(wantHistory) {
+		t.Fatalf("%d events after conversion, %d before", len(gotHistory), len(wantHistory))
+	}
+	for i := range gotHistory {
+		if gotHistory[i].Id != wantHistory[i].Id || gotHistory[i].Type != wantHistory[i].Type || !gotHistory[i].Timestamp.Equal(*wantHistory[i].Timestamp) {
+			t.Fatalf("event %d: %d %s, before %d %s", i+1, gotHistory[i].Id, gotHistory[i].Type, wantHistory[i].Id, wantHistory[i].Type)
+		}
+	}
+	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
+		t.Fatalf("the legacy file is still there: %v", err)
+	}
+	if _, converted := historyLines(t, mountDir); len(converted) != len(events) {
+		t.Fatalf("%d events converted of %d", len(converted), len(events))
+	}
+}
