@@ -529,6 +529,11 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 	},
 	// $distinct compares as jsonata-js does (see distinct).
 	"distinct": {Func: distinct, UndefinedHandler: jtypes.ArgUndefined(0)},
+	// $keys, $each and $spread walk an object's keys in sorted order
+	// (sortedMapKeys).
+	"keys":   {Func: keys, UndefinedHandler: jtypes.ArgUndefined(0), EvalContextHandler: jtypes.ArgCountEquals(0)},
+	"each":   {Func: each, UndefinedHandler: jtypes.ArgUndefined(0), EvalContextHandler: jtypes.ArgCountEquals(0)},
+	"spread": {Func: spread, UndefinedHandler: jtypes.ArgUndefined(0), EvalContextHandler: jtypes.ArgCountEquals(0)},
 	// $parse(text) is the JSON value text holds (JSONata's $eval, which
 	// Step Functions does not offer).
 	"parse": {Func: func(s string) (any, error) {
@@ -663,4 +668,99 @@ func callExt(name, intrinsic string, args ...any) (any, error) {
 		return nil, err
 	}
 	return toJSONata(v), nil
+}
+
+// sortedMapKeys is an object's keys in sorted order. jsonata-go walks an
+// object, a Go map, in Go's random map order, so $keys, $each and $spread
+// answered in a different order at each evaluation, and a redrive could
+// take another branch than the run it redrives. jsonata-js keeps the
+// order the keys were inserted in; efspipe keeps that order nowhere (state
+// data is written with its keys sorted, as encoding/json writes a map),
+// so sorted is the order it can keep everywhere. The wildcards * and **
+// still walk an object in jsonata-go's order: its evaluator does that
+// itself, where no extension reaches.
+func sortedMapKeys(obj reflect.Value) []reflect.Value {
+	keys := obj.MapKeys()
+	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	return keys
+}
+
+// keys is jsonata-go's $keys (jlib.Keys) with the keys sorted: those of an
+// object, or the union of those of an array's objects.
+func keys(v reflect.Value) (any, error) {
+	out, err := jlib.Keys(v)
+	if ks, ok := out.([]string); ok {
+		slices.Sort(ks)
+	}
+	return out, err
+}
+
+// each is jsonata-go's $each (jlib.Each) over an object's keys in sorted
+// order: fn's results, those that are not undefined, in an array (one
+// alone as it is, none undefined).
+func each(obj reflect.Value, fn jtypes.Callable) (any, error) {
+	obj = jtypes.Resolve(obj)
+	if !jtypes.IsMap(obj) {
+		return jlib.Each(obj, fn)
+	}
+	var results []any
+	argv := make([]reflect.Value, fn.ParamCount())
+	for _, k := range sortedMapKeys(obj) {
+		for i := range argv {
+			switch i {
+			case 0:
+				argv[i] = obj.MapIndex(k)
+			case 1:
+				argv[i] = k
+			case 2:
+				argv[i] = obj
+			}
+		}
+		res, err := fn.Call(argv)
+		if err != nil {
+			return nil, err
+		}
+		if res.IsValid() && res.CanInterface() {
+			results = append(results, res.Interface())
+		}
+	}
+	switch len(results) {
+	case 0:
+		return nil, jtypes.ErrUndefined
+	case 1:
+		return results[0], nil
+	}
+	return results, nil
+}
+
+// spread is jsonata-go's $spread (jlib.Spread) with an object's keys in
+// sorted order: an array of one-key objects, an array's objects spread in
+// turn and flattened; anything else as it is.
+func spread(v reflect.Value) (any, error) {
+	r := jtypes.Resolve(v)
+	switch {
+	case jtypes.IsMap(r):
+		var out []any
+		for _, k := range sortedMapKeys(r) {
+			if e := r.MapIndex(k); e.CanInterface() {
+				out = append(out, map[string]any{k.String(): e.Interface()})
+			}
+		}
+		return out, nil
+	case jtypes.IsArray(r):
+		var out []any
+		for i := range r.Len() {
+			res, err := spread(r.Index(i))
+			if err != nil {
+				return nil, err
+			}
+			if a, ok := res.([]any); ok {
+				out = append(out, a...)
+			} else if res != nil { // as jlib.Spread: nothing for an undefined
+				out = append(out, res)
+			}
+		}
+		return out, nil
+	}
+	return jlib.Spread(v)
 }

@@ -425,6 +425,39 @@ func TestJSONataDistinct(t *testing.T) {
 	}
 }
 
+// TestJSONataKeyOrder: $keys, $each and $spread walk an object's keys in
+// sorted order, the order efspipe writes objects in, at every evaluation;
+// jsonata-go's own walked Go's random map order, so 26 keys came back
+// sorted about once in 4e26 evaluations.
+func TestJSONataKeyOrder(t *testing.T) {
+	var obj, spreadWant []string
+	letters := "zyxwvutsrqponmlkjihgfedcba"
+	for i, c := range letters {
+		obj = append(obj, fmt.Sprintf("%q:%d", string(c), i))
+	}
+	for i := len(letters) - 1; i >= 0; i-- {
+		spreadWant = append(spreadWant, fmt.Sprintf(`{"%c":%d}`, letters[i], i))
+	}
+	sorted, _ := json.Marshal(strings.Split("abcdefghijklmnopqrstuvwxyz", ""))
+	input := `{"o":{` + strings.Join(obj, ",") + `},"a":[{"b":1,"a":2},null,{"d":3,"c":4}]}`
+	for expr, want := range map[string]string{
+		`$keys($states.input.o)`:                            string(sorted),
+		`$each($states.input.o, function($v, $k) { $k })`:   string(sorted),
+		`$spread($states.input.o)`:                          "[" + strings.Join(spreadWant, ",") + "]",
+		`$keys($states.input.a)`:                            `["a","b","c","d"]`,
+		`$spread($states.input.a)`:                          `[{"a":2},{"b":1},null,{"c":4},{"d":3}]`,
+		`$each({"b": 1, "a": 2}, function($v) { $v * 10 })`: `[20,10]`,
+		`$each({"a": 1}, function($v, $k, $o) { $o })`:      `{"a":1}`,
+		`[$keys({})]`: `[]`,
+	} {
+		t.Run(expr, func(t *testing.T) {
+			for range 5 {
+				passOutput(t, expr, input, want)
+			}
+		})
+	}
+}
+
 // TestJSONataFunctionResult: a function is no JSON value. As
 // JSON.stringify has it, a function result is undefined (the state
 // fails), a function in an array is null and a member that is one is left
@@ -495,6 +528,7 @@ func TestJSONataElsewhere(t *testing.T) {
 		"FormatNumberExponent": TestJSONataFormatNumberExponent,
 		"Distinct":             TestJSONataDistinct,
 		"FunctionResult":       TestJSONataFunctionResult,
+		"KeyOrder":             TestJSONataKeyOrder,
 		"ValueLimit":           TestJSONataValueLimit,
 		"InvalidUTF8":          TestJSONataInvalidUTF8,
 	} {
