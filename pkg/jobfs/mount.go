@@ -502,20 +502,11 @@ func (m *Mount) Append(rel string, data []byte) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if fi, err = f.Stat(); err != nil {
+		fi, err = syncRegular(f, func(f *os.File) error {
+			_, err := f.Write(data)
 			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return ErrNotRegular
-		}
-		if _, err := f.Write(data); err != nil {
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			return err
-		}
-		return f.Close()
+		})
+		return err
 	})
 	if err != nil {
 		return regularError(err, fi, "append", rel)
@@ -539,22 +530,30 @@ func (m *Mount) Truncate(rel string, size int64) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if fi, err = f.Stat(); err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return ErrNotRegular
-		}
-		if err := f.Truncate(size); err != nil {
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			return err
-		}
-		return f.Close()
+		fi, err = syncRegular(f, func(f *os.File) error { return f.Truncate(size) })
+		return err
 	})
 	return regularError(err, fi, "truncate", rel)
+}
+
+// syncRegular runs change on f if it is a regular file, makes the change
+// durable and closes f; fi is what f is, with ErrNotRegular for anything
+// but a regular file.
+func syncRegular(f *os.File, change func(*os.File) error) (fi fs.FileInfo, err error) {
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return fi, ErrNotRegular
+	}
+	if err := change(f); err != nil {
+		return fi, err
+	}
+	if err := f.Sync(); err != nil {
+		return fi, err
+	}
+	return fi, f.Close()
 }
 
 // Create starts an atomic write of rel: the data goes to a temp file in the

@@ -105,22 +105,39 @@ func TestHistoryOnTheMount(t *testing.T) {
 	}
 }
 
+// endedRun is a pipeline execution that succeeded: its description and
+// history as the server answered them.
+type endedRun struct {
+	*sfn.DescribeExecutionOutput
+	history []types.HistoryEvent
+}
+
+// ended runs the pipeline once on a server over mountDir, waits for its
+// history on the mount to end, and closes the server.
+func ended(t *testing.T, mountDir string) (*env, *sfn.StartExecutionOutput, endedRun) {
+	t.Helper()
+	e := newEnv(t, mountDir, nil)
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: &e.pipeline, Name: aws.String("ended"), Input: input(t, writePDF(t, 3))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.wait(t, *start.ExecutionArn)
+	if d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+	}
+	run := endedRun{d, e.history(t, *start.ExecutionArn, 0, false)}
+	waitFor(t, func() bool { running, _ := sfnlocal.RunningJobs(e.mount); return len(running) == 0 })
+	e.http.Close()
+	e.srv.Close()
+	return e, start, run
+}
+
 // A server killed while appending to a history leaves its last line torn:
 // the next server cuts it, closes the execution as interrupted and can
 // redrive it; gc counts the execution as running until then.
 func TestTornHistory(t *testing.T) {
 	mountDir := t.TempDir()
-	e := newEnv(t, mountDir, nil)
-	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: &e.pipeline, Name: aws.String("torn"), Input: input(t, writePDF(t, 3))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
-		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
-	}
-	waitFor(t, func() bool { running, _ := sfnlocal.RunningJobs(e.mount); return len(running) == 0 })
-	e.http.Close()
-	e.srv.Close()
+	e, start, _ := ended(t, mountDir)
 
 	name, before := historyLines(t, mountDir)
 	b, _ := os.ReadFile(name)
@@ -167,16 +184,8 @@ func TestTornHistory(t *testing.T) {
 // array per execution, history.json) is read as it was and converted.
 func TestLegacyHistory(t *testing.T) {
 	mountDir := t.TempDir()
-	e := newEnv(t, mountDir, nil)
-	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: &e.pipeline, Name: aws.String("old"), Input: input(t, writePDF(t, 3))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := e.wait(t, *start.ExecutionArn)
-	wantHistory := e.history(t, *start.ExecutionArn, 0, false)
-	waitFor(t, func() bool { running, _ := sfnlocal.RunningJobs(e.mount); return len(running) == 0 })
-	e.http.Close()
-	e.srv.Close()
+	e, start, want := ended(t, mountDir)
+	wantHistory := want.history
 
 	name, events := historyLines(t, mountDir)
 	old, _ := json.Marshal(events)
