@@ -241,10 +241,12 @@ func classify(err error, havePassword bool, l Limits) error {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
+		// pdfcpu's own words ("encryption setup: please provide the
+		// correct password") would only say it again.
 		if havePassword {
-			return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the password is wrong")
+			return pipeerr.New(pipeerr.Encrypted, "encrypted: the password is wrong")
 		}
-		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: a user password is required")
+		return pipeerr.New(pipeerr.Encrypted, "encrypted: a user password is required")
 	case errors.Is(err, pdfcpu.ErrPermissionDenied):
 		return pipeerr.Wrap(pipeerr.Encrypted, readable(err), "encrypted: the permissions forbid reading")
 	case errors.Is(err, filter.ErrDecodeLimitExceeded):
