@@ -410,7 +410,7 @@ func (s *Server) launch(x *execution, history []asl.Event) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	x.mu.Lock()
 	done := make(chan struct{})
-	x.running, x.base, x.cancel, x.done, x.stopErr = true, x.h.len(), cancel, done, nil
+	x.running, x.base, x.cancel, x.done, x.stopErr, x.failErr = true, x.h.len(), cancel, done, nil, nil
 	x.mu.Unlock()
 	// Until ExecutionStarted is recorded, the clock is the startDate
 	// StartExecution returned: the event and $$.Execution.StartTime carry
@@ -569,14 +569,34 @@ func (s *Server) record(x *execution, e asl.Event) {
 	if full {
 		if err := s.flush(x); err != nil {
 			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
+			s.failUnwritten(x, err)
 		}
 	}
+}
+
+// failUnwritten fails x, whose history could not be written with
+// maxPending of it waiting: running on would hold the rest of the
+// history in memory (a full mount grew serve past 1 GB). The execution
+// ends FAILED with States.Runtime, the cause naming err, at once; its
+// events stay served from memory, and a redrive, once the mount takes
+// writes again, writes them first.
+func (s *Server) failUnwritten(x *execution, err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.stopErr != nil || x.failErr != nil || !x.running {
+		return
+	}
+	x.failErr = &asl.ErrorDetails{Error: asl.ErrRuntime, Cause: "The execution's history could not be written to the mount: " + err.Error()}
+	x.cancel()
 }
 
 // recorded is e as x's history records it (x.mu held).
 func (s *Server) recorded(x *execution, e asl.Event) asl.Event {
 	if x.stopErr != nil && (e.Type == "ExecutionSucceeded" || e.Type == "ExecutionFailed" || e.Type == "ExecutionTimedOut") {
 		e = asl.Event{ID: e.ID, PreviousEventID: e.PreviousEventID, Timestamp: e.Timestamp, Type: "ExecutionAborted"}
+	}
+	if x.failErr != nil && x.stopErr == nil && terminal(e) {
+		e = asl.Event{ID: e.ID, PreviousEventID: e.PreviousEventID, Timestamp: e.Timestamp, Type: "ExecutionFailed", ExecutionFailedEventDetails: x.failErr}
 	}
 	if e.Type == "ExecutionAborted" {
 		if x.stopErr != nil {

@@ -2,12 +2,15 @@ package sfnlocal_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -220,5 +223,82 @@ func TestLegacyHistory(t *testing.T) {
 	}
 	if _, converted := historyLines(t, mountDir); len(converted) != len(events) {
 		t.Fatalf("%d events converted of %d", len(converted), len(events))
+	}
+}
+
+// padLoop is a machine that waits once (Config.Sleep: a test holds the
+// execution there), then carries $.pad through $.n iterations of a Pass
+// and a Choice state: 4 events an iteration, each holding the pad.
+const padLoop = `{"StartAt":"Hold","States":{
+	"Hold":{"Type":"Wait","Seconds":1,"Next":"Count"},
+	"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n","pad.$":"$.pad"},"Next":"Check"},
+	"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericGreaterThanEqualsPath":"$.n","Next":"Done"}],"Default":"Count"},
+	"Done":{"Type":"Succeed"}}}`
+
+// heldLoop starts padLoop on a server whose Wait states block until the
+// returned function is called, and returns the execution's ARN and
+// directory on the mount once it is held.
+func heldLoop(t *testing.T, mountDir string, n, pad int, cfg func(*sfnlocal.Config)) (*env, string, string, func()) {
+	t.Helper()
+	held, release := make(chan struct{}, 1), make(chan struct{})
+	e := newEnvWith(t, mountDir, nil, func(c *sfnlocal.Config) {
+		c.Sleep = func(ctx context.Context, _ time.Duration) error {
+			held <- struct{}{}
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if cfg != nil {
+			cfg(c)
+		}
+	})
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("held"), Definition: aws.String(padLoop),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := json.Marshal(map[string]any{"i": 0, "n": n, "pad": strings.Repeat("x", pad)})
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(string(in))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	dirs, _ := filepath.Glob(filepath.Join(e.mountDir, "sfn", "executions", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("%d execution directories", len(dirs))
+	}
+	var once sync.Once
+	return e, *start.ExecutionArn, dirs[0], func() { once.Do(func() { close(release) }) }
+}
+
+// An execution whose history cannot be written (here a directory stands
+// where it goes; a full or read-only mount does the same) is failed once
+// maxPending of its events wait in memory, naming the cause, instead of
+// running on with its whole history in serve's memory: a 20 KB loop on a
+// full 2 MiB tmpfs grew serve past 1 GB, logging a failed 4 MiB write
+// for every event.
+func TestHistoryNotWritable(t *testing.T) {
+	// 50 iterations of 4 events of 200 KB: 40 MB, ten times maxPending.
+	e, arn, dir, release := heldLoop(t, "", 50, 200<<10, func(c *sfnlocal.Config) { c.FlushInterval = time.Hour })
+	if err := os.Mkdir(filepath.Join(dir, "history.jsonl"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	d := e.wait(t, arn)
+	if d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "States.Runtime" ||
+		!strings.Contains(aws.ToString(d.Cause), "history.jsonl") {
+		t.Fatalf("%s %s %q", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	// What was recorded is still served, from memory.
+	events := e.history(t, arn, 0, false)
+	if last := events[len(events)-1]; last.Type != types.HistoryEventTypeExecutionFailed || last.ExecutionFailedEventDetails == nil ||
+		aws.ToString(last.ExecutionFailedEventDetails.Cause) != aws.ToString(d.Cause) {
+		t.Fatalf("the history ends in %s", last.Type)
+	}
+	if len(events) > 4*50/10+10 {
+		t.Fatalf("%d events recorded after the history could not be written", len(events))
 	}
 }

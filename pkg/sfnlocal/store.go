@@ -117,6 +117,7 @@ type execution struct {
 	cancel  func()
 	done    chan struct{}
 	stopErr *asl.ErrorDetails // StopExecution's error and cause
+	failErr *asl.ErrorDetails // why serve failed the run (failUnwritten)
 
 	flushMu sync.Mutex // orders history writes
 
