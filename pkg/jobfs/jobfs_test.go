@@ -157,10 +157,12 @@ func TestAppend(t *testing.T) {
 	if err := m.MkdirAll("log"); err != nil {
 		t.Fatal(err)
 	}
+	var off int64
 	for _, rec := range []string{"one\n", "two\n", "thr"} {
-		if err := m.Append("log/l", []byte(rec)); err != nil {
+		if err := m.Append("log/l", off, []byte(rec)); err != nil {
 			t.Fatal(err)
 		}
+		off += int64(len(rec))
 	}
 	if got, err := m.ReadFile("log/l"); err != nil || string(got) != "one\ntwo\nthr" {
 		t.Fatalf("after three appends: %q %v", got, err)
@@ -168,11 +170,31 @@ func TestAppend(t *testing.T) {
 	if err := m.Truncate("log/l", 8); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Append("log/l", []byte("three\n")); err != nil {
+	if err := m.Append("log/l", 8, []byte("three\n")); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := m.ReadFile("log/l"); err != nil || string(got) != "one\ntwo\nthree\n" {
 		t.Fatalf("after the cut: %q %v", got, err)
+	}
+	// An append that failed part-way left "fo" past the log's end: the
+	// next, at the same offset, cuts it.
+	os.WriteFile(filepath.Join(m.Dir(), "log/l"), []byte("one\ntwo\nthree\nfo"), 0o640)
+	if err := m.Append("log/l", 14, []byte("four\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.ReadFile("log/l"); err != nil || string(got) != "one\ntwo\nthree\nfour\n" {
+		t.Fatalf("after a torn append: %q %v", got, err)
+	}
+	// A log removed or cut by someone else is not written where its
+	// writer's offsets would find other records.
+	os.WriteFile(filepath.Join(m.Dir(), "log/cut"), []byte("one\n"), 0o640)
+	for rel, off := range map[string]int64{"log/cut": 8, "log/removed": 4} {
+		if err := m.Append(rel, off, []byte("x\n")); !errors.Is(err, jobfs.ErrShort) || pipeerr.KindOf(err) != pipeerr.Internal {
+			t.Errorf("Append(%s, %d): %v, want ErrShort", rel, off, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(m.Dir(), "log/removed")); !os.IsNotExist(err) {
+		t.Fatalf("a removed log was begun again: %v", err)
 	}
 	if fi, err := os.Stat(filepath.Join(m.Dir(), "log/l")); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Fatalf("mode: %v %v", fi, err)
@@ -185,7 +207,7 @@ func TestAppend(t *testing.T) {
 	for rel, want := range map[string]pipeerr.Kind{"log/out": pipeerr.BadRequest, "log/fifo": pipeerr.BadRequest, "log": pipeerr.BadRequest, "../x": pipeerr.BadRequest, "gone/l": pipeerr.Internal} {
 		// Were the FIFO opened write-only, Append would block here or
 		// fail as a hiccup to retry.
-		if err := m.Append(rel, []byte("x\n")); pipeerr.KindOf(err) != want {
+		if err := m.Append(rel, 0, []byte("x\n")); pipeerr.KindOf(err) != want {
 			t.Errorf("Append(%s): %v, want %s", rel, err, want)
 		}
 		if err := m.Truncate(rel, 0); pipeerr.KindOf(err) != want {

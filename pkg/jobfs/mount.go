@@ -471,15 +471,24 @@ func (m *Mount) WriteFile(rel string, data []byte) error {
 	return w.Commit()
 }
 
-// Append adds data at the end of rel, creating rel (not its directory) if
-// it is missing, and makes it durable: an fsync of the file, and of its
-// directory when Append created it. It is for append-only logs, and unlike
-// WriteFile it is not atomic: a crash during Append can leave any prefix
-// of data at the end of rel, so a log's records must end in a delimiter
-// that tells a whole record from a torn one, which its reader cuts with
-// Truncate. Errors as WriteFile's; BadRequest for a rel that is not a
-// regular file.
-func (m *Mount) Append(rel string, data []byte) error {
+// ErrShort is Append's error for a log that holds fewer bytes than its
+// writer appended to it: it was removed, replaced or cut by something
+// else, so an offset the writer keeps into it no longer finds its record.
+var ErrShort = errors.New("shorter than what was appended to it")
+
+// Append writes data at off, the size of rel as its writer's earlier
+// appends left it, creating rel (not its directory) only when off is 0,
+// and makes it durable: an fsync of the file, and of its directory when
+// Append created it. It is for append-only logs, and unlike WriteFile it
+// is not atomic: a crash during Append can leave any prefix of data at
+// the end of rel, so a log's records must end in a delimiter that tells a
+// whole record from a torn one, which its reader cuts with Truncate. What
+// lies past off, the torn end of an Append that failed, is cut first. A
+// rel missing or shorter than off is ErrShort (kind Internal): writing
+// where a removed log was, or after the end of a cut one, would leave its
+// writer's offsets pointing at other records. Other errors as WriteFile's;
+// BadRequest for a rel that is not a regular file.
+func (m *Mount) Append(rel string, off int64, data []byte) error {
 	if err := CheckPath(rel); err != nil {
 		return err
 	}
@@ -489,9 +498,12 @@ func (m *Mount) Append(rel string, data []byte) error {
 		// O_RDWR and O_NONBLOCK: a FIFO planted in the log's place opens
 		// at once (a write-only open would wait for a reader, or fail
 		// with ENXIO, which reads as a network hiccup) and is refused.
-		f, err := dir.OpenFile(name, os.O_RDWR|os.O_APPEND|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+		f, err := dir.OpenFile(name, os.O_RDWR|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 		if errors.Is(err, fs.ErrNotExist) {
-			if f, err = dir.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, filePerm); err == nil {
+			if off > 0 {
+				return ErrShort
+			}
+			if f, err = dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm); err == nil {
 				created = true
 				if err = m.own(f); err != nil {
 					f.Close()
@@ -502,12 +514,23 @@ func (m *Mount) Append(rel string, data []byte) error {
 		if err != nil {
 			return err
 		}
-		fi, err = syncRegular(f, func(f *os.File) error {
-			_, err := f.Write(data)
+		fi, err = syncRegular(f, func(f *os.File, fi fs.FileInfo) error {
+			switch {
+			case fi.Size() < off:
+				return ErrShort
+			case fi.Size() > off:
+				if err := f.Truncate(off); err != nil {
+					return err
+				}
+			}
+			_, err := f.WriteAt(data, off)
 			return err
 		})
 		return err
 	})
+	if errors.Is(err, ErrShort) {
+		return &pipeerr.Error{Kind: pipeerr.Internal, Msg: fmt.Sprintf("append %s at byte %d: %v (removed, replaced or cut by something other than its writer)", rel, off, ErrShort), Err: err}
+	}
 	if err != nil {
 		return regularError(err, fi, "append", rel)
 	}
@@ -530,7 +553,7 @@ func (m *Mount) Truncate(rel string, size int64) error {
 		if err != nil {
 			return err
 		}
-		fi, err = syncRegular(f, func(f *os.File) error { return f.Truncate(size) })
+		fi, err = syncRegular(f, func(f *os.File, _ fs.FileInfo) error { return f.Truncate(size) })
 		return err
 	})
 	return regularError(err, fi, "truncate", rel)
@@ -539,7 +562,7 @@ func (m *Mount) Truncate(rel string, size int64) error {
 // syncRegular runs change on f if it is a regular file, makes the change
 // durable and closes f; fi is what f is, with ErrNotRegular for anything
 // but a regular file.
-func syncRegular(f *os.File, change func(*os.File) error) (fi fs.FileInfo, err error) {
+func syncRegular(f *os.File, change func(*os.File, fs.FileInfo) error) (fi fs.FileInfo, err error) {
 	defer f.Close()
 	if fi, err = f.Stat(); err != nil {
 		return nil, err
@@ -547,7 +570,7 @@ func syncRegular(f *os.File, change func(*os.File) error) (fi fs.FileInfo, err e
 	if !fi.Mode().IsRegular() {
 		return fi, ErrNotRegular
 	}
-	if err := change(f); err != nil {
+	if err := change(f, fi); err != nil {
 		return fi, err
 	}
 	if err := f.Sync(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/asl"
+	"github.com/efspipe/efspipe/pkg/jobfs"
 )
 
 // ---- state machines
@@ -455,9 +456,7 @@ func (s *Server) launch(x *execution, history []asl.Event) {
 				case <-stopFlush:
 					return
 				case <-t.C:
-					if err := s.flush(x); err != nil {
-						s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
-					}
+					s.write(x, false)
 				}
 			}
 		}()
@@ -567,16 +566,29 @@ func (s *Server) record(x *execution, e asl.Event) {
 	full := len(x.h.pending) >= maxPending
 	x.mu.Unlock()
 	if full {
-		if err := s.flush(x); err != nil {
-			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
-			s.failUnwritten(x, err)
-		}
+		s.write(x, true)
+	}
+}
+
+// write flushes the history of x, which runs, with full set when
+// maxPending of it waits. A failed write is retried by the next, unless
+// the history is full (failUnwritten) or its file is not what serve
+// wrote (jobfs.ErrShort: removed or cut, so no retry can append to it).
+func (s *Server) write(x *execution, full bool) {
+	err := s.flush(x)
+	if err == nil {
+		return
+	}
+	s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
+	if full || errors.Is(err, jobfs.ErrShort) {
+		s.failUnwritten(x, err)
 	}
 }
 
 // failUnwritten fails x, whose history could not be written with
-// maxPending of it waiting: running on would hold the rest of the
-// history in memory (a full mount grew serve past 1 GB). The execution
+// maxPending of it waiting (running on would hold the rest of the
+// history in memory: a full mount grew serve past 1 GB), or whose
+// history file was removed or cut. The execution
 // ends FAILED with States.Runtime, the cause naming err, at once; its
 // events stay served from memory, and a redrive, once the mount takes
 // writes again, writes them first.

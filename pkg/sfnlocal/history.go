@@ -46,7 +46,6 @@ type history struct {
 	ends     []int64
 	written  int64  // bytes of the history on the mount
 	pending  []byte // lines not yet on the mount
-	torn     bool   // an Append failed: the file may hold a prefix of pending past written
 	last     asl.Event
 	redrives int       // ExecutionRedriven events
 	redriven time.Time // the last one's timestamp
@@ -92,24 +91,18 @@ func (s *Server) flush(x *execution) error {
 	x.flushMu.Lock()
 	defer x.flushMu.Unlock()
 	x.mu.Lock()
-	data := x.h.pending
-	written, torn := x.h.written, x.h.torn
+	data, written := x.h.pending, x.h.written
 	x.mu.Unlock()
 	if len(data) == 0 {
 		return nil
 	}
-	name := path.Join(x.dir(), historyFile)
-	if torn {
-		if err := s.cfg.Mount.Truncate(name, written); err != nil {
-			return err
-		}
-	}
-	err := s.cfg.Mount.Append(name, data)
+	// At written: after a failed Append the file may hold any prefix of
+	// data, which Append cuts; and a file removed or cut since is an
+	// error, not begun again where the offsets in ends find other events.
+	err := s.cfg.Mount.Append(path.Join(x.dir(), historyFile), written, data)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	// After a failed Append the file may hold any prefix of data: the
-	// next flush cuts it back to what is known to be there first.
-	if x.h.torn = err != nil; err != nil {
+	if err != nil {
 		return err
 	}
 	x.h.written += int64(len(data))

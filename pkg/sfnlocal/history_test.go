@@ -302,3 +302,44 @@ func TestHistoryNotWritable(t *testing.T) {
 		t.Fatalf("%d events recorded after the history could not be written", len(events))
 	}
 }
+
+// A history file removed while its execution runs is not silently begun
+// again by the next flush, a file whose first event is not
+// ExecutionStarted, read at the old file's offsets (events read from
+// another event's bytes, or from nothing): the execution fails naming
+// the file, and the next server closes it as interrupted, with a history
+// of its own that a redrive runs to the end.
+func TestHistoryRemoved(t *testing.T) {
+	mountDir := t.TempDir()
+	// 20 iterations of 4 events of 200 KB: flushed as they are recorded.
+	e, arn, dir, release := heldLoop(t, mountDir, 20, 200<<10, nil)
+	name := filepath.Join(dir, "history.jsonl")
+	waitFor(t, func() bool { fi, err := os.Stat(name); return err == nil && fi.Size() > 0 })
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	d := e.wait(t, arn)
+	if d.Status != types.ExecutionStatusFailed || !strings.Contains(aws.ToString(d.Cause), "history.jsonl") {
+		t.Fatalf("%s %s %q", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	e.http.Close()
+	e.srv.Close()
+
+	e2 := newEnv(t, mountDir, nil)
+	events := e2.history(t, arn, 0, false)
+	var ids []int64
+	for _, ev := range events {
+		ids = append(ids, ev.Id)
+	}
+	consecutive(t, ids)
+	if events[0].Type != types.HistoryEventTypeExecutionStarted || events[len(events)-1].Type != types.HistoryEventTypeExecutionFailed {
+		t.Fatalf("after the restart the history runs from %s to %s", events[0].Type, events[len(events)-1].Type)
+	}
+	if _, err := e2.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e2.wait(t, arn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("redrive: %s %s", d.Status, aws.ToString(d.Cause))
+	}
+}
