@@ -43,6 +43,11 @@ func repairCases() []Case {
 		{"catalog-missing", catalogMissing(), ""},
 		{"catalog-damaged", catalogDamaged(), ""},
 		{"page-tree-node-damaged", pageTreeNodeDamaged(), ""},
+		// The repair scan read at most 11 digits before " 0 obj": it
+		// missed the page tree node and the second page, synthesized a
+		// catalog over the first page alone and published one page of
+		// two (PDF-Writer's fuzzing corpus).
+		{"object-numbers-zero-padded", zeroPaddedNumbers(), ""},
 		{"encrypted-r6-empty-owner", encryptedDoc(encSpec{v: 5, r: 6, bytes: 32, method: "AESV3", user: UserPassword, seed: 11}), ""},
 		{"encrypted-rc4-no-length", encryptedDoc(encSpec{v: 2, r: 3, bytes: 16, method: "RC4", seed: 12}), ""},
 		{"encrypted-aesv2-length-in-bytes", encryptedDoc(encSpec{v: 4, r: 4, bytes: 16, method: "AESV2", cfLength: " /Length 16", seed: 13}), ""},
@@ -528,6 +533,20 @@ func encryptedLinearized(junk string) []byte {
 func withExtensions() []byte {
 	d := newTextDoc("2.0 ext 3", RepairPages, "")
 	d.b.obj(1, "<</Type /Catalog /Pages 2 0 R /Extensions <</ADBE <</BaseVersion /2.0 /ExtensionLevel 3>>>>>>")
+	return d.b.finish(1, "")
+}
+
+// zeroPaddedNumbers writes the headers of the page tree node and of the
+// last page with their object numbers led by 300 zeros, as a writer that
+// fills its buffer with "0" leaves them, and a header version no reader
+// knows, which sends the file to the repair layer. Such a number is the
+// integer its digits make (ISO 32000-1 7.3.3), as poppler reads it.
+func zeroPaddedNumbers() []byte {
+	d := newTextDoc("1.7", RepairPages, "")
+	for _, n := range []int{2, d.pages[len(d.pages)-1]} {
+		d.b.objs[n] = append([]byte(strings.Repeat("0", 300)), d.b.objs[n]...)
+	}
+	d.b.version = "000"
 	return d.b.finish(1, "")
 }
 

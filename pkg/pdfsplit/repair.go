@@ -211,26 +211,18 @@ func headers(src []byte, maxObjects int) ([]header, error) {
 		for k > 0 && isSpace(src[k-1]) {
 			k--
 		}
-		g := k
-		for k > 0 && isDigit(src[k-1]) && g-k < 6 {
-			k--
-		}
-		if k == g || k == 0 || !isSpace(src[k-1]) {
+		k, gen, ok := integerBefore(src, k, 6)
+		if !ok || k == 0 || !isSpace(src[k-1]) {
 			continue
 		}
-		gen, _ := strconv.Atoi(string(src[k:g]))
 		for k > 0 && isSpace(src[k-1]) {
 			k--
 		}
-		n := k
-		for k > 0 && isDigit(src[k-1]) && n-k < 11 {
-			k--
-		}
-		if k == n || k > 0 && !isSpace(src[k-1]) && !isDelim(src[k-1]) {
+		k, nr, ok := integerBefore(src, k, 11)
+		if !ok || k > 0 && !isSpace(src[k-1]) && !isDelim(src[k-1]) {
 			continue
 		}
-		nr, err := strconv.Atoi(string(src[k:n]))
-		if err != nil || nr < 1 || nr >= maxObjects {
+		if nr < 1 || nr >= maxObjects {
 			continue
 		}
 		if len(hs) >= maxObjects {
@@ -239,6 +231,31 @@ func headers(src []byte, maxObjects int) ([]header, error) {
 		hs = append(hs, header{nr: nr, gen: gen, start: k, body: p + 3})
 	}
 	return hs, nil
+}
+
+// integerBefore reads the unsigned integer whose last digit is
+// src[end-1]: it returns the offset of its first digit and its value, or
+// ok false when there is none or it has more than max significant digits.
+// Leading zeros are not counted: an integer is "one or more decimal
+// digits" (ISO 32000-1 7.3.3), and poppler reads "000…0001 0 obj" as
+// object 1 however many zeros lead it (files written over a zero-filled
+// buffer hold such headers; qpdf's reconstruction misses them). The scan
+// back stops at the first byte that is not a digit, so the runs scanned
+// for distinct headers do not overlap and the scan stays linear.
+func integerBefore(src []byte, end, max int) (start, v int, ok bool) {
+	start = end
+	for start > 0 && isDigit(src[start-1]) {
+		start--
+	}
+	sig := start
+	for sig < end-1 && src[sig] == '0' {
+		sig++
+	}
+	if start == end || end-sig > max {
+		return start, 0, false
+	}
+	v, err := strconv.Atoi(string(src[sig:end]))
+	return start, v, err == nil
 }
 
 // looksLikePDF: b holds an "N G obj" definition and a trailer, a catalog
