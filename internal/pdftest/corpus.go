@@ -96,6 +96,10 @@ var corpus = sync.OnceValue(func() []Case {
 		{"stray-hash-in-font-xref-broken", corruptXref(strayHashInFont(), bytes.LastIndex(strayHashInFont(), []byte("\nxref\n"))+1), pipeerr.Damaged},
 		{"catalog-pages-points-at-a-page", pagesPointsAtPage(), ""},
 		{"huge-object-numbers", hugeObjectNumbers(), ""},
+		// With no catalog, the repair layer published the pages its scan
+		// found as the document: page 2, whose header it cannot read, was
+		// lost though the page tree node listing it is intact.
+		{"catalog-damaged-page-header-unreadable", pageHeaderUnreadable(), pipeerr.Damaged},
 	}, repairCases()...)
 })
 

@@ -358,6 +358,20 @@ func catalogDamaged() []byte {
 	return d.b.finish(1, "")
 }
 
+// pageHeaderUnreadable is catalogDamaged with the last page's header
+// run into the "endobj" before it ("endobj6 0 obj", one token, not a
+// header: ISO 32000-1 7.2.2): no reader finds that page, but the page
+// tree node that lists it is intact, so the file is known to have lost
+// it.
+func pageHeaderUnreadable() []byte {
+	d := newTextDoc("1.7", RepairPages, "")
+	d.b.obj(1, "<</Type /Catalog /Pages 2 0 R")
+	last := d.pages[len(d.pages)-1]
+	prev := d.b.objs[last-1]
+	d.b.objs[last-1] = prev[:len(prev)-1]
+	return d.b.finish(1, "")
+}
+
 // pageTreeNodeDamaged has a page tree node whose "endobj" is missing and
 // whose cross-reference offset is wrong.
 func pageTreeNodeDamaged() []byte {

@@ -896,6 +896,9 @@ func (b *rebuilder) catalog() (int, error) {
 	if len(pages) == 0 {
 		return 0, errors.New("no catalog and no page objects found")
 	}
+	if err := b.treeFound(pages); err != nil {
+		return 0, err
+	}
 	slices.SortFunc(pages, func(x, y *robj) int {
 		if x.after(y) {
 			return 1
@@ -915,6 +918,38 @@ func (b *rebuilder) catalog() (int, error) {
 	nr := b.add(types.Dict{"Type": types.Name("Catalog"), "Pages": *types.NewIndirectRef(tree, 0)})
 	b.note("no catalog found: synthesized one over the %d page objects in file order", len(kids))
 	return nr, nil
+}
+
+// treeFound checks, before a catalog is synthesized over pages, that the
+// page tree nodes they name were all found, and every kid those nodes
+// list: a node or kid the scan did not find (a header it could not read)
+// may hold pages of the document, and a catalog over the pages found
+// would publish it with those pages missing, as fixPageTree refuses to.
+func (b *rebuilder) treeFound(pages []*robj) error {
+	seen := map[int]bool{}
+	for _, p := range pages {
+		parent := p.val.(types.Dict)["Parent"]
+		for depth := 0; depth < b.l.MaxDepth; depth++ {
+			ref, ok := parent.(types.IndirectRef)
+			if !ok || seen[ref.ObjectNumber.Value()] {
+				break
+			}
+			nr := ref.ObjectNumber.Value()
+			seen[nr] = true
+			pd := b.dict(nr)
+			if pd == nil {
+				return fmt.Errorf("page %d: its page tree node %d is missing or not a dictionary", p.nr, nr)
+			}
+			kids, _ := b.resolve(pd["Kids"]).(types.Array)
+			for _, k := range kids {
+				if kr, ok := k.(types.IndirectRef); ok && b.dict(kr.ObjectNumber.Value()) == nil {
+					return fmt.Errorf("page tree node %d: kid %d is missing or not a dictionary", nr, kr.ObjectNumber.Value())
+				}
+			}
+			parent = pd["Parent"]
+		}
+	}
+	return nil
 }
 
 // usableCatalog: d has a /Pages that is a dictionary.
