@@ -100,6 +100,7 @@ var corpus = sync.OnceValue(func() []Case {
 		// found as the document: page 2, whose header it cannot read, was
 		// lost though the page tree node listing it is intact.
 		{"catalog-damaged-page-header-unreadable", pageHeaderUnreadable(), pipeerr.Damaged},
+		{"mediabox-not-a-rectangle", mediaBoxNotARectangle(), ""},
 	}, repairCases()...)
 })
 

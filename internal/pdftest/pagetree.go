@@ -173,3 +173,18 @@ func sparse(objs map[int][]byte, root int) []byte {
 	fmt.Fprintf(&buf, "trailer\n<</Size %d /Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n", nrs[len(nrs)-1]+1, root, xrefAt)
 	return buf.Bytes()
 }
+
+// mediaBoxNotARectangle has pages whose own /MediaBox is not four numbers
+// (iText's helloWorldMediaboxNotEnoughArguments and
+// ...TooManyArguments): poppler ignores such a box and takes the page
+// tree node's, 300 by 300, which the split pages must say. They were
+// written with the box as the source held it, which the page check
+// refuses, so the job failed as an internal error.
+func mediaBoxNotARectangle() []byte {
+	d := newTextDoc("1.7", 2, "")
+	boxes := []string{"[0 0 200]", "[0 0 250 250 400 /Sigmar]"}
+	for i, pg := range d.pages {
+		d.b.obj(pg, fmt.Sprintf("<</Type /Page /Parent 2 0 R /MediaBox %s /Resources <</Font <</F1 3 0 R>>>> /Contents %d 0 R>>", boxes[i], d.content[i]))
+	}
+	return d.b.finish(1, "")
+}

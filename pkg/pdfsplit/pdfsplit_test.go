@@ -249,6 +249,32 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// TestMediaBoxNotARectangle: a page whose own /MediaBox is not four
+// numbers is drawn in its page tree node's box, as poppler draws the
+// source page, not in US Letter (qpdf's page, which keeps the box as it
+// is, is drawn in US Letter: it cannot witness this).
+func TestMediaBoxNotARectangle(t *testing.T) {
+	var c pdftest.Case
+	for _, c = range pdftest.Corpus() {
+		if c.Name == "mediabox-not-a-rectangle" {
+			break
+		}
+	}
+	if c.Name != "mediabox-not-a-rectangle" {
+		t.Fatal("no corpus case mediabox-not-a-rectangle")
+	}
+	d := open(t, c.Data, Options{})
+	for n := 1; n <= d.Pages(); n++ {
+		p, err := d.Page(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(pdftest.Render(t, p, 1), pdftest.Render(t, c.Data, n)) {
+			t.Errorf("page %d renders differently from the source page", n)
+		}
+	}
+}
+
 // renderSome checks the first and last pages of data as a reader would:
 // each passes qpdf --check and renders as the page of ref does.
 func renderSome(t *testing.T, data, ref []byte) {

@@ -191,9 +191,15 @@ func (d *Document) pageDict(p *page) types.Dict {
 	// (no /Type, as qpdf accepts) says so here: /Type is required
 	// (ISO 32000-1 7.7.3.3, Table 30).
 	out["Type"] = types.Name("Page")
-	if out["MediaBox"] == nil {
-		// Readers assume US Letter too; qpdf --check requires a MediaBox.
+	if !d.rectangle(out["MediaBox"]) {
+		// A /MediaBox that is not a rectangle (ISO 32000-1 7.9.5: four
+		// numbers) is ignored as poppler ignores it: the ancestors' holds,
+		// else US Letter, which readers assume for a page without one
+		// (qpdf --check and pdfcheck require a MediaBox of four numbers).
 		out["MediaBox"] = types.Array{types.Integer(0), types.Integer(0), types.Integer(612), types.Integer(792)}
+		if inh := p.inherited["MediaBox"]; d.rectangle(inh) {
+			out["MediaBox"] = inh
+		}
 	}
 	for _, k := range pageBoxes {
 		if box, ok := d.directBox(out[k]); ok {
@@ -208,6 +214,23 @@ func (d *Document) pageDict(p *page) types.Dict {
 	delete(out, "B")
 	out["Parent"] = types.IndirectRef{ObjectNumber: pagesMarker}
 	return out
+}
+
+// rectangle: o is, or refers to, an array of four numbers, each direct
+// or an indirect object (ISO 32000-1 7.9.5).
+func (d *Document) rectangle(o types.Object) bool {
+	arr, ok := d.deref(o).(types.Array)
+	if !ok || len(arr) != 4 {
+		return false
+	}
+	for _, v := range arr {
+		switch d.deref(v).(type) {
+		case types.Integer, types.Float:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // pageBoxes are the page's rectangles (ISO 32000-1 7.7.3.3, Table 30).
