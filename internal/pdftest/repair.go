@@ -30,6 +30,10 @@ func repairCases() []Case {
 		{"length-too-long", wrongLength(+40), ""},
 		{"length-too-short", wrongLength(-7), ""},
 		{"object-stream-n-too-large", objectStreamCount(), ""},
+		// pdfcpu read the object stream as its /Length says, and failed on
+		// its last object only when a page reached it: the file was never
+		// repaired and every page failed (iText's CompressionWrongObjStm).
+		{"object-stream-length-too-short", objectStreamLengthShort(), ""},
 		{"header-after-1024", headerAfter(1500), ""},
 		{"header-missing", headerMissing(), ""},
 		{"indirect-filter", indirectFilter(), ""},
@@ -613,6 +617,23 @@ func objectStreamCount() []byte {
 	inStream := append([]int{2}, d.pages...)
 	os := packObjects(b, "ObjStm", inStream)
 	b.objs[os] = bytes.Replace(b.objs[os], fmt.Appendf(nil, "/N %d ", len(inStream)), fmt.Appendf(nil, "/N %d ", len(inStream)+4), 1)
+	return compressedXref(b, 1, os, inStream, "")
+}
+
+// objectStreamLengthShort keeps the page tree, the pages and, last, the
+// font in an object stream whose /Length is 30 bytes short, which cuts
+// the font's dictionary; qpdf and poppler find "endstream" and read it
+// whole.
+func objectStreamLengthShort() []byte {
+	d := newTextDoc("1.5", RepairPages, "")
+	b := d.b
+	inStream := append(append([]int{2}, d.pages...), 3)
+	os := packObjects(b, "ObjStm", inStream)
+	i := bytes.Index(b.objs[os], []byte("/Length ")) + len("/Length ")
+	j := i + bytes.IndexByte(b.objs[os][i:], '>')
+	var n int
+	fmt.Sscan(string(b.objs[os][i:j]), &n)
+	b.objs[os] = bytes.Join([][]byte{b.objs[os][:i], fmt.Appendf(nil, "%d", n-30), b.objs[os][j:]}, nil)
 	return compressedXref(b, 1, os, inStream, "")
 }
 

@@ -319,7 +319,7 @@ func checkDirectEncryption(ctx *model.Context, r io.ReadSeeker) error {
 }
 
 // checkStreams looks at the file around the data of every stream pdfcpu
-// loaded from it, in object number order, and returns the first fault as
+// loaded from it (object streams included), in object number order, and returns the first fault as
 // a Damaged error (which the repair layer then fixes):
 //
 //   - data that does not end where "endstream" begins: pdfcpu takes
@@ -345,14 +345,14 @@ func checkStreams(ctx *model.Context, r io.ReadSeeker) error {
 		if e == nil || e.Free || e.Compressed {
 			continue
 		}
-		if sd, ok := e.Object.(types.StreamDict); ok && sd.StreamOffset > 0 {
+		if sd, ok := storedStream(e.Object); ok && sd.StreamOffset > 0 {
 			nrs = append(nrs, nr)
 		}
 	}
 	slices.Sort(nrs)
 	head, tail := make([]byte, 16), make([]byte, 80)
 	for _, nr := range nrs {
-		sd := ctx.Table[nr].Object.(types.StreamDict)
+		sd, _ := storedStream(ctx.Table[nr].Object)
 		clear := !encrypted
 		if t := sd.Type(); encrypted && t != nil && (*t == "XRef" || *t == "Metadata" && !ctx.E.Emd) {
 			clear = true
@@ -376,6 +376,20 @@ func checkStreams(ctx *model.Context, r io.ReadSeeker) error {
 		return pipeerr.New(pipeerr.Damaged, "damaged: stream %d does not end where its /Length says", nr)
 	}
 	return nil
+}
+
+// storedStream is the stream o holds: a stream or an object stream, whose
+// /Length pdfcpu trusts alike. An object stream read short loses the end
+// of its last objects, which pdfcpu parses only when a page reaches them
+// (iText's CompressionWrongObjStm.pdf failed page by page so).
+func storedStream(o types.Object) (types.StreamDict, bool) {
+	switch sd := o.(type) {
+	case types.StreamDict:
+		return sd, true
+	case types.ObjectStreamDict:
+		return sd.StreamDict, true
+	}
+	return types.StreamDict{}, false
 }
 
 // checkHeaders finds the cross-reference entries that do not point at
