@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,26 +25,34 @@ import (
 // line must end in a newline and decode as an event.
 func historyLines(t *testing.T, mountDir string) (string, []asl.Event) {
 	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(mountDir, "sfn", "executions", "*", "history.jsonl"))
-	if len(matches) != 1 {
-		t.Fatalf("%d history files", len(matches))
-	}
-	b, err := os.ReadFile(matches[0])
+	name, events, err := readHistoryLines(mountDir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return name, events
+}
+
+func readHistoryLines(mountDir string) (string, []asl.Event, error) {
+	matches, _ := filepath.Glob(filepath.Join(mountDir, "sfn", "executions", "*", "history.jsonl"))
+	if len(matches) != 1 {
+		return "", nil, fmt.Errorf("%d history files", len(matches))
+	}
+	b, err := os.ReadFile(matches[0])
+	if err != nil {
+		return "", nil, err
+	}
 	if len(b) > 0 && b[len(b)-1] != '\n' {
-		t.Fatalf("the history ends in a torn line: %.80q", b[bytes.LastIndexByte(b, '\n')+1:])
+		return "", nil, fmt.Errorf("the history ends in a torn line: %.80q", b[bytes.LastIndexByte(b, '\n')+1:])
 	}
 	var events []asl.Event
 	for line := range bytes.Lines(b) {
 		var e asl.Event
 		if err := json.Unmarshal(line, &e); err != nil {
-			t.Fatalf("line %d: %v", len(events)+1, err)
+			return "", nil, fmt.Errorf("line %d: %v", len(events)+1, err)
 		}
 		events = append(events, e)
 	}
-	return matches[0], events
+	return matches[0], events, nil
 }
 
 // consecutive checks that events are numbered 1..n, as AWS numbers them.
@@ -79,10 +88,17 @@ func TestHistoryOnTheMount(t *testing.T) {
 	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
 	}
-	_, onMount := historyLines(t, e.mountDir)
 	// ExecutionStarted, 4 events an iteration, the Succeed state's 2 and
-	// ExecutionSucceeded.
-	if want := 4*iterations + 4; len(onMount) != want {
+	// ExecutionSucceeded; DescribeExecution answers from memory, before
+	// the last flush.
+	want := 4*iterations + 4
+	var onMount []asl.Event
+	waitFor(t, func() bool {
+		_, events, err := readHistoryLines(e.mountDir) // a flush may be under way
+		onMount = events
+		return err == nil && len(events) >= want
+	})
+	if len(onMount) != want {
 		t.Fatalf("%d events on the mount, want %d", len(onMount), want)
 	}
 	var ids []int64
@@ -146,8 +162,10 @@ func TestTornHistory(t *testing.T) {
 	b, _ := os.ReadFile(name)
 	cut := bytes.LastIndexByte(b[:len(b)-1], '\n') + 1
 	last := b[cut:]
-	// The last event, ExecutionSucceeded, half written.
-	if err := os.WriteFile(name, append(b[:cut:cut], last[:len(last)/2]...), 0o640); err != nil {
+	// The last event, ExecutionSucceeded, half written, after a line
+	// that is no event of this history.
+	torn := append(append(b[:cut:cut], `{"id":1,"type":"ExecutionStarted"}`+"\n"...), last[:len(last)/2]...)
+	if err := os.WriteFile(name, torn, 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if running, err := sfnlocal.RunningJobs(e.mount); err != nil || len(running) != 1 {
@@ -173,14 +191,26 @@ func TestTornHistory(t *testing.T) {
 	if _, err := e2.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
 		t.Fatal(err)
 	}
-	if d := e2.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded || aws.ToInt32(d.RedriveCount) != 1 {
-		t.Fatalf("redrive: %s %s", d.Status, aws.ToString(d.Cause))
+	d2 := e2.wait(t, *start.ExecutionArn)
+	if d2.Status != types.ExecutionStatusSucceeded || aws.ToInt32(d2.RedriveCount) != 1 || d2.RedriveDate == nil {
+		t.Fatalf("redrive: %s %s", d2.Status, aws.ToString(d2.Cause))
 	}
 	var ids []int64
 	for _, ev := range e2.history(t, *start.ExecutionArn, 0, false) {
 		ids = append(ids, ev.Id)
 	}
 	consecutive(t, ids)
+	// The redrive's count and date are read back from the mount.
+	e2.http.Close()
+	e2.srv.Close()
+	e3 := newEnv(t, mountDir, nil)
+	d3, err := e3.c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+	if err != nil || d3.Status != types.ExecutionStatusSucceeded || aws.ToInt32(d3.RedriveCount) != 1 || d3.RedriveDate == nil {
+		t.Fatalf("after a second restart: %+v %v", d3, err)
+	}
+	if !d3.RedriveDate.Equal(*d2.RedriveDate) {
+		t.Fatalf("redrive date %v, was %v", d3.RedriveDate, d2.RedriveDate)
+	}
 }
 
 // A mount written by a server before the append-only history (one JSON
