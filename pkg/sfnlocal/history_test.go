@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/efspipe/efspipe/pkg/asl"
+	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
 )
 
@@ -371,5 +372,39 @@ func TestHistoryRemoved(t *testing.T) {
 	}
 	if d := e2.wait(t, arn); d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("redrive: %s %s", d.Status, aws.ToString(d.Cause))
+	}
+}
+
+// BenchmarkLoad is the start of a server over a mount with 1,000 ended
+// executions: what each restart of serve pays to read them back.
+func BenchmarkLoad(b *testing.B) {
+	m, err := jobfs.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	cfg := sfnlocal.Config{Mount: m, Pipeline: []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Q"},"Q":{"Type":"Pass","End":true}}}`),
+		Invoke: func(context.Context, string, json.RawMessage) (json.RawMessage, error) { return nil, nil }}
+	s, err := sfnlocal.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		arn, err := s.Start(s.MachineArn(sfnlocal.PipelineName), fmt.Sprint(i), `{}`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Wait(b.Context(), arn); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := sfnlocal.New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
 	}
 }
