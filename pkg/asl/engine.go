@@ -401,6 +401,7 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 			name, in, rr = r.name, v, r
 			// The thread's variables as they were when the state was
 			// entered: what its finished states assigned, in order.
+			vars.set(resume.assigned)
 			for _, done := range resume.runs {
 				vars.set(done.assigned)
 			}

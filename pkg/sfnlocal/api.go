@@ -375,7 +375,7 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 		return nil, err
 	}
 	s.execs[xarn] = x
-	s.launch(x, nil)
+	s.launch(x, false)
 	return x, nil
 }
 
@@ -406,12 +406,12 @@ func (s *Server) checkInput(input string) (*bytes.Buffer, error) {
 }
 
 // launch runs x (or redrives it) in a goroutine. Called with s.mu held.
-func (s *Server) launch(x *execution, history []asl.Event) {
-	redrive := history != nil
+func (s *Server) launch(x *execution, redrive bool) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	x.mu.Lock()
 	done := make(chan struct{})
-	x.running, x.base, x.cancel, x.done, x.stopErr, x.failErr = true, x.h.len(), cancel, done, nil, nil
+	base := x.h.len()
+	x.running, x.base, x.cancel, x.done, x.stopErr, x.failErr = true, base, cancel, done, nil, nil
 	x.mu.Unlock()
 	// Until ExecutionStarted is recorded, the clock is the startDate
 	// StartExecution returned: the event and $$.Execution.StartTime carry
@@ -462,7 +462,9 @@ func (s *Server) launch(x *execution, history []asl.Event) {
 		}()
 		var err error
 		if redrive {
-			_, err = x.m.Redrive(ctx, history, opts)
+			// Read from the mount as the replay goes: the history of this
+			// run's start (base), which nothing changes while it runs.
+			_, err = x.m.RedriveEvents(ctx, s.eventSeq(x, base), opts)
 		} else {
 			_, err = x.m.Execute(ctx, json.RawMessage(x.rec.Input), opts)
 		}
@@ -951,15 +953,8 @@ func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, er
 	if why := x.summary().notRedrivable(); why != "" {
 		return nil, errorf("ExecutionNotRedrivable", "%s", why)
 	}
-	x.mu.Lock()
-	n := x.h.len()
-	x.mu.Unlock()
-	history, err := s.events(x, 0, n)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	s.launch(x, history)
+	s.launch(x, true)
 	return struct {
 		Redrive epoch `json:"redriveDate"`
 	}{epoch(now)}, nil

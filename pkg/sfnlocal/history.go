@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"path"
 	"time"
 
@@ -150,6 +151,46 @@ func (s *Server) events(x *execution, a, b int) ([]asl.Event, error) {
 		return nil, fmt.Errorf("sfnlocal: %s: %d events where %d were expected", historyFile, len(out), b-a)
 	}
 	return out, nil
+}
+
+// eventSeq yields events [0, n) of x's history in order, read from the
+// mount a line at a time (those recorded since the last flush from a copy
+// of them), so that a reader of the whole history, a redrive, holds one
+// event at a time: a 20 KB loop redriven at 20,000 events (400 MB of
+// history) grew serve from 40 MB to 1.2 GB when it was read whole. Each
+// pass reads the file again; events [0, n) never change.
+func (s *Server) eventSeq(x *execution, n int) iter.Seq2[asl.Event, error] {
+	return func(yield func(asl.Event, error) bool) {
+		x.mu.Lock()
+		to, written := x.h.start(n), x.h.written
+		onMount := min(to, written)
+		var r io.Reader = bytes.NewReader(bytes.Clone(x.h.pending[:max(0, to-written)]))
+		x.mu.Unlock()
+		if onMount > 0 {
+			f, err := s.cfg.Mount.Open(path.Join(x.dir(), historyFile))
+			if err != nil {
+				yield(asl.Event{}, err)
+				return
+			}
+			defer f.Close()
+			r = io.MultiReader(io.NewSectionReader(f, 0, onMount), r)
+		}
+		br := bufio.NewReader(r)
+		for i := range n {
+			line, err := br.ReadBytes('\n')
+			var e asl.Event
+			if err == nil {
+				err = json.Unmarshal(line, &e)
+			}
+			if err != nil {
+				yield(e, fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, i+1, err))
+				return
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
 }
 
 // loadHistory reads the history of x (in dir) from the mount: where each

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -407,4 +410,92 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// A redrive reads its history from the mount as it replays it and keeps
+// of it what it needs, the last state of each thread: a 20 KB loop
+// redriven at 20,000 events grew serve from 40 MB to 1.2 GB when the
+// history was read whole and every state's data kept. Here the test
+// process's peak resident memory (VmHWM, reset through clear_refs) may
+// grow by half the history's size while the redrive replays it.
+func TestRedriveDoesNotHoldTheHistory(t *testing.T) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Skipf("the peak resident memory cannot be reset: %v", err)
+	}
+	held := make(chan struct{}, 1)
+	e := newEnvWith(t, "", nil, func(c *sfnlocal.Config) {
+		c.Sleep = func(ctx context.Context, _ time.Duration) error {
+			held <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	})
+	def := `{"StartAt":"Count","States":{
+		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n","pad.$":"$.pad"},"Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericGreaterThanEqualsPath":"$.n","Next":"Hold"}],"Default":"Count"},
+		"Hold":{"Type":"Wait","Seconds":1,"End":true}}}`
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("big"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100 iterations of 4 events of 200 KB: 80 MB of history.
+	const history = 100 * 4 * 200 << 10
+	in, _ := json.Marshal(map[string]any{"i": 0, "n": 100, "pad": strings.Repeat("x", 200<<10)})
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(string(in))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if _, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	before := peakRSS(t, true)
+	if _, err := e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	<-held // the redrive replayed the history and reran Hold
+	grown := peakRSS(t, false) - before
+	t.Logf("peak resident memory +%d MB", grown>>20)
+	if grown > history/2 {
+		t.Errorf("the peak resident memory grew by %d MB while the redrive of a %d MB history replayed it", grown>>20, history>>20)
+	}
+	if _, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	last, err := e.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn, MaxResults: 4, ReverseOrder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := typesOf(last.Events); got[0] != "ExecutionAborted" || got[3] != "ExecutionRedriven" {
+		t.Fatalf("the history ends %v", got)
+	}
+}
+
+// peakRSS is the process's peak resident memory (bytes), reset first
+// with reset (clear_refs 5: the peak becomes the current size).
+func peakRSS(t *testing.T, reset bool) int {
+	t.Helper()
+	if reset {
+		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(kb), " kB"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
