@@ -33,6 +33,12 @@ const legacyHistoryFile = "history.json"
 // this in memory, whatever the size of its states' data.
 const maxPending = 4 << 20
 
+// maxPageBytes bounds the events of one GetExecutionHistory page (bytes,
+// as recorded): their data is read, decoded and encoded again for each
+// call, so without it a page of 1,000 events of 256 KiB would be held
+// several times over.
+const maxPageBytes = 4 << 20
+
 // history is an execution's history as the server holds it: what its
 // summary needs (the count, the last event, the redrives) and where each
 // event's line ends. The events themselves are read from the mount when

@@ -499,3 +499,37 @@ func peakRSS(t *testing.T, reset bool) int {
 	t.Fatal("no VmHWM in /proc/self/status")
 	return 0
 }
+
+// A page of history holds at most a few MiB of events, whatever
+// maxResults asks (AWS's maxResults is an upper limit): three pages of
+// 1,000 events of 250 KB at once peaked serve at 2.6 GB. Paging in either
+// order still reads every event once.
+func TestHistoryPageIsBounded(t *testing.T) {
+	e, arn, _, release := heldLoop(t, "", 20, 200<<10, nil)
+	release()
+	if d := e.wait(t, arn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+	}
+	// 20 iterations of 4 events of 200 KB, and 6 more: 16 MB.
+	const n = 4*20 + 6
+	for _, reverse := range []bool{false, true} {
+		page, err := e.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1000, ReverseOrder: reverse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) == 0 || len(page.Events) >= n/2 || page.NextToken == nil {
+			t.Fatalf("reverse %v: a page of %d events of 200 KB", reverse, len(page.Events))
+		}
+		var ids []int64
+		for _, ev := range e.history(t, arn, 1000, reverse) {
+			ids = append(ids, ev.Id)
+		}
+		if reverse {
+			slices.Reverse(ids)
+		}
+		if len(ids) != n {
+			t.Fatalf("reverse %v: %d events, want %d", reverse, len(ids), n)
+		}
+		consecutive(t, ids)
+	}
+}
