@@ -481,11 +481,16 @@ func (s *Server) launch(x *execution, redrive bool) {
 			s.interrupt(x)
 			x.mu.Lock()
 		}
-		x.running = false
 		x.mu.Unlock()
+		// Before running is cleared: until then the end is reported only
+		// once it is on the mount (summary), so an execution a client saw
+		// end does not come back after a crash as interrupted.
 		if err := s.flush(x); err != nil {
 			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
 		}
+		x.mu.Lock()
+		x.running = false
+		x.mu.Unlock()
 		lock.release()
 		// This run's channel: once running is false a redrive may have
 		// launched x again with a new one.
@@ -674,7 +679,7 @@ func (x *execution) summary() summary {
 	last := x.h.last
 	sm.lastID = last.ID
 	switch {
-	case x.running && !(terminal(last) && x.h.len() > x.base):
+	case x.running && !(terminal(last) && x.h.len() > x.base && len(x.h.pending) == 0):
 		sm.status = "RUNNING"
 		return sm
 	case last.Type == "ExecutionSucceeded":
