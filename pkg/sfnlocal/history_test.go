@@ -533,3 +533,41 @@ func TestHistoryPageIsBounded(t *testing.T) {
 		consecutive(t, ids)
 	}
 }
+
+// A bad line in the middle of a history is not a crash's torn write,
+// which can only be the last line. It is left as it is: the next server
+// starts (load decodes the last line only), the execution is as its last
+// event says, and reading its history fails at the bad event, naming the
+// file; cutting there would drop every event after it (a corrupt fourth
+// line once cut a succeeded execution to its first three events and closed
+// it as interrupted).
+func TestCorruptHistory(t *testing.T) {
+	mountDir := t.TempDir()
+	e, arn, _, release := heldLoop(t, mountDir, 5, 10, nil)
+	release()
+	if d := e.wait(t, arn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+	}
+	e.http.Close()
+	e.srv.Close()
+	name, _ := historyLines(t, mountDir)
+	b, _ := os.ReadFile(name)
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	lines[3] = append([]byte("{not an event"), lines[3][13:]...)
+	corrupt := bytes.Join(lines, nil)
+	if err := os.WriteFile(name, corrupt, 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	e2 := newEnv(t, mountDir, nil)
+	if d, err := e2.c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: &arn}); err != nil || d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("after the restart: %+v %v", d, err)
+	}
+	_, err := e2.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
+	if err == nil || !strings.Contains(err.Error(), "history.jsonl: event 4") {
+		t.Fatalf("a history with a corrupt fourth line was served: %v", err)
+	}
+	if after, _ := os.ReadFile(name); !bytes.Equal(after, corrupt) {
+		t.Fatalf("the history was cut to %d bytes of %d", len(after), len(corrupt))
+	}
+}
