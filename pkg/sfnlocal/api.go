@@ -976,6 +976,12 @@ func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, er
 	if why := x.summary().notRedrivable(); why != "" {
 		return nil, errorf("ExecutionNotRedrivable", "%s", why)
 	}
+	// The replay reads the history in the background: what would fail it
+	// there, a history file removed or cut, is refused here, where the
+	// caller sees it.
+	if err := s.checkHistory(x); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	s.launch(x, true)
 	return struct {

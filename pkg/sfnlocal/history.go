@@ -199,6 +199,32 @@ func (s *Server) eventSeq(x *execution, n int) iter.Seq2[asl.Event, error] {
 	}
 }
 
+// checkHistory reports whether the history of x on the mount is still
+// the file serve wrote, at least as long as what it appended: an error
+// names a file removed (missing) or cut since.
+func (s *Server) checkHistory(x *execution) error {
+	x.mu.Lock()
+	written := x.h.written
+	x.mu.Unlock()
+	if written == 0 {
+		return nil
+	}
+	name := path.Join(x.dir(), historyFile)
+	f, err := s.cfg.Mount.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < written {
+		return fmt.Errorf("sfnlocal: %s: %d bytes, where serve wrote %d: cut or replaced by something else", name, fi.Size(), written)
+	}
+	return nil
+}
+
 // loadHistory reads the history of x (in dir) from the mount: where each
 // event's line ends and what the summary needs, not the events. Only the
 // last event and the ExecutionRedriven ones are decoded, so a server with

@@ -571,3 +571,24 @@ func TestCorruptHistory(t *testing.T) {
 		t.Fatalf("the history was cut to %d bytes of %d", len(after), len(corrupt))
 	}
 }
+
+// RedriveExecution refuses, with an error, an execution whose history
+// file was removed since it ended: the redrive replays the file in the
+// background, where its failure left the execution as it was while the
+// call had answered that it was redriven.
+func TestRedriveRemovedHistory(t *testing.T) {
+	e, arn, dir, _ := heldLoop(t, "", 5, 10, nil)
+	if _, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "history.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: &arn}, func(o *sfn.Options) { o.RetryMaxAttempts = 1 })
+	if err == nil || !strings.Contains(err.Error(), "history.jsonl") {
+		t.Fatalf("redrive of an execution whose history was removed: %v", err)
+	}
+	if d := e.wait(t, arn); d.Status != types.ExecutionStatusAborted || aws.ToInt32(d.RedriveCount) != 0 {
+		t.Fatalf("%s, redriven %d times", d.Status, aws.ToInt32(d.RedriveCount))
+	}
+}
