@@ -151,6 +151,11 @@ func (s *Server) events(x *execution, a, b int) ([]asl.Event, error) {
 		if err := json.Unmarshal(line, &e); err != nil {
 			return nil, fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, a+len(out)+1, err)
 		}
+		// Event n has id n: a line that decodes to another was put there
+		// by something other than serve (a file replaced, lines moved).
+		if want := int64(a + len(out) + 1); e.ID != want {
+			return nil, fmt.Errorf("sfnlocal: %s: event %d has id %d: the file was changed by something other than serve", historyFile, want, e.ID)
+		}
 		out = append(out, e)
 	}
 	if len(out) != b-a {

@@ -534,8 +534,8 @@ func TestHistoryPageIsBounded(t *testing.T) {
 	}
 }
 
-// A bad line in the middle of a history is not a crash's torn write,
-// which can only be the last line. It is left as it is: the next server
+// A bad line in the middle of a history (or two events swapped) is not a
+// crash's torn write, which can only be the last line. It is left as it is: the next server
 // starts (load decodes the last line only), the execution is as its last
 // event says, and reading its history fails at the bad event, naming the
 // file; cutting there would drop every event after it (a corrupt fourth
@@ -554,6 +554,8 @@ func TestCorruptHistory(t *testing.T) {
 	b, _ := os.ReadFile(name)
 	lines := bytes.SplitAfter(b, []byte("\n"))
 	lines[3] = append([]byte("{not an event"), lines[3][13:]...)
+	// And two events swapped, which decode but are out of place.
+	lines[1], lines[2] = lines[2], lines[1]
 	corrupt := bytes.Join(lines, nil)
 	if err := os.WriteFile(name, corrupt, 0o640); err != nil {
 		t.Fatal(err)
@@ -563,7 +565,19 @@ func TestCorruptHistory(t *testing.T) {
 	if d, err := e2.c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: &arn}); err != nil || d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("after the restart: %+v %v", d, err)
 	}
-	_, err := e2.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn})
+	first, err := e2.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1})
+	if err != nil || len(first.Events) != 1 {
+		t.Fatalf("the first event, before the damage: %v", err)
+	}
+	_, err = e2.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1, NextToken: first.NextToken})
+	if err == nil || !strings.Contains(err.Error(), "history.jsonl: event 2 has id 3") {
+		t.Fatalf("a history with two events swapped was served: %v", err)
+	}
+	_, err = e2.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 2, ReverseOrder: true})
+	if err != nil {
+		t.Fatalf("the last events, after the damage: %v", err)
+	}
+	_, err = e2.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1, NextToken: aws.String("efspipe-3")})
 	if err == nil || !strings.Contains(err.Error(), "history.jsonl: event 4") {
 		t.Fatalf("a history with a corrupt fourth line was served: %v", err)
 	}
