@@ -439,9 +439,10 @@ func TestRedriveDoesNotHoldTheHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 100 iterations of 4 events of 200 KB: 80 MB of history.
-	const history = 100 * 4 * 200 << 10
-	in, _ := json.Marshal(map[string]any{"i": 0, "n": 100, "pad": strings.Repeat("x", 200<<10)})
+	// 100 iterations of 4 events of pad bytes: 40 MB of history.
+	const pad = 100 << 10
+	const history = 100 * 4 * pad
+	in, _ := json.Marshal(map[string]any{"i": 0, "n": 100, "pad": strings.Repeat("x", pad)})
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(string(in))})
 	if err != nil {
 		t.Fatal(err)
@@ -505,13 +506,14 @@ func peakRSS(t *testing.T, reset bool) int {
 // 1,000 events of 250 KB at once peaked serve at 2.6 GB. Paging in either
 // order still reads every event once.
 func TestHistoryPageIsBounded(t *testing.T) {
-	e, arn, _, release := heldLoop(t, "", 20, 200<<10, nil)
+	e, arn, _, release := heldLoop(t, "", 10, 200<<10, nil)
 	release()
 	if d := e.wait(t, arn); d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
 	}
-	// 20 iterations of 4 events of 200 KB, and 6 more: 16 MB.
-	const n = 4*20 + 6
+	// 10 iterations of 4 events of 200 KB, and 6 more: 9 MB, where a
+	// page of 4 MiB holds about 20.
+	const n = 4*10 + 6
 	for _, reverse := range []bool{false, true} {
 		page, err := e.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1000, ReverseOrder: reverse})
 		if err != nil {
