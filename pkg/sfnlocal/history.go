@@ -46,7 +46,7 @@ const maxPageBytes = 4 << 20
 // history's memory is 8 bytes per event and at most maxPending of data,
 // not the events' size: a loop carrying 20 KB of state to the quota of
 // 25,000 events peaked serve at 2.7 GB when histories were held whole,
-// 130 MB since.
+// 60-140 MB since.
 type history struct {
 	// ends[i] is where event i's line ends, counted in the history's
 	// bytes: the file's, then pending's.
