@@ -119,42 +119,64 @@ func (s *Server) flush(x *execution) error {
 	return nil
 }
 
-// events returns events [a, b) of x's history, in order (0 ≤ a ≤ b ≤ its
-// length): those on the mount read from it, the pending ones decoded from
-// memory.
-func (s *Server) events(x *execution, a, b int) ([]asl.Event, error) {
+// lines is a reader of the lines of events [a, b) of x's history (0 ≤ a ≤
+// b ≤ its length), those on the mount read from it, those recorded since
+// the last flush from a copy taken under x.mu (flush reuses its buffer);
+// size is their bytes and done closes the file. The file is only appended
+// to, so what it held at the snapshot is there still, whatever flushes
+// came since.
+func (s *Server) lines(x *execution, a, b int) (r io.Reader, size int64, done func(), err error) {
 	x.mu.Lock()
 	from, to := x.h.start(a), x.h.start(b)
 	written := x.h.written
-	onMount := max(0, min(to, written)-from)
-	lines := make([]byte, onMount, to-from)
+	var pending []byte
 	if to > written {
-		// Copied under the lock: flush reuses the buffer.
-		lines = append(lines, x.h.pending[max(from, written)-written:to-written]...)
+		pending = bytes.Clone(x.h.pending[max(from, written)-written : to-written])
 	}
 	x.mu.Unlock()
-	if onMount > 0 {
-		// The file is only appended to, so what it held at the
-		// snapshot is there still, whatever flushes came since.
+	r, done = bytes.NewReader(pending), func() {}
+	if onMount := min(to, written) - from; onMount > 0 {
 		f, err := s.cfg.Mount.Open(path.Join(x.dir(), historyFile))
 		if err != nil {
-			return nil, err
+			return nil, 0, nil, err
 		}
-		defer f.Close()
-		if _, err := f.ReadAt(lines[:onMount], from); err != nil {
-			return nil, fmt.Errorf("sfnlocal: %s: %w", historyFile, err)
-		}
+		r, done = io.MultiReader(io.NewSectionReader(f, from, onMount), r), func() { f.Close() }
+	}
+	return r, to - from, done, nil
+}
+
+// decodeEvent decodes line, event n of a history. Event n has id n (asl
+// numbers them from 1, a redrive goes on): a line that decodes to another
+// was put there by something other than serve (a file replaced, lines
+// moved).
+func decodeEvent(line []byte, n int) (asl.Event, error) {
+	var e asl.Event
+	if err := json.Unmarshal(line, &e); err != nil {
+		return e, fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, n, err)
+	}
+	if e.ID != int64(n) {
+		return e, fmt.Errorf("sfnlocal: %s: event %d has id %d: the file was changed by something other than serve", historyFile, n, e.ID)
+	}
+	return e, nil
+}
+
+// events returns events [a, b) of x's history, in order (0 ≤ a ≤ b ≤ its
+// length).
+func (s *Server) events(x *execution, a, b int) ([]asl.Event, error) {
+	r, size, done, err := s.lines(x, a, b)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, fmt.Errorf("sfnlocal: %s: %w", historyFile, err)
 	}
 	out := make([]asl.Event, 0, b-a)
-	for line := range bytes.Lines(lines) {
-		var e asl.Event
-		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, a+len(out)+1, err)
-		}
-		// Event n has id n: a line that decodes to another was put there
-		// by something other than serve (a file replaced, lines moved).
-		if want := int64(a + len(out) + 1); e.ID != want {
-			return nil, fmt.Errorf("sfnlocal: %s: event %d has id %d: the file was changed by something other than serve", historyFile, want, e.ID)
+	for line := range bytes.Lines(buf) {
+		e, err := decodeEvent(line, a+len(out)+1)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
@@ -164,37 +186,30 @@ func (s *Server) events(x *execution, a, b int) ([]asl.Event, error) {
 	return out, nil
 }
 
-// eventSeq yields events [0, n) of x's history in order, read from the
-// mount a line at a time (those recorded since the last flush from a copy
-// of them), so that a reader of the whole history, a redrive, holds one
-// event at a time: a 20 KB loop redriven at 20,000 events (400 MB of
-// history) grew serve from 40 MB to 1.2 GB when it was read whole. Each
-// pass reads the file again; events [0, n) never change.
+// eventSeq yields events [0, n) of x's history in order, read a line at a
+// time, so that a reader of the whole history, a redrive, holds one event
+// at a time: a 20 KB loop redriven at 20,000 events (400 MB of history)
+// grew serve from 40 MB to 1.2 GB when it was read whole. Each pass reads
+// the file again; events [0, n) never change.
 func (s *Server) eventSeq(x *execution, n int) iter.Seq2[asl.Event, error] {
 	return func(yield func(asl.Event, error) bool) {
-		x.mu.Lock()
-		to, written := x.h.start(n), x.h.written
-		onMount := min(to, written)
-		var r io.Reader = bytes.NewReader(bytes.Clone(x.h.pending[:max(0, to-written)]))
-		x.mu.Unlock()
-		if onMount > 0 {
-			f, err := s.cfg.Mount.Open(path.Join(x.dir(), historyFile))
-			if err != nil {
-				yield(asl.Event{}, err)
-				return
-			}
-			defer f.Close()
-			r = io.MultiReader(io.NewSectionReader(f, 0, onMount), r)
+		r, _, done, err := s.lines(x, 0, n)
+		if err != nil {
+			yield(asl.Event{}, err)
+			return
 		}
+		defer done()
 		br := bufio.NewReader(r)
 		for i := range n {
 			line, err := br.ReadBytes('\n')
 			var e asl.Event
 			if err == nil {
-				err = json.Unmarshal(line, &e)
+				e, err = decodeEvent(line, i+1)
+			} else {
+				err = fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, i+1, err)
 			}
 			if err != nil {
-				yield(e, fmt.Errorf("sfnlocal: %s: event %d: %w", historyFile, i+1, err))
+				yield(e, err)
 				return
 			}
 			if !yield(e, nil) {
@@ -307,11 +322,10 @@ func (s *Server) loadHistory(x *execution, dir string) error {
 		if err != nil {
 			return err
 		}
-		// Event n has id n (asl numbers them from 1, a redrive goes on).
-		if json.Unmarshal(b, &x.h.last) == nil && x.h.last.ID == int64(n) {
+		if e, err := decodeEvent(b, n); err == nil {
+			x.h.last = e
 			break
 		}
-		x.h.last = asl.Event{}
 		x.h.ends = x.h.ends[:n-1]
 	}
 	x.h.written = x.h.start(x.h.len())
