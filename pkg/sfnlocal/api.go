@@ -572,8 +572,8 @@ func (s *Server) record(x *execution, e asl.Event) {
 	s.add(x, s.recorded(x, e))
 	full := len(x.h.pending) >= maxPending
 	x.mu.Unlock()
-	if full {
-		s.write(x, true)
+	if full || len(x.h.pending) >= minShare && s.pending.Load() >= maxPendingTotal {
+		s.write(x, full)
 	}
 }
 

@@ -33,6 +33,19 @@ const legacyHistoryFile = "history.json"
 // this in memory, whatever the size of its states' data.
 const maxPending = 4 << 20
 
+// maxPendingTotal bounds the same bytes over all executions (bytes): past
+// it, an execution that records flushes its own events before it goes on,
+// as past maxPending, so executions recording large states together hold
+// this much rather than maxPending each (40 loops of 200 KB states peaked
+// serve at 422 MB with only maxPending). The price is more, smaller
+// writes while over it, each with its fsync; an execution holding less
+// than minShare waits for its next flush, so that a state recorded while
+// over is not a write of one small event.
+const (
+	maxPendingTotal = 32 << 20
+	minShare        = 1 << 20
+)
+
 // maxPageBytes bounds the events of one GetExecutionHistory page (bytes,
 // as recorded): their data is read, decoded and encoded again for each
 // call, so without it a page of 1,000 events of 256 KiB would be held
@@ -113,9 +126,16 @@ func (s *Server) flush(x *execution) error {
 		return err
 	}
 	x.h.written += int64(len(data))
-	// The buffer is kept for the next events: readers copy from it
-	// under x.mu, and this write is done with data.
-	x.h.pending = x.h.pending[:copy(x.h.pending, x.h.pending[len(data):])]
+	s.pending.Add(-int64(len(data)))
+	// Readers copy from the buffer under x.mu, and this write is done
+	// with data. Emptied, it is let go: kept, an execution that ended, or
+	// waits in a Task, would hold the capacity of its largest burst (up
+	// to twice maxPending) for as long as serve runs.
+	if rest := len(x.h.pending) - len(data); rest > 0 {
+		x.h.pending = x.h.pending[:copy(x.h.pending, x.h.pending[len(data):])]
+	} else {
+		x.h.pending = nil
+	}
 	return nil
 }
 

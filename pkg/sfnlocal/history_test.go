@@ -608,3 +608,4 @@ func TestRedriveRemovedHistory(t *testing.T) {
 		t.Fatalf("%s, redriven %d times", d.Status, aws.ToInt32(d.RedriveCount))
 	}
 }
+

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/asl"
@@ -85,6 +86,9 @@ type Server struct {
 	mapRuns  map[string]*execution // the parent execution of each Map Run, by the Map Run's ARN
 	closed   bool
 	wg       sync.WaitGroup
+	// pending is the bytes of events recorded by every execution and not
+	// yet on the mount (maxPendingTotal).
+	pending atomic.Int64
 }
 
 // New loads what an earlier server left on the mount and registers the

@@ -245,9 +245,11 @@ func (s *Server) interrupt(x *execution) {
 // encode is lost with a warning; none does in practice (asl.Event's
 // fields are strings, numbers and string maps).
 func (s *Server) add(x *execution, e asl.Event) {
+	n := len(x.h.pending)
 	if err := x.h.add(e); err != nil {
 		s.cfg.Log.Warn("sfnlocal: event not recorded", "arn", x.rec.Arn, "type", e.Type, "err", err)
 	}
+	s.pending.Add(int64(len(x.h.pending) - n))
 }
 
 // ensurePipeline registers the built-in machine, refreshing its definition
