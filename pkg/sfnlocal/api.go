@@ -469,9 +469,17 @@ func (s *Server) launch(x *execution, redrive bool) {
 			_, err = x.m.Execute(ctx, json.RawMessage(x.rec.Input), opts)
 		}
 		close(stopFlush)
+		x.mu.Lock()
+		redriven := x.h.len() > base
+		x.mu.Unlock()
 		var nr *asl.NotRedrivableError
 		if errors.As(err, &nr) {
 			s.cfg.Log.Warn("sfnlocal: redrive refused", "arn", x.rec.Arn, "reason", nr.Reason)
+		} else if redrive && !redriven && err != nil {
+			// RedriveExecution has answered: the history it replays, read
+			// from the mount after that, failed to read or to decode.
+			// Nothing was recorded, and the execution is as it was.
+			s.cfg.Log.Warn("sfnlocal: redrive failed before it started", "arn", x.rec.Arn, "err", err)
 		}
 		x.mu.Lock()
 		if !terminal(x.h.last) {

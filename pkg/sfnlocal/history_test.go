@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
@@ -609,3 +611,35 @@ func TestRedriveRemovedHistory(t *testing.T) {
 	}
 }
 
+// A redrive whose history fails to decode once RedriveExecution has
+// answered (the call checks only that the file is there and whole; the
+// replay reads it in the background) leaves the execution as it was, and
+// says why in serve's log: it used to fail without a word.
+func TestRedriveFailureIsLogged(t *testing.T) {
+	var log pipetest.Buffer
+	e, arn, dir, _ := heldLoop(t, "", 5, 10, func(c *sfnlocal.Config) { c.Log = slog.New(slog.NewTextHandler(&log, nil)) })
+	if _, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, arn)
+	name := filepath.Join(dir, "history.jsonl")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The third line's first bytes, so that its size, and the file's, stay.
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	copy(lines[2], "{not an event")
+	if err := os.WriteFile(name, bytes.Join(lines, nil), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.wait(t, arn); d.Status != types.ExecutionStatusAborted || aws.ToInt32(d.RedriveCount) != 0 {
+		t.Fatalf("%s, redriven %d times", d.Status, aws.ToInt32(d.RedriveCount))
+	}
+	if got := log.String(); !strings.Contains(got, "redrive failed before it started") || !strings.Contains(got, "history.jsonl: event 3") {
+		t.Fatalf("serve's log: %s", got)
+	}
+}
