@@ -579,8 +579,9 @@ func (s *Server) record(x *execution, e asl.Event) {
 	x.mu.Lock()
 	s.add(x, s.recorded(x, e))
 	full := len(x.h.pending) >= maxPending
+	share := len(x.h.pending) >= minShare
 	x.mu.Unlock()
-	if full || len(x.h.pending) >= minShare && s.pending.Load() >= maxPendingTotal {
+	if full || share && s.pending.Load() >= maxPendingTotal {
 		s.write(x, full)
 	}
 }
