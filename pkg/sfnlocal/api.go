@@ -844,32 +844,42 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 	}
 	x.mu.Lock()
 	n := x.h.len()
-	off, end, next, err := pageRange(n, in.MaxResults, in.NextToken)
+	a, b, _, err := pageRange(n, in.MaxResults, in.NextToken)
 	if err != nil {
 		x.mu.Unlock()
 		return nil, err
+	}
+	if in.ReverseOrder {
+		// The token is where the next page ends, counted from the
+		// oldest event as forward tokens are: a running execution's
+		// history grows only at its newest end, so the events it records
+		// between two calls do not shift the pages still to come (counted
+		// from the newest, they did, and pages overlapped).
+		b = n
+		if in.NextToken != "" {
+			b = a
+		}
+		a = max(b-pageLimit(in.MaxResults), 0)
 	}
 	// A page holds at most maxPageBytes of events, and at least one, as
 	// AWS allows: maxResults "is only an upper limit. The actual number
 	// of items returned per call might be fewer than the specified
 	// maximum" (API_GetExecutionHistory). Three pages of 1,000 events of
 	// 250 KB at once peaked serve at 2.6 GB.
-	size := func(end int) int64 {
+	for b > a+1 && x.h.start(b)-x.h.start(a) > maxPageBytes {
 		if in.ReverseOrder {
-			return x.h.start(n-off) - x.h.start(n-end)
+			a++
+		} else {
+			b--
 		}
-		return x.h.start(end) - x.h.start(off)
-	}
-	for end > off+1 && size(end) > maxPageBytes {
-		end--
 	}
 	x.mu.Unlock()
-	if end < n {
-		next = "efspipe-" + strconv.Itoa(end)
-	}
-	a, b := off, end
-	if in.ReverseOrder {
-		a, b = n-end, n-off
+	var next string
+	switch {
+	case in.ReverseOrder && a > 0:
+		next = "efspipe-" + strconv.Itoa(a)
+	case !in.ReverseOrder && b < n:
+		next = "efspipe-" + strconv.Itoa(b)
 	}
 	page, err := s.events(x, a, b)
 	if err != nil {
@@ -1021,15 +1031,22 @@ func paginate[T any](all []T, max int, token string) ([]T, string, error) {
 	return append(make([]T, 0, end-off), all[off:end]...), next, nil
 }
 
+// pageLimit is the most items a page holds when maxResults is max (a
+// valid one): 0 asks for the default, 100.
+func pageLimit(max int) int {
+	if max == 0 {
+		return 100
+	}
+	return max
+}
+
 // pageRange is the page [off, end) of a list of n items that max and
 // token ask for, and the token of the next page ("" after the last).
 func pageRange(n, max int, token string) (off, end int, next string, err error) {
 	if max < 0 || max > 1000 {
 		return 0, 0, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
 	}
-	if max == 0 {
-		max = 100
-	}
+	max = pageLimit(max)
 	if token != "" {
 		i, err := strconv.Atoi(strings.TrimPrefix(token, "efspipe-"))
 		if err != nil || i < 0 || i > n || !strings.HasPrefix(token, "efspipe-") {

@@ -643,3 +643,42 @@ func TestRedriveFailureIsLogged(t *testing.T) {
 		t.Fatalf("serve's log: %s", got)
 	}
 }
+
+// Reverse-order pages of an execution that records between two calls
+// follow on from each other: the token counts from the oldest event, so
+// the events recorded since the first page do not shift the second (a
+// token counted from the newest gave the second page's events again).
+func TestReversePagesOfARunningExecution(t *testing.T) {
+	e, arn, _, release := heldLoop(t, "", 5, 10, nil)
+	// Held in its first Wait: two events, the first page the newer.
+	first, err := e.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1, ReverseOrder: true})
+	if err != nil || len(first.Events) != 1 || first.NextToken == nil {
+		t.Fatalf("the first page: %v", err)
+	}
+	release()
+	if d := e.wait(t, arn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s", d.Status, aws.ToString(d.Cause))
+	}
+	var ids []int64
+	for _, ev := range first.Events {
+		ids = append(ids, ev.Id)
+	}
+	p := sfn.NewGetExecutionHistoryPaginator(e.c, &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, MaxResults: 1, ReverseOrder: true, NextToken: first.NextToken})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range page.Events {
+			ids = append(ids, ev.Id)
+		}
+	}
+	for i, id := range ids {
+		if want := ids[0] - int64(i); id != want {
+			t.Fatalf("event ids across the pages %v: %d where %d follows", ids, id, want)
+		}
+	}
+	if ids[0] != 2 || ids[len(ids)-1] != 1 {
+		t.Fatalf("the pages end at event %d: %v", ids[len(ids)-1], ids)
+	}
+}
