@@ -28,7 +28,7 @@ if [ $# -gt 0 ]; then PDFS=("$@"); else
 	fi
 fi
 
-$GO build -o bin/efspipe ./cmd/efspipe
+$GO build -tags grpcnotrace -o bin/efspipe ./cmd/efspipe  # as the Makefile builds it
 $GO build -o bin/slowfs ./bench/slowfs
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/efsbench.XXXXXX")

@@ -45,7 +45,7 @@ if [ -n "${PDFS:-}" ]; then read -r -a REAL <<<"$PDFS"; else mapfile -t REAL < <
 ); fi
 
 # 2. Build.
-$GO build -o bin/efspipe ./cmd/efspipe
+$GO build -tags grpcnotrace -o bin/efspipe ./cmd/efspipe  # as the Makefile builds it
 $GO run ./bench/gen -pages 1 "$CORPUS/synth/warm.pdf" >/dev/null
 SYN=()
 for n in $SYNTH; do
