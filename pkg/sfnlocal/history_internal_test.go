@@ -89,7 +89,7 @@ func TestPendingIsShared(t *testing.T) {
 // unflushed is a server whose histories are written only when an
 // execution's events pass maxPending or every execution's pass
 // maxPendingTotal.
-func unflushed(t *testing.T) *Server {
+func unflushed(t testing.TB) *Server {
 	t.Helper()
 	m, err := jobfs.Open(t.TempDir())
 	if err != nil {
@@ -107,7 +107,7 @@ func unflushed(t *testing.T) *Server {
 
 // testExecution is an execution named name, with its directory on s's
 // mount.
-func (s *Server) testExecution(t *testing.T, name string) *execution {
+func (s *Server) testExecution(t testing.TB, name string) *execution {
 	t.Helper()
 	x := &execution{rec: executionRecord{Arn: "arn:aws:states:us-east-1:000000000000:execution:m:" + name}}
 	if err := s.cfg.Mount.MkdirAll(x.dir()); err != nil {
@@ -121,4 +121,19 @@ func (s *Server) testExecution(t *testing.T, name string) *execution {
 func bigEvent(i, size int) asl.Event {
 	return asl.Event{ID: int64(i + 1), Type: "PassStateEntered", Timestamp: time.UnixMilli(int64(i)).UTC(),
 		StateEnteredEventDetails: &asl.StateEnteredEventDetails{Name: "P", Input: `"` + strings.Repeat("x", size) + `"`}}
+}
+
+// BenchmarkRecord records events of 20 KB of state, as a Pass/Choice loop
+// carrying that much does, written to the mount each time maxPending of
+// them wait: the cost of the history on an execution's own goroutine
+// (encoding, buffering, appending with an fsync).
+func BenchmarkRecord(b *testing.B) {
+	s := unflushed(b)
+	x := s.testExecution(b, "x")
+	e := bigEvent(0, 20<<10)
+	b.SetBytes(20 << 10)
+	for i := range b.N {
+		e.ID = int64(i + 1)
+		s.record(x, e)
+	}
 }
