@@ -53,7 +53,9 @@ func TestPendingIsBounded(t *testing.T) {
 // all ended, with the buffers of their largest bursts kept.
 func TestPendingIsShared(t *testing.T) {
 	s := unflushed(t)
-	const execs, n, size = 16, 20, 256 << 10 // 16 × 5 MiB: 80 MiB
+	// 16 × 3 MiB: 48 MiB, each under maxPending, together over
+	// maxPendingTotal.
+	const execs, n, size = 16, 24, 128 << 10
 	xs := make([]*execution, execs)
 	for i := range xs {
 		xs[i] = s.testExecution(t, strconv.Itoa(i))
