@@ -9,3 +9,6 @@ func TrustDirectoriesFor(d time.Duration) (restore func()) {
 	trustFor = d
 	return func() { trustFor = old }
 }
+
+// MaxDirs is how many directory handles a mount holds at most.
+const MaxDirs = maxDirs

@@ -70,10 +70,43 @@ const (
 // refuse replacing a directory, which renameat(2) refuses anyway with
 // EISDIR) and a directory fsync opens the directory again, one network
 // round trip each per durable write on EFS.
+//
+// A handle is closed when it is dropped from the mount's cache (maxDirs,
+// forget) and no operation uses it any more: users counts those under
+// Mount.mu. Left to the garbage collector, dropped handles piled up
+// between collections: 1,915 descriptors after serve started 2,000
+// executions, each in a directory of its own.
 type dirHandle struct {
 	root *os.Root
 	dir  *os.File
 	seen atomic.Int64 // unix nanoseconds
+
+	users   int  // operations using it (Mount.mu)
+	dropped bool // no longer in Mount.dirs (Mount.mu)
+}
+
+// drop takes h out of use by later operations and closes it once the
+// current ones are done. Called with Mount.mu held.
+func (h *dirHandle) drop() {
+	if h.dropped {
+		return
+	}
+	h.dropped = true
+	if h.users == 0 {
+		h.dir.Close()
+		h.root.Close()
+	}
+}
+
+// release ends one operation's use of h, which openDir began.
+func (m *Mount) release(h *dirHandle) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h.users--
+	if h.users == 0 && h.dropped {
+		h.dir.Close()
+		h.root.Close()
+	}
 }
 
 // rename renames from to to, both names in the directory (neither has a
@@ -103,8 +136,8 @@ func (h *dirHandle) rename(from, to string) error {
 var trustFor = time.Second
 
 // maxDirs bounds the directory handles held: past it they are all dropped
-// (os.Root closes an unreferenced handle when it is collected), so a
-// long-lived process working through many jobs holds a few dozen at most.
+// (each closed once the operations using it are done), so a long-lived
+// process working through many jobs holds a few dozen at most.
 const maxDirs = 64
 
 // Open opens the mount at dir with the default Options, creating the
@@ -187,20 +220,27 @@ func (m *Mount) in(rel string, op func(dir *os.Root, name string) error) error {
 		return err
 	}
 	err = op(h.root, name)
-	if !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)) || h.alive() {
+	stale := (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)) && !h.alive()
+	m.release(h)
+	if !stale {
 		return err
 	}
 	m.forget(dirRel)
 	if h, err = m.openDir(dirRel); err != nil {
 		return err
 	}
+	defer m.release(h)
 	return op(h.root, name)
 }
 
-// openDir returns the handle of directory rel, opening it if none is held.
+// openDir returns the handle of directory rel, opening it if none is held,
+// for one operation, which must release it.
 func (m *Mount) openDir(rel string) (*dirHandle, error) {
 	m.mu.Lock()
 	h := m.dirs[rel]
+	if h != nil {
+		h.users++
+	}
 	m.mu.Unlock()
 	if h != nil {
 		return h, nil
@@ -221,11 +261,18 @@ func (m *Mount) openDir(rel string) (*dirHandle, error) {
 		root.Close()
 		return nil, err
 	}
-	h = &dirHandle{root: root, dir: dir}
+	h = &dirHandle{root: root, dir: dir, users: 1}
 	h.seen.Store(time.Now().UnixNano())
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if old := m.dirs[rel]; old != nil {
+		// Another operation opened it meanwhile: one handle is kept.
+		old.drop()
+	}
 	if len(m.dirs) >= maxDirs {
+		for _, d := range m.dirs {
+			d.drop()
+		}
 		clear(m.dirs)
 	}
 	m.dirs[rel] = h
@@ -254,8 +301,9 @@ func (h *dirHandle) alive() bool {
 func (m *Mount) forget(rel string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for d := range m.dirs {
+	for d, h := range m.dirs {
 		if d == rel || strings.HasPrefix(d, rel+"/") {
+			h.drop()
 			delete(m.dirs, d)
 		}
 	}
@@ -265,8 +313,7 @@ func (m *Mount) forget(rel string) {
 func (m *Mount) Close() error {
 	m.mu.Lock()
 	for _, h := range m.dirs {
-		h.dir.Close()
-		h.root.Close()
+		h.drop()
 	}
 	clear(m.dirs)
 	m.mu.Unlock()
@@ -455,6 +502,7 @@ func (m *Mount) SyncDir(rel string) error {
 	if err != nil {
 		return classify(err, "sync", rel)
 	}
+	defer m.release(h)
 	return classify(h.dir.Sync(), "sync", rel)
 }
 
@@ -600,10 +648,13 @@ func (m *Mount) Create(rel string) (*File, error) {
 			if err = m.own(f); err != nil {
 				f.Close()
 				h.root.Remove(tmp)
-				return nil, nil, err
 			}
 		}
-		return h, f, err
+		if err != nil {
+			m.release(h)
+			return nil, nil, err
+		}
+		return h, f, nil
 	}
 	dir, f, err := create()
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
@@ -644,6 +695,9 @@ type File struct {
 	tmp  string
 	rel  string
 	done bool
+	// released: dir has been released (Commit or Abort, whichever
+	// comes first).
+	released bool
 }
 
 func (w *File) Write(p []byte) (int, error) { return w.f.Write(p) }
@@ -658,6 +712,7 @@ func (w *File) Sync() error { return classify(w.f.Sync(), "sync", w.rel) }
 // Commit makes the data durable and visible under the final name, then
 // makes the rename durable.
 func (w *File) Commit() error {
+	defer w.release()
 	if err := w.publish(); err != nil {
 		return err
 	}
@@ -689,12 +744,21 @@ func (w *File) publish() error {
 // Abort discards the write. It is safe to call after Commit (a no-op), so
 // `defer w.Abort()` is the idiom.
 func (w *File) Abort() {
+	defer w.release()
 	if w.done {
 		return
 	}
 	w.done = true
 	w.f.Close()
 	w.dir.root.Remove(w.tmp)
+}
+
+// release ends the write's use of its directory's handle, once.
+func (w *File) release() {
+	if !w.released {
+		w.released = true
+		w.m.release(w.dir)
+	}
 }
 
 // WriteFiles writes several files atomically and durably, paying the
