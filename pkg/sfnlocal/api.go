@@ -375,7 +375,7 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 		return nil, err
 	}
 	s.execs[xarn] = x
-	s.launch(x, false)
+	s.launch(x, time.Time{})
 	return x, nil
 }
 
@@ -405,22 +405,26 @@ func (s *Server) checkInput(input string) (*bytes.Buffer, error) {
 	return &compact, nil
 }
 
-// launch runs x (or redrives it) in a goroutine. Called with s.mu held.
-func (s *Server) launch(x *execution, redrive bool) {
+// launch runs x in a goroutine: from its start, or, when redrive is set,
+// as the redrive RedriveExecution answered with that redriveDate. Called
+// with s.mu held.
+func (s *Server) launch(x *execution, redrive time.Time) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	x.mu.Lock()
 	done := make(chan struct{})
 	base := x.h.len()
 	x.running, x.base, x.cancel, x.done, x.stopErr, x.failErr = true, base, cancel, done, nil, nil
 	x.mu.Unlock()
-	// Until ExecutionStarted is recorded, the clock is the startDate
-	// StartExecution returned: the event and $$.Execution.StartTime carry
-	// it, as in AWS.
+	// Until ExecutionStarted (or ExecutionRedriven) is recorded, the
+	// clock is the startDate StartExecution returned (or the redriveDate
+	// RedriveExecution did): the event and $$.Execution.StartTime carry
+	// it, as in AWS, and DescribeExecution's redriveDate is the one the
+	// redrive's caller saw.
+	at := cmp.Or(redrive, x.rec.Start)
 	var started atomic.Bool
-	started.Store(redrive)
 	now := func() time.Time {
 		if !started.Load() {
-			return x.rec.Start
+			return at
 		}
 		return s.cfg.Now()
 	}
@@ -461,7 +465,7 @@ func (s *Server) launch(x *execution, redrive bool) {
 			}
 		}()
 		var err error
-		if redrive {
+		if !redrive.IsZero() {
 			// Read from the mount as the replay goes: the history of this
 			// run's start (base), which nothing changes while it runs.
 			_, err = x.m.RedriveEvents(ctx, s.eventSeq(x, base), opts)
@@ -475,7 +479,7 @@ func (s *Server) launch(x *execution, redrive bool) {
 		var nr *asl.NotRedrivableError
 		if errors.As(err, &nr) {
 			s.cfg.Log.Warn("sfnlocal: redrive refused", "arn", x.rec.Arn, "reason", nr.Reason)
-		} else if redrive && !redriven && err != nil {
+		} else if !redrive.IsZero() && !redriven && err != nil {
 			// RedriveExecution has answered: the history it replays, read
 			// from the mount after that, failed to read or to decode.
 			// Nothing was recorded, and the execution is as it was.
@@ -978,11 +982,41 @@ func (x *execution) info() Execution {
 
 // Redrive redrives the execution arn, as RedriveExecution does.
 func (s *Server) Redrive(arn string) error {
-	_, err := s.redriveExecution(context.Background(), executionArnIn{Arn: arn})
+	_, err := s.redriveExecution(context.Background(), redriveIn{Arn: arn})
 	return err
 }
 
-func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, error) {
+type redriveIn struct {
+	Arn         string `json:"executionArn"`
+	ClientToken string `json:"clientToken"`
+}
+
+type redriveOut struct {
+	Redrive epoch `json:"redriveDate"`
+}
+
+// redriveToken is a client token a redrive was made with.
+type redriveToken struct {
+	token     string
+	firstUsed time.Time
+	redrive   time.Time // the redriveDate answered
+}
+
+// Of a redrive's client tokens, the last maxRedriveTokens are answered
+// idempotently for redriveTokenTTL after their first use
+// (API_RedriveExecution.html, clientToken). The SDKs fill one in when
+// the caller gives none and send it again when they retry.
+const (
+	maxRedriveTokens = 10
+	redriveTokenTTL  = 15 * time.Minute
+)
+
+// redriveExecution: https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html
+// A clientToken one of the execution's last redrives was made with is
+// that redrive: its redriveDate again, whatever the execution did since,
+// where the SDK's retry of a call whose answer was lost would otherwise
+// be refused as ExecutionNotRedrivable (the redrive runs).
+func (s *Server) redriveExecution(_ context.Context, in redriveIn) (any, error) {
 	x, err := s.execution(in.Arn)
 	if err != nil {
 		return nil, err
@@ -991,6 +1025,13 @@ func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, er
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errorf("ServiceUnavailable", "the server is shutting down")
+	}
+	if in.ClientToken != "" {
+		for _, t := range x.tokens {
+			if t.token == in.ClientToken && s.cfg.Now().Sub(t.firstUsed) < redriveTokenTTL {
+				return redriveOut{epoch(t.redrive)}, nil
+			}
+		}
 	}
 	if why := x.summary().notRedrivable(); why != "" {
 		return nil, errorf("ExecutionNotRedrivable", "%s", why)
@@ -1002,10 +1043,14 @@ func (s *Server) redriveExecution(_ context.Context, in executionArnIn) (any, er
 		return nil, err
 	}
 	now := s.now()
-	s.launch(x, true)
-	return struct {
-		Redrive epoch `json:"redriveDate"`
-	}{epoch(now)}, nil
+	s.launch(x, now)
+	if in.ClientToken != "" {
+		x.tokens = append(x.tokens, redriveToken{in.ClientToken, now, now})
+		if len(x.tokens) > maxRedriveTokens {
+			x.tokens = slices.Delete(x.tokens, 0, len(x.tokens)-maxRedriveTokens)
+		}
+	}
+	return redriveOut{epoch(now)}, nil
 }
 
 func newUUID() string {

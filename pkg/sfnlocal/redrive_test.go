@@ -140,3 +140,53 @@ func TestRedriveNeedsRoomThroughSDK(t *testing.T) {
 		t.Fatalf("redrive: %v", err)
 	}
 }
+
+// TestRedriveClientToken: a RedriveExecution sent again with its client
+// token (as the SDK does when it retries a call whose answer it lost) is
+// the same redrive: the same redriveDate, and no second redrive, whatever
+// the execution did since; a new token redrives again
+// (API_RedriveExecution.html, clientToken). The redriveDate answered is
+// the one DescribeExecution and the ExecutionRedriven event then carry.
+func TestRedriveClientToken(t *testing.T) {
+	e := newEnv(t, "", nil)
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("fails"),
+		Definition: aws.String(`{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`),
+		RoleArn:    aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, *start.ExecutionArn)
+	redrive := func(token string) *sfn.RedriveExecutionOutput {
+		t.Helper()
+		out, err := e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn, ClientToken: aws.String(token)})
+		if err != nil {
+			t.Fatalf("redrive with %q: %v", token, err)
+		}
+		return out
+	}
+	first := redrive("token-1")
+	d := e.wait(t, *start.ExecutionArn)
+	if !aws.ToTime(d.RedriveDate).Equal(aws.ToTime(first.RedriveDate)) {
+		t.Errorf("DescribeExecution's redriveDate %v, RedriveExecution answered %v", d.RedriveDate, first.RedriveDate)
+	}
+	for _, ev := range e.history(t, *start.ExecutionArn, 0, false) {
+		if ev.Type == types.HistoryEventTypeExecutionRedriven && !aws.ToTime(ev.Timestamp).Equal(aws.ToTime(first.RedriveDate)) {
+			t.Errorf("ExecutionRedriven at %v, RedriveExecution answered %v", ev.Timestamp, first.RedriveDate)
+		}
+	}
+	again := redrive("token-1")
+	if !aws.ToTime(again.RedriveDate).Equal(aws.ToTime(first.RedriveDate)) {
+		t.Errorf("the same token answered %v, first %v", again.RedriveDate, first.RedriveDate)
+	}
+	if d := e.wait(t, *start.ExecutionArn); aws.ToInt32(d.RedriveCount) != 1 {
+		t.Fatalf("redriveCount %d after one token used twice", aws.ToInt32(d.RedriveCount))
+	}
+	redrive("token-2")
+	if d := e.wait(t, *start.ExecutionArn); aws.ToInt32(d.RedriveCount) != 2 {
+		t.Fatalf("redriveCount %d after a second token", aws.ToInt32(d.RedriveCount))
+	}
+}

@@ -118,6 +118,10 @@ type execution struct {
 	done    chan struct{}
 	stopErr *asl.ErrorDetails // StopExecution's error and cause
 	failErr *asl.ErrorDetails // why serve failed the run (failUnwritten)
+	// tokens are the client tokens of the last redrives (s.mu), kept in
+	// memory only: an SDK retrying a RedriveExecution it saw no answer to
+	// does so within the 15 minutes they are valid for.
+	tokens []redriveToken
 
 	flushMu sync.Mutex // orders history writes
 
