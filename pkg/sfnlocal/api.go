@@ -763,10 +763,12 @@ func (s *Server) describe(x *execution) describeOut {
 }
 
 type listExecutionsIn struct {
-	Arn          string `json:"stateMachineArn"`
-	StatusFilter string `json:"statusFilter"`
-	MaxResults   int    `json:"maxResults"`
-	NextToken    string `json:"nextToken"`
+	Arn           string `json:"stateMachineArn"`
+	StatusFilter  string `json:"statusFilter"`
+	MaxResults    int    `json:"maxResults"`
+	NextToken     string `json:"nextToken"`
+	MapRunArn     string `json:"mapRunArn"`
+	RedriveFilter string `json:"redriveFilter"`
 }
 
 type executionListItem struct {
@@ -782,7 +784,27 @@ type executionListItem struct {
 	AliasArn     string `json:"stateMachineAliasArn,omitempty"`
 }
 
+// listExecutions: https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+// redriveFilter keeps the executions redriven at least once (REDRIVEN) or
+// never (NOT_REDRIVEN). The child executions of a Map Run (mapRunArn) are
+// not kept by this endpoint: such a call is refused, as is one with both
+// ARNs, and PENDING_REDRIVE (a Map Run's child status) with a state
+// machine's.
 func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, error) {
+	switch in.RedriveFilter {
+	case "", "REDRIVEN", "NOT_REDRIVEN":
+	default:
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%s' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]", in.RedriveFilter)
+	}
+	if in.MapRunArn != "" {
+		if in.Arn != "" {
+			return nil, errorf("ValidationException", "specify either a mapRunArn or a stateMachineArn, not both")
+		}
+		return nil, s.mapRunChildren(in.MapRunArn)
+	}
+	if in.StatusFilter == "PENDING_REDRIVE" {
+		return nil, errorf("ValidationException", "the PENDING_REDRIVE statusFilter lists a Map Run's child executions: it needs a mapRunArn, not a stateMachineArn")
+	}
 	q, err := s.resolve(in.Arn)
 	if err != nil {
 		return nil, err
@@ -815,6 +837,9 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 	for _, x := range xs {
 		sm := x.summary()
 		if in.StatusFilter != "" && in.StatusFilter != sm.status {
+			continue
+		}
+		if (in.RedriveFilter == "REDRIVEN" && sm.redriveCount == 0) || (in.RedriveFilter == "NOT_REDRIVEN" && sm.redriveCount > 0) {
 			continue
 		}
 		all = append(all, executionListItem{x.rec.Arn, x.rec.MachineArn, x.rec.Name, sm.status, epoch(x.rec.Start),

@@ -121,31 +121,48 @@ func countsOf(c asl.MapRunCounts) mapRunCounts {
 		TimedOut: c.TimedOut, Aborted: c.Aborted, Total: c.Total, ResultsWritten: c.ResultsWritten}
 }
 
+// mapRunChildren is the error of ListExecutions for the child executions
+// of the Map Run arn: InvalidArn or ResourceNotFound as DescribeMapRun
+// says, and otherwise that this endpoint keeps no child executions (a Map
+// Run's counts are in DescribeMapRun, its iterations' events in the
+// parent's history).
+func (s *Server) mapRunChildren(arn string) error {
+	if _, err := s.mapRun(arn); err != nil {
+		return err
+	}
+	return errorf("ValidationException", "the local endpoint keeps no child executions of Map Run '%s': DescribeMapRun counts them, and the parent execution's history has their events", arn)
+}
+
+// mapRun is the latest state of the Map Run arn.
+func (s *Server) mapRun(arn string) (asl.MapRun, error) {
+	parts := strings.Split(arn, ":")
+	if !strings.HasPrefix(arn, "arn:") || len(parts) < 7 || parts[5] != "mapRun" {
+		return asl.MapRun{}, errorf("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", arn)
+	}
+	s.mu.Lock()
+	x := s.mapRuns[arn]
+	s.mu.Unlock()
+	if x != nil {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		for _, run := range x.runs {
+			if run.Arn == arn {
+				return run, nil
+			}
+		}
+	}
+	return asl.MapRun{}, errorf("ResourceNotFound", "Resource not found: '%s'", arn)
+}
+
 // describeMapRun: https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html
 func (s *Server) describeMapRun(_ context.Context, in struct {
 	Arn string `json:"mapRunArn"`
 }) (any, error) {
-	parts := strings.Split(in.Arn, ":")
-	if !strings.HasPrefix(in.Arn, "arn:") || len(parts) < 7 || parts[5] != "mapRun" {
-		return nil, errorf("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", in.Arn)
+	run, err := s.mapRun(in.Arn)
+	if err != nil {
+		return nil, err
 	}
-	s.mu.Lock()
-	x := s.mapRuns[in.Arn]
-	s.mu.Unlock()
-	var r *asl.MapRun
-	if x != nil {
-		x.mu.Lock()
-		for _, run := range x.runs {
-			if run.Arn == in.Arn {
-				r = &run
-				break
-			}
-		}
-		x.mu.Unlock()
-	}
-	if r == nil {
-		return nil, errorf("ResourceNotFound", "Resource not found: '%s'", in.Arn)
-	}
+	r := &run
 	return struct {
 		MapRunArn       string       `json:"mapRunArn"`
 		ExecutionArn    string       `json:"executionArn"`

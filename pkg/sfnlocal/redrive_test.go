@@ -190,3 +190,55 @@ func TestRedriveClientToken(t *testing.T) {
 		t.Fatalf("redriveCount %d after a second token", aws.ToInt32(d.RedriveCount))
 	}
 }
+
+// TestListExecutionsRedriveFilter: ListExecutions' redriveFilter keeps the
+// executions redriven or not, and its other rules hold
+// (API_ListExecutions.html): a value out of its enum, a PENDING_REDRIVE
+// statusFilter with a stateMachineArn and both ARNs at once are
+// ValidationException; a Map Run no one started is ResourceNotFound.
+func TestListExecutionsRedriveFilter(t *testing.T) {
+	e := newEnv(t, "", nil)
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("fails"),
+		Definition: aws.String(`{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`),
+		RoleArn:    aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arns := map[string]string{}
+	for _, name := range []string{"redriven", "not-redriven"} {
+		start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.wait(t, *start.ExecutionArn)
+		arns[name] = *start.ExecutionArn
+	}
+	if _, err := e.c.RedriveExecution(t.Context(), &sfn.RedriveExecutionInput{ExecutionArn: aws.String(arns["redriven"])}); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, arns["redriven"])
+	for filter, want := range map[types.ExecutionRedriveFilter]string{types.ExecutionRedriveFilterRedriven: "redriven", types.ExecutionRedriveFilterNotRedriven: "not-redriven"} {
+		l, err := e.c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: created.StateMachineArn, RedriveFilter: filter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Executions) != 1 || aws.ToString(l.Executions[0].Name) != want {
+			t.Errorf("redriveFilter %s listed %d executions, want %s alone", filter, len(l.Executions), want)
+		}
+	}
+	mapRun := "arn:aws:states:us-east-1:000000000000:mapRun:fails/M:00000000-0000-0000-0000-000000000000"
+	for _, tc := range []struct {
+		in   sfn.ListExecutionsInput
+		want string
+	}{
+		{sfn.ListExecutionsInput{StateMachineArn: created.StateMachineArn, RedriveFilter: "SOMETIMES"}, "ValidationException"},
+		{sfn.ListExecutionsInput{StateMachineArn: created.StateMachineArn, StatusFilter: types.ExecutionStatusPendingRedrive}, "ValidationException"},
+		{sfn.ListExecutionsInput{StateMachineArn: created.StateMachineArn, MapRunArn: aws.String(mapRun)}, "ValidationException"},
+		{sfn.ListExecutionsInput{MapRunArn: aws.String(mapRun)}, "ResourceNotFound"},
+		{sfn.ListExecutionsInput{MapRunArn: aws.String("nope")}, "InvalidArn"},
+	} {
+		if _, err := e.c.ListExecutions(t.Context(), &tc.in); errType(err) != tc.want {
+			t.Errorf("ListExecutions(status %q, redrive %q, map run %q): %v, want %s", tc.in.StatusFilter, tc.in.RedriveFilter, aws.ToString(tc.in.MapRunArn), err, tc.want)
+		}
+	}
+}
