@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"syscall"
 	"time"
 
@@ -99,35 +100,61 @@ func (m *Mount) lock(ctx context.Context, j Job, wait bool) (func(), error) {
 // while we waited for it (gc --all removes a whole job directory, lock
 // included, while it holds the lock) would lock nothing the next locker
 // sees, so the flock counts only if the file is still the one at the path.
-func (m *Mount) flock(j Job) (*os.File, error) {
+func (m *Mount) flock(j Job) (*os.File, error) { return m.flockAt(j.Lock()) }
+
+// flockAt is flock of the lock file rel, created with its directory if
+// missing.
+func (m *Mount) flockAt(rel string) (*os.File, error) {
 	for range 10 {
-		if err := m.MkdirAll(j.Dir()); err != nil {
+		if err := m.MkdirAll(path.Dir(rel)); err != nil {
 			return nil, err
 		}
-		f, err := m.root.OpenFile(j.Lock(), os.O_CREATE|os.O_RDWR, filePerm)
+		f, err := m.root.OpenFile(rel, os.O_CREATE|os.O_RDWR, filePerm)
 		if err != nil {
-			return nil, classify(err, "lock", j.Lock())
+			return nil, classify(err, "lock", rel)
 		}
 		if err := m.own(f); err != nil {
 			f.Close()
-			return nil, classify(err, "lock", j.Lock())
+			return nil, classify(err, "lock", rel)
 		}
 		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			f.Close()
 			if errors.Is(err, unix.EWOULDBLOCK) {
 				return nil, err
 			}
-			return nil, classify(&os.PathError{Op: "flock", Path: j.Lock(), Err: err}, "lock", j.Lock())
+			return nil, classify(&os.PathError{Op: "flock", Path: rel, Err: err}, "lock", rel)
 		}
-		if same, err := m.isAt(f, j.Lock()); err != nil {
+		if same, err := m.isAt(f, rel); err != nil {
 			f.Close()
-			return nil, classify(err, "lock", j.Lock())
+			return nil, classify(err, "lock", rel)
 		} else if same {
 			return f, nil
 		}
 		f.Close()
 	}
-	return nil, pipeerr.New(pipeerr.IO, "lock %s: the lock file keeps being replaced", j.Lock())
+	return nil, pipeerr.New(pipeerr.IO, "lock %s: the lock file keeps being replaced", rel)
+}
+
+// LockFile takes an exclusive advisory lock (flock) on the file rel,
+// creating it if missing, without waiting: one held by another process,
+// or by another LockFile of this one, is pipeerr.Busy. As a job's lock,
+// the kernel (or the NFS lease) releases it when its holder dies. It
+// keeps a whole engine to one process (serve's sfn/ on a mount).
+func (m *Mount) LockFile(rel string) (unlock func(), err error) {
+	if err := CheckPath(rel); err != nil {
+		return nil, err
+	}
+	f, err := m.flockAt(rel)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, pipeerr.New(pipeerr.Busy, "%s is locked by another process", rel)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // isAt reports whether the open file f is the file at rel.

@@ -1,8 +1,10 @@
 package sfnlocal_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +14,7 @@ import (
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/jobfs"
 	"github.com/efspipe/efspipe/pkg/local"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/pkg/sfnlocal"
 )
 
@@ -106,4 +109,47 @@ func TestGCDuringExecution(t *testing.T) {
 	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("%s: %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
+}
+
+// TestOneServerPerMount: a second server on a mount a server uses is
+// refused (pipeerr.Busy), where it closed the first's running execution
+// as interrupted by a restart, appending ExecutionFailed to the history
+// the first server still appended to. Once the first is closed, the next
+// server starts.
+func TestOneServerPerMount(t *testing.T) {
+	g := newGate()
+	mountDir := t.TempDir()
+	e := newEnv(t, mountDir, g.hook)
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: &e.pipeline, Input: input(t, writePDF(t, 2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
+	// A second process's mount: its own handle on the same directory.
+	m, err := jobfs.Open(mountDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cfg := sfnlocal.Config{Mount: m, Invoke: func(context.Context, string, json.RawMessage) (json.RawMessage, error) { return nil, nil }}
+	if s, err := sfnlocal.New(cfg); pipeerr.KindOf(err) != pipeerr.Busy {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("a second server on the mount: %v, want a Busy error", err)
+	}
+	if h := readHistory(t, mountDir); strings.Contains(h, "ExecutionFailed") {
+		t.Fatalf("the running execution's history was ended by the second server:\n%s", h)
+	}
+	close(g.open)
+	if d := e.wait(t, *start.ExecutionArn); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	e.http.Close()
+	e.srv.Close()
+	s, err := sfnlocal.New(cfg)
+	if err != nil {
+		t.Fatalf("a server after the first closed: %v", err)
+	}
+	s.Close()
 }

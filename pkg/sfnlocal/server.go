@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/pkg/jobfs"
+	"github.com/efspipe/efspipe/pkg/pipeerr"
 	"github.com/efspipe/efspipe/statemachine"
 )
 
@@ -89,10 +91,19 @@ type Server struct {
 	// pending is the bytes of events recorded by every execution and not
 	// yet on the mount (maxPendingTotal).
 	pending atomic.Int64
+	unlock  func() // of serverLock
 }
 
+// serverLock keeps sfn/ to one server at a time: a second one, loading
+// the first's running executions, would close them as interrupted by a
+// restart and append ExecutionFailed to the histories the first still
+// appends to (seen with two `efspipe serve` on one mount).
+const serverLock = "sfn/server.lock"
+
 // New loads what an earlier server left on the mount and registers the
-// pipeline's machine.
+// pipeline's machine. A mount another server (of this process or another,
+// on this machine or another) uses is refused with an error of kind
+// pipeerr.Busy; Close lets the next one in.
 func New(cfg Config) (*Server, error) {
 	if cfg.Mount == nil || cfg.Invoke == nil {
 		return nil, errors.New("sfnlocal: Mount and Invoke are required")
@@ -117,7 +128,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}, mapRuns: map[string]*execution{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	unlock, err := cfg.Mount.LockFile(serverLock)
+	if err != nil {
+		if pipeerr.KindOf(err) == pipeerr.Busy {
+			return nil, pipeerr.Wrap(pipeerr.Busy, err, "sfnlocal: another server uses %s on this mount", path.Dir(serverLock))
+		}
+		return nil, err
+	}
+	s.unlock = unlock
 	if err := s.load(); err != nil {
+		unlock()
 		return nil, err
 	}
 	return s, nil
@@ -132,6 +152,12 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock = nil
+	}
 	return nil
 }
 
