@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/statemachine"
@@ -23,11 +24,30 @@ const lambdaInvoke = "arn:aws:states:::lambda:invoke"
 // Lambda function name or ARN, plain or through lambda:invoke), since those
 // are the only functions that exist here.
 func parseDefinition(def string, objects bool) (*asl.Machine, error) {
+	if err := checkDefinitionSize(def); err != nil {
+		return nil, err
+	}
 	m, d := diagnose(def, objects)
 	if d != nil {
 		return nil, errorf("InvalidDefinition", "Invalid State Machine Definition: '%s'", d.Message)
 	}
 	return m, nil
+}
+
+// maxDefinition is the longest definition CreateStateMachine,
+// UpdateStateMachine, ValidateStateMachineDefinition and TestState take
+// (their definition parameter's length constraint, 1,048,576; the API
+// reference pages of each).
+const maxDefinition = 1 << 20
+
+// checkDefinitionSize refuses a definition over maxDefinition characters
+// (Unicode code points, as Smithy's length constraint counts them) as AWS
+// does, with ValidationException.
+func checkDefinitionSize(def string) error {
+	if len(def) > maxDefinition && utf8.RuneCountInString(def) > maxDefinition {
+		return errorf("ValidationException", "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to %d", maxDefinition)
+	}
+	return nil
 }
 
 // diagnostic is one finding of ValidateStateMachineDefinition.
@@ -276,8 +296,8 @@ func (s *Server) validateStateMachineDefinition(_ context.Context, in validateIn
 	if in.Definition == nil {
 		return nil, errorf("ValidationException", "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null")
 	}
-	if len(*in.Definition) > 1<<20 {
-		return nil, errorf("ValidationException", "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to 1048576")
+	if err := checkDefinitionSize(*in.Definition); err != nil {
+		return nil, err
 	}
 	switch in.Type {
 	case "", "STANDARD", "EXPRESS":

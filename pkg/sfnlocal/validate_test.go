@@ -85,3 +85,31 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 		t.Errorf("an unknown severity: %v", err)
 	}
 }
+
+// TestDefinitionSize: CreateStateMachine, UpdateStateMachine and
+// ValidateStateMachineDefinition take definitions of up to 1,048,576
+// characters, and refuse a longer one with ValidationException, as AWS
+// does (their definition parameter's length constraint); Create and
+// Update took any size the request could carry.
+func TestDefinitionSize(t *testing.T) {
+	e := newEnv(t, "", nil)
+	padded := func(n int) string {
+		d := `{"Comment":"","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`
+		return strings.Replace(d, `""`, `"`+strings.Repeat("x", n-len(d))+`"`, 1)
+	}
+	role := aws.String("arn:aws:iam::000000000000:role/x")
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("at-limit"), Definition: aws.String(padded(1 << 20)), RoleArn: role})
+	if err != nil {
+		t.Fatalf("a definition of 1,048,576 characters: %v", err)
+	}
+	over := aws.String(padded(1<<20 + 1))
+	if _, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("over"), Definition: over, RoleArn: role}); errType(err) != "ValidationException" {
+		t.Errorf("CreateStateMachine of 1,048,577 characters: %v", err)
+	}
+	if _, err := e.c.UpdateStateMachine(t.Context(), &sfn.UpdateStateMachineInput{StateMachineArn: created.StateMachineArn, Definition: over}); errType(err) != "ValidationException" {
+		t.Errorf("UpdateStateMachine to 1,048,577 characters: %v", err)
+	}
+	if _, err := e.c.ValidateStateMachineDefinition(t.Context(), &sfn.ValidateStateMachineDefinitionInput{Definition: over}); errType(err) != "ValidationException" {
+		t.Errorf("ValidateStateMachineDefinition of 1,048,577 characters: %v", err)
+	}
+}
