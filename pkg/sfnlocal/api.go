@@ -5,6 +5,9 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -846,10 +849,11 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive), x.rec.VersionArn, x.rec.AliasArn})
 	}
 	// Newest first, as AWS lists them.
-	slices.SortFunc(all, func(a, b executionListItem) int {
+	order := func(a, b executionListItem) int {
 		return cmp.Or(time.Time(b.Start).Compare(time.Time(a.Start)), strings.Compare(a.Name, b.Name))
-	})
-	page, next, err := paginate(all, in.MaxResults, in.NextToken)
+	}
+	slices.SortFunc(all, order)
+	page, next, err := pageAfter(all, in, order)
 	if err != nil {
 		return nil, err
 	}
@@ -857,6 +861,57 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 		Executions []executionListItem `json:"executions"`
 		NextToken  string              `json:"nextToken,omitempty"`
 	}{page, next}, nil
+}
+
+// executionsToken is a ListExecutions nextToken: the last execution of
+// the page it ends (its startDate and name, the list's order) and the
+// request's arguments. The next page begins after that execution, where
+// an offset into the list, which new executions enter at its head, made
+// a paging client see one execution again for each started meanwhile (70
+// of 370 listed while 70 started). Used with other arguments it is
+// InvalidToken, as AWS's tokens are ("Keep all other arguments
+// unchanged", API_ListExecutions.html).
+type executionsToken struct {
+	Start int64  `json:"s"` // unix milliseconds
+	Name  string `json:"n"`
+	Query string `json:"q"` // tokenQuery of the request
+}
+
+func tokenQuery(in listExecutionsIn) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%q %q %q %q", in.Arn, in.StatusFilter, in.RedriveFilter, in.MapRunArn))
+	return hex.EncodeToString(h[:8])
+}
+
+// pageAfter is the page of all (sorted by order) that in asks for, and
+// the token of the next one.
+func pageAfter(all []executionListItem, in listExecutionsIn, order func(a, b executionListItem) int) ([]executionListItem, string, error) {
+	max := in.MaxResults
+	if max < 0 || max > 1000 {
+		return nil, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
+	}
+	if max == 0 {
+		max = 100
+	}
+	off := 0
+	if in.NextToken != "" {
+		var tok executionsToken
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(in.NextToken, "efspipe-x-"))
+		if err != nil || !strings.HasPrefix(in.NextToken, "efspipe-x-") || json.Unmarshal(b, &tok) != nil || tok.Query != tokenQuery(in) {
+			return nil, "", errorf("InvalidToken", "Invalid Token: '%s'", in.NextToken)
+		}
+		last := executionListItem{Start: epoch(time.UnixMilli(tok.Start).UTC()), Name: tok.Name}
+		off, _ = slices.BinarySearchFunc(all, last, order)
+		if off < len(all) && order(all[off], last) == 0 {
+			off++
+		}
+	}
+	end := min(off+max, len(all))
+	page := append(make([]executionListItem, 0, end-off), all[off:end]...)
+	if end == len(all) {
+		return page, "", nil
+	}
+	b, _ := json.Marshal(executionsToken{time.Time(all[end-1].Start).UnixMilli(), all[end-1].Name, tokenQuery(in)})
+	return page, "efspipe-x-" + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 type historyIn struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -416,5 +417,57 @@ func TestEmptyListsAreLists(t *testing.T) {
 	l, err := e.c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: &e.pipeline})
 	if err != nil || len(l.Executions) != 0 {
 		t.Fatalf("%+v %v", l, err)
+	}
+}
+
+// TestListExecutionsPagingWhileStarting: a client paging through
+// ListExecutions while executions start sees each execution once, where
+// the next page began at an offset into a list the new executions entered
+// at its head (newest first), listing 70 of 370 twice. A token used with
+// other arguments is InvalidToken ("Keep all other arguments unchanged",
+// API_ListExecutions.html).
+func TestListExecutionsPagingWhileStarting(t *testing.T) {
+	e := newEnv(t, "", nil)
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
+		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(name string) {
+		t.Helper()
+		if _, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 30 {
+		start(fmt.Sprint("before-", i))
+	}
+	seen := map[string]int{}
+	p := sfn.NewListExecutionsPaginator(e.c, &sfn.ListExecutionsInput{StateMachineArn: created.StateMachineArn, MaxResults: 7})
+	for pages := 0; p.HasMorePages(); pages++ {
+		out, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range out.Executions {
+			seen[aws.ToString(x.Name)]++
+		}
+		if out.NextToken != nil {
+			if _, err := e.c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: created.StateMachineArn, NextToken: out.NextToken,
+				StatusFilter: types.ExecutionStatusFailed}); errType(err) != "InvalidToken" {
+				t.Errorf("a token with another statusFilter: %v, want InvalidToken", err)
+			}
+		}
+		start(fmt.Sprint("during-", pages))
+	}
+	for i := range 30 {
+		if n := seen[fmt.Sprint("before-", i)]; n != 1 {
+			t.Errorf("before-%d listed %d times", i, n)
+		}
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", name, n)
+		}
 	}
 }
