@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/efspipe/efspipe/pkg/asl"
 	"github.com/efspipe/efspipe/pkg/jobfs"
@@ -984,7 +985,24 @@ type stopIn struct {
 	Cause string `json:"cause"`
 }
 
+// StopExecution's error and cause are at most this many characters
+// (API_StopExecution.html): the history's ExecutionAborted event, and
+// DescribeExecution, carry them.
+const (
+	maxStopError = 256
+	maxStopCause = 32768
+)
+
+// stopExecution: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html
 func (s *Server) stopExecution(ctx context.Context, in stopIn) (any, error) {
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{"error", in.Error, maxStopError}, {"cause", in.Cause, maxStopCause}} {
+		if n := utf8.RuneCountInString(f.value); n > f.max {
+			return nil, errorf("ValidationException", "1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", f.name, f.max)
+		}
+	}
 	x, err := s.execution(in.Arn)
 	if err != nil {
 		return nil, err

@@ -295,17 +295,31 @@ func TestStopAndRedrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-g.entered
-	stop, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: start.ExecutionArn, Error: aws.String("Operator"), Cause: aws.String("stopped by the test")})
+	// An error over 256 characters or a cause over 32,768 is refused, and
+	// the execution runs on (API_StopExecution.html): they were recorded
+	// in the history whatever their size.
+	for _, in := range []sfn.StopExecutionInput{
+		{ExecutionArn: start.ExecutionArn, Error: aws.String(strings.Repeat("é", 257))},
+		{ExecutionArn: start.ExecutionArn, Cause: aws.String(strings.Repeat("c", 32769))},
+	} {
+		if _, err := e.c.StopExecution(t.Context(), &in); errType(err) != "ValidationException" {
+			t.Errorf("StopExecution with a %d-byte error and a %d-byte cause: %v", len(aws.ToString(in.Error)), len(aws.ToString(in.Cause)), err)
+		}
+	}
+	if d, err := e.c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil || d.Status != types.ExecutionStatusRunning {
+		t.Fatalf("after refused stops: %v %v", d.Status, err)
+	}
+	stop, err := e.c.StopExecution(t.Context(), &sfn.StopExecutionInput{ExecutionArn: start.ExecutionArn, Error: aws.String(strings.Repeat("é", 6) + "Operator"), Cause: aws.String(strings.Repeat("c", 32768-19) + "stopped by the test")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := e.wait(t, *start.ExecutionArn)
-	if d.Status != types.ExecutionStatusAborted || !d.StopDate.Equal(*stop.StopDate) || aws.ToString(d.Error) != "Operator" ||
+	if d.Status != types.ExecutionStatusAborted || !d.StopDate.Equal(*stop.StopDate) || !strings.HasSuffix(aws.ToString(d.Error), "Operator") ||
 		d.RedriveStatus != types.ExecutionRedriveStatusRedrivable {
 		t.Fatalf("after stop: %+v", d)
 	}
 	h := e.history(t, *start.ExecutionArn, 0, false)
-	if last := h[len(h)-1]; last.Type != types.HistoryEventTypeExecutionAborted || aws.ToString(last.ExecutionAbortedEventDetails.Cause) != "stopped by the test" {
+	if last := h[len(h)-1]; last.Type != types.HistoryEventTypeExecutionAborted || !strings.HasSuffix(aws.ToString(last.ExecutionAbortedEventDetails.Cause), "stopped by the test") {
 		t.Fatalf("last event %s %+v", last.Type, last.ExecutionAbortedEventDetails)
 	}
 	close(g.open)
