@@ -916,10 +916,11 @@ func pageAfter(all []executionListItem, in listExecutionsIn, order func(a, b exe
 }
 
 type historyIn struct {
-	Arn          string `json:"executionArn"`
-	MaxResults   int    `json:"maxResults"`
-	ReverseOrder bool   `json:"reverseOrder"`
-	NextToken    string `json:"nextToken"`
+	Arn                  string `json:"executionArn"`
+	MaxResults           int    `json:"maxResults"`
+	ReverseOrder         bool   `json:"reverseOrder"`
+	NextToken            string `json:"nextToken"`
+	IncludeExecutionData *bool  `json:"includeExecutionData"`
 }
 
 func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, error) {
@@ -973,10 +974,54 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 	if in.ReverseOrder {
 		slices.Reverse(page)
 	}
+	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
+		bare := make([]json.RawMessage, len(page))
+		for i, e := range page {
+			if bare[i], err = withoutData(e); err != nil {
+				return nil, err
+			}
+		}
+		return struct {
+			Events    []json.RawMessage `json:"events"`
+			NextToken string            `json:"nextToken,omitempty"`
+		}{bare, next}, nil
+	}
 	return struct {
 		Events    []asl.Event `json:"events"`
 		NextToken string      `json:"nextToken,omitempty"`
 	}{page, next}, nil
+}
+
+// withoutData is e as GetExecutionHistory answers it with
+// includeExecutionData false: without the input and output of its
+// details ("execution data (input or output of a history event)",
+// API_GetExecutionHistory.html), which may be 256 KiB each. It works on
+// the JSON form, so every kind of details is covered, and the events of
+// x's history, which may be held in memory, are not changed.
+func withoutData(e asl.Event) (json.RawMessage, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	for k, v := range fields {
+		if !strings.HasSuffix(k, "EventDetails") {
+			continue
+		}
+		var details map[string]json.RawMessage
+		if json.Unmarshal(v, &details) != nil {
+			continue
+		}
+		delete(details, "input")
+		delete(details, "output")
+		if fields[k], err = json.Marshal(details); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(fields)
 }
 
 type stopIn struct {

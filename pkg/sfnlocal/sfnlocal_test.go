@@ -485,3 +485,41 @@ func TestListExecutionsPagingWhileStarting(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryWithoutExecutionData: GetExecutionHistory with
+// includeExecutionData false answers the same events without their input
+// and output (API_GetExecutionHistory.html), where it sent them all; a
+// later call with the default still has them.
+func TestHistoryWithoutExecutionData(t *testing.T) {
+	e := newEnv(t, "", nil)
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
+		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{"data":"secret-ish"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, *start.ExecutionArn)
+	bare, err := e.c.GetExecutionHistory(t.Context(), &sfn.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn, IncludeExecutionData: aws.Bool(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := e.history(t, *start.ExecutionArn, 0, false)
+	if len(bare.Events) != len(full) || len(full) < 4 {
+		t.Fatalf("%d events without data, %d with", len(bare.Events), len(full))
+	}
+	for i, ev := range bare.Events {
+		if ev.Type != full[i].Type || ev.Id != full[i].Id || !aws.ToTime(ev.Timestamp).Equal(aws.ToTime(full[i].Timestamp)) {
+			t.Errorf("event %d: %s %d, with data %s %d", i, ev.Type, ev.Id, full[i].Type, full[i].Id)
+		}
+		b, _ := json.Marshal(ev)
+		if strings.Contains(string(b), "secret-ish") {
+			t.Errorf("event %d (%s) carries the execution's data: %s", i, ev.Type, b)
+		}
+	}
+	if d := full[0].ExecutionStartedEventDetails; d == nil || !strings.Contains(aws.ToString(d.Input), "secret-ish") {
+		t.Errorf("with data, ExecutionStarted carries %+v", d)
+	}
+}
