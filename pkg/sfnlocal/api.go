@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,10 +45,15 @@ func (s *Server) listStateMachines(_ context.Context, in listMachinesIn) (any, e
 		all = append(all, machineListItem{m.rec.Arn, m.rec.Name, m.rec.Type, epoch(m.rec.Created)})
 	}
 	s.mu.Unlock()
+	// Oldest first, as AWS lists them.
 	slices.SortFunc(all, func(a, b machineListItem) int {
 		return cmp.Or(time.Time(a.Created).Compare(time.Time(b.Created)), strings.Compare(a.Name, b.Name))
 	})
-	page, next, err := paginate(all, in.MaxResults, in.NextToken)
+	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(),
+		func(m machineListItem) (time.Time, string) { return time.Time(m.Created), m.Name },
+		func(m machineListItem, at time.Time, name string) bool {
+			return time.Time(m.Created).After(at) || time.Time(m.Created).Equal(at) && m.Name > name
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -850,11 +856,14 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive), x.rec.VersionArn, x.rec.AliasArn})
 	}
 	// Newest first, as AWS lists them.
-	order := func(a, b executionListItem) int {
+	slices.SortFunc(all, func(a, b executionListItem) int {
 		return cmp.Or(time.Time(b.Start).Compare(time.Time(a.Start)), strings.Compare(a.Name, b.Name))
-	}
-	slices.SortFunc(all, order)
-	page, next, err := pageAfter(all, in, order)
+	})
+	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(in.Arn, in.StatusFilter, in.RedriveFilter, in.MapRunArn),
+		func(x executionListItem) (time.Time, string) { return time.Time(x.Start), x.Name },
+		func(x executionListItem, at time.Time, name string) bool {
+			return time.Time(x.Start).Before(at) || time.Time(x.Start).Equal(at) && x.Name > name
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -864,29 +873,33 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 	}{page, next}, nil
 }
 
-// executionsToken is a ListExecutions nextToken: the last execution of
-// the page it ends (its startDate and name, the list's order) and the
-// request's arguments. The next page begins after that execution, where
-// an offset into the list, which new executions enter at its head, made
-// a paging client see one execution again for each started meanwhile (70
-// of 370 listed while 70 started). Used with other arguments it is
-// InvalidToken, as AWS's tokens are ("Keep all other arguments
-// unchanged", API_ListExecutions.html).
-type executionsToken struct {
-	Start int64  `json:"s"` // unix milliseconds
+// keysetToken is the nextToken of a list whose items enter anywhere (new
+// executions at the head of the newest-first ListExecutions, a version
+// published at the head of ListStateMachineVersions) or leave it (a
+// deleted machine): the last item of the page it ends, by its date and
+// name (the list's order), and the request's arguments. The next page
+// begins after that item, where an offset into the list made a paging
+// client see one execution again for each started meanwhile (70 of 370
+// listed twice), or skip a machine for each deleted. Used with other
+// arguments it is InvalidToken, as AWS's tokens are ("Keep all other
+// arguments unchanged", API_ListExecutions.html).
+type keysetToken struct {
+	At    int64  `json:"s"` // unix milliseconds
 	Name  string `json:"n"`
-	Query string `json:"q"` // tokenQuery of the request
+	Query string `json:"q"` // tokenQuery of the request's arguments
 }
 
-func tokenQuery(in listExecutionsIn) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%q %q %q %q", in.Arn, in.StatusFilter, in.RedriveFilter, in.MapRunArn))
+func tokenQuery(args ...string) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%q", args))
 	return hex.EncodeToString(h[:8])
 }
 
-// pageAfter is the page of all (sorted by order) that in asks for, and
-// the token of the next one.
-func pageAfter(all []executionListItem, in listExecutionsIn, order func(a, b executionListItem) int) ([]executionListItem, string, error) {
-	max := in.MaxResults
+// pageAfter is the page of all that max and token ask for, and the token
+// of the next page ("" after the last). query names the request's other
+// arguments (tokenQuery); key is an item's date and name, which all is
+// sorted by, and after reports whether an item comes after the key of a
+// token in that order.
+func pageAfter[T any](all []T, max int, token, query string, key func(T) (time.Time, string), after func(item T, at time.Time, name string) bool) ([]T, string, error) {
 	if max < 0 || max > 1000 {
 		return nil, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
 	}
@@ -894,24 +907,23 @@ func pageAfter(all []executionListItem, in listExecutionsIn, order func(a, b exe
 		max = 100
 	}
 	off := 0
-	if in.NextToken != "" {
-		var tok executionsToken
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(in.NextToken, "efspipe-x-"))
-		if err != nil || !strings.HasPrefix(in.NextToken, "efspipe-x-") || json.Unmarshal(b, &tok) != nil || tok.Query != tokenQuery(in) {
-			return nil, "", errorf("InvalidToken", "Invalid Token: '%s'", in.NextToken)
+	if token != "" {
+		var tok keysetToken
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, "efspipe-x-"))
+		if err != nil || !strings.HasPrefix(token, "efspipe-x-") || json.Unmarshal(b, &tok) != nil || tok.Query != query {
+			return nil, "", errorf("InvalidToken", "Invalid Token: '%s'", token)
 		}
-		last := executionListItem{Start: epoch(time.UnixMilli(tok.Start).UTC()), Name: tok.Name}
-		off, _ = slices.BinarySearchFunc(all, last, order)
-		if off < len(all) && order(all[off], last) == 0 {
-			off++
-		}
+		// The first item after the token's, which may have been deleted.
+		at := time.UnixMilli(tok.At).UTC()
+		off = sort.Search(len(all), func(i int) bool { return after(all[i], at, tok.Name) })
 	}
 	end := min(off+max, len(all))
-	page := append(make([]executionListItem, 0, end-off), all[off:end]...)
+	page := append(make([]T, 0, end-off), all[off:end]...)
 	if end == len(all) {
 		return page, "", nil
 	}
-	b, _ := json.Marshal(executionsToken{time.Time(all[end-1].Start).UnixMilli(), all[end-1].Name, tokenQuery(in)})
+	t, name := key(all[end-1])
+	b, _ := json.Marshal(keysetToken{t.UnixMilli(), name, query})
 	return page, "efspipe-x-" + base64.RawURLEncoding.EncodeToString(b), nil
 }
 

@@ -414,6 +414,25 @@ func (e *env) post(t *testing.T, action, body string) map[string]json.RawMessage
 	return out
 }
 
+// emptyPageToken is a ListStateMachines token whose page is empty: the
+// one after the pipeline's, to a machine deleted since.
+func emptyPageToken(t *testing.T, e *env) string {
+	t.Helper()
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("gone"),
+		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := e.c.ListStateMachines(t.Context(), &sfn.ListStateMachinesInput{MaxResults: 1})
+	if err != nil || l.NextToken == nil {
+		t.Fatalf("%+v %v", l, err)
+	}
+	if _, err := e.c.DeleteStateMachine(t.Context(), &sfn.DeleteStateMachineInput{StateMachineArn: created.StateMachineArn}); err != nil {
+		t.Fatal(err)
+	}
+	return *l.NextToken
+}
+
 // Every list action answers an empty list as [], never null.
 func TestEmptyListsAreLists(t *testing.T) {
 	e := newEnv(t, "", nil)
@@ -421,7 +440,7 @@ func TestEmptyListsAreLists(t *testing.T) {
 	for _, tc := range []struct{ action, body, field string }{
 		{"ListExecutions", machine, "executions"},
 		{"ListExecutions", `{"stateMachineArn":"` + e.pipeline + `","statusFilter":"FAILED"}`, "executions"},
-		{"ListStateMachines", `{"nextToken":"efspipe-1"}`, "stateMachines"},
+		{"ListStateMachines", `{"nextToken":"` + emptyPageToken(t, e) + `"}`, "stateMachines"},
 	} {
 		if got := string(e.post(t, tc.action, tc.body)[tc.field]); got != "[]" {
 			t.Errorf("%s %s: %s is %s, want []", tc.action, tc.body, tc.field, got)
@@ -482,6 +501,45 @@ func TestListExecutionsPagingWhileStarting(t *testing.T) {
 	for name, n := range seen {
 		if n != 1 {
 			t.Errorf("%s listed %d times", name, n)
+		}
+	}
+}
+
+// TestListStateMachinesPagingWhileDeleting: a client paging through
+// ListStateMachines while machines listed already are deleted sees every
+// remaining machine, where the next page began at an offset that each
+// deletion moved past one machine it had not listed.
+func TestListStateMachinesPagingWhileDeleting(t *testing.T) {
+	e := newEnv(t, "", nil)
+	var arns []string
+	for i := range 20 {
+		created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String(fmt.Sprint("m-", i)),
+			Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, *created.StateMachineArn)
+	}
+	seen := map[string]bool{}
+	p := sfn.NewListStateMachinesPaginator(e.c, &sfn.ListStateMachinesInput{MaxResults: 3})
+	for p.HasMorePages() {
+		out, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.StateMachines {
+			seen[aws.ToString(m.StateMachineArn)] = true
+		}
+		// The first machine of the page, listed already, goes.
+		if arn := aws.ToString(out.StateMachines[0].StateMachineArn); arn != e.pipeline {
+			if _, err := e.c.DeleteStateMachine(t.Context(), &sfn.DeleteStateMachineInput{StateMachineArn: &arn}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, arn := range arns {
+		if !seen[arn] {
+			t.Errorf("%s not listed", arn)
 		}
 	}
 }
