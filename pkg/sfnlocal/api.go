@@ -363,25 +363,57 @@ func (s *Server) start(arn, name, input string) (*execution, error) {
 	}
 	xarn := s.executionArn(m.rec.Name, name)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errorf("ServiceUnavailable", "the server is shutting down")
-	}
-	if x := s.execs[xarn]; x != nil {
-		x.mu.Lock()
-		running := x.running
-		x.mu.Unlock()
-		var old bytes.Buffer
-		_ = json.Compact(&old, []byte(x.rec.Input))
-		if running && old.String() == compact.String() && x.rec.MachineArn == m.rec.Arn {
-			return x, nil
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			return nil, errorf("ServiceUnavailable", "the server is shutting down")
 		}
-		return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", xarn)
+		if x := s.execs[xarn]; x != nil {
+			s.mu.Unlock()
+			x.mu.Lock()
+			running := x.running
+			x.mu.Unlock()
+			var old bytes.Buffer
+			_ = json.Compact(&old, []byte(x.rec.Input))
+			if running && old.String() == compact.String() && x.rec.MachineArn == m.rec.Arn {
+				return x, nil
+			}
+			return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", xarn)
+		}
+		saving := s.starting[xarn]
+		if saving == nil {
+			break
+		}
+		// Another StartExecution of the name is writing its record: its
+		// outcome decides this one's.
+		s.mu.Unlock()
+		<-saving
+		s.mu.Lock()
 	}
+	saved := make(chan struct{})
+	s.starting[xarn] = saved
+	s.mu.Unlock()
 	x := &execution{m: am, rec: executionRecord{Arn: xarn, MachineArn: m.rec.Arn, Name: name, Input: input,
 		Start: s.now(), Definition: r.definition, RoleArn: cmp.Or(r.roleArn, s.roleArn()),
 		VersionArn: r.versionArn, AliasArn: r.aliasArn, RevisionID: r.revisionID, MachineUpdated: r.updated}}
-	if err := s.saveExecution(x); err != nil {
+	// The record is written without s.mu: on EFS its mkdir, create,
+	// write, fsync, rename and directory fsync are a round trip each, and
+	// every other call waited for them (a DescribeExecution took 390 ms,
+	// median, during a burst of starts on a mount of EFS's latencies,
+	// 2 ms without; and forever on a mount that hangs).
+	err = s.saveExecution(x)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.starting, xarn)
+	close(saved)
+	if err == nil && s.closed {
+		// Close has begun and waits for the executions launched: this
+		// one is not run, and its record goes (or, left, is an
+		// execution interrupted before its first event).
+		_ = s.cfg.Mount.RemoveAll(x.dir())
+		err = errorf("ServiceUnavailable", "the server is shutting down")
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.execs[xarn] = x

@@ -83,9 +83,10 @@ type Server struct {
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
-	machines map[string]*machine   // by ARN
-	execs    map[string]*execution // by ARN
-	mapRuns  map[string]*execution // the parent execution of each Map Run, by the Map Run's ARN
+	machines map[string]*machine      // by ARN
+	execs    map[string]*execution    // by ARN
+	mapRuns  map[string]*execution    // the parent execution of each Map Run, by the Map Run's ARN
+	starting map[string]chan struct{} // closed when the StartExecution writing the record of an execution (by ARN) is done
 	closed   bool
 	wg       sync.WaitGroup
 	// pending is the bytes of events recorded by every execution and not
@@ -126,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}, mapRuns: map[string]*execution{}}
+	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}, mapRuns: map[string]*execution{}, starting: map[string]chan struct{}{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	unlock, err := cfg.Mount.LockFile(serverLock)
 	if err != nil {
