@@ -290,3 +290,23 @@ func copyDir(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestShuttingDownIsRetryable: a call to a server shutting down is
+// ServiceUnavailable with HTTP 503, as AWS sends it (CommonErrors.html),
+// which the SDKs retry; with 400 they gave up at once.
+func TestShuttingDownIsRetryable(t *testing.T) {
+	e := newEnv(t, "", nil)
+	e.srv.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", e.http.URL, bytes.NewBufferString(`{"stateMachineArn":"`+e.pipeline+`"}`))
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.StartExecution")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"ServiceUnavailable"`) {
+		t.Errorf("StartExecution while shutting down: %d %s", resp.StatusCode, b)
+	}
+}

@@ -279,7 +279,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, errorf("InternalFailure", "%v", err))
 			return
 		}
-		writeError(w, http.StatusBadRequest, ae)
+		status := http.StatusBadRequest
+		if ae.Type == "ServiceUnavailable" {
+			// A temporary failure (a server shutting down), which the
+			// SDKs retry on its status, not its name: 503, as AWS sends
+			// it (CommonErrors.html). With 400 they gave up at once.
+			status = http.StatusServiceUnavailable
+		}
+		writeError(w, status, ae)
 		return
 	}
 	b, err := json.Marshal(out)
