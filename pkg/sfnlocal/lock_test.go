@@ -3,6 +3,7 @@ package sfnlocal_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/efspipe/efspipe/internal/pipetest"
 	"github.com/efspipe/efspipe/pkg/jobfs"
@@ -152,4 +154,53 @@ func TestOneServerPerMount(t *testing.T) {
 		t.Fatalf("a server after the first closed: %v", err)
 	}
 	s.Close()
+}
+
+// TestReadOnlyMount: a server on a mount it cannot write to (here a
+// read-only bind mount of one a server left) serves the executions on
+// it, without the server lock it cannot create, as it did before there
+// was one.
+func TestReadOnlyMount(t *testing.T) {
+	mountDir := t.TempDir()
+	e := newEnv(t, mountDir, nil)
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
+		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait(t, *start.ExecutionArn)
+	e.http.Close()
+	e.srv.Close()
+	// A mount with no lock file yet, as one from before the lock.
+	if err := os.Remove(filepath.Join(mountDir, "sfn", "server.lock")); err != nil {
+		t.Fatal(err)
+	}
+	ro := t.TempDir()
+	if err := unix.Mount(mountDir, ro, "", unix.MS_BIND, ""); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("bind mount: %v", err)
+		}
+		t.Skipf("a bind mount needs root here: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(ro, 0) })
+	if err := unix.Mount("", ro, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		t.Fatalf("remount read-only: %v", err)
+	}
+	m, err := jobfs.Open(ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, err := sfnlocal.New(sfnlocal.Config{Mount: m, Invoke: func(context.Context, string, json.RawMessage) (json.RawMessage, error) { return nil, nil }})
+	if err != nil {
+		t.Fatalf("a server on a read-only mount: %v", err)
+	}
+	defer s.Close()
+	if x, err := s.Describe(*start.ExecutionArn); err != nil || x.Status != "SUCCEEDED" {
+		t.Fatalf("%+v %v", x, err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/efspipe/efspipe/pkg/asl"
@@ -130,10 +132,18 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, machines: map[string]*machine{}, execs: map[string]*execution{}, mapRuns: map[string]*execution{}, starting: map[string]chan struct{}{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	unlock, err := cfg.Mount.LockFile(serverLock)
-	if err != nil {
-		if pipeerr.KindOf(err) == pipeerr.Busy {
-			return nil, pipeerr.Wrap(pipeerr.Busy, err, "sfnlocal: another server uses %s on this mount", path.Dir(serverLock))
-		}
+	switch {
+	case err == nil:
+	case errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+		// A mount this process cannot write to (a read-only snapshot, a
+		// directory of another user): it serves what is there, as it
+		// did before the lock, and can change nothing another server
+		// writes (load fails where it would close a running execution).
+		cfg.Log.Warn("sfnlocal: serving a mount it cannot write to, without the server lock", "err", err)
+		unlock = func() {}
+	case pipeerr.KindOf(err) == pipeerr.Busy:
+		return nil, pipeerr.Wrap(pipeerr.Busy, err, "sfnlocal: another server uses %s on this mount", path.Dir(serverLock))
+	default:
 		return nil, err
 	}
 	s.unlock = unlock
