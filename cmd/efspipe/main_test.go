@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -688,6 +689,56 @@ func TestReplayOfAJobKilledInIngest(t *testing.T) {
 		t.Fatalf("run of the source: exit %d: %s", code, stderr)
 	}
 	pipetest.SameTree(t, want, pipetest.Tree(t, out))
+}
+
+// A job whose input ingest refused (not a PDF, over --max-bytes) is
+// FAILED with its reason in status and list, and replay says why it has
+// nothing to replay: they took it for one a kill had interrupted in
+// ingest ("run the source again to resume it"). Run again with settings
+// that let it pass, the job is no longer FAILED.
+func TestIngestRefusalIsTheOutcome(t *testing.T) {
+	mount, out := t.TempDir(), t.TempDir()
+	notes := filepath.Join(t.TempDir(), "notes.pdf")
+	os.WriteFile(notes, []byte("just some text\n"), 0o644)
+	src := writeDoc(t, 2)
+	for _, c := range []struct {
+		args []string
+		kind string
+	}{
+		{[]string{notes}, "InvalidInput.NotPDF"},
+		{[]string{"--max-bytes", "100", src}, "InvalidInput.TooLarge"},
+	} {
+		r, stderr, code := run(t, append([]string{"run", "--mount", mount, "--out", out, "--json"}, c.args...)...)
+		if code != 1 || r.Status != "FAILED" || r.Error != c.kind {
+			t.Fatalf("run %v: exit %d, %+v, %s", c.args, code, r, stderr)
+		}
+		var st struct {
+			Status, Error, Cause string
+			Source               struct{ Name string }
+		}
+		cliJSON(t, &st, "status", "--mount", mount, "--out", out, r.Job)
+		if st.Status != "FAILED" || st.Error != c.kind || st.Cause != r.Cause || st.Source.Name != filepath.Base(c.args[len(c.args)-1]) {
+			t.Errorf("status of %v: %+v, want FAILED %s: %s", c.args, st, c.kind, r.Cause)
+		}
+		var jobs []listedJob
+		cliJSON(t, &jobs, "list", "--mount", mount)
+		i := slices.IndexFunc(jobs, func(j listedJob) bool { return j.Job == r.Job })
+		if i < 0 || jobs[i].Status != "FAILED" || jobs[i].Error != c.kind || jobs[i].Source != st.Source.Name {
+			t.Errorf("list of %v: %+v", c.args, jobs)
+		}
+		if _, stderr, code := run(t, "replay", "--mount", mount, "--out", out, r.Job); code != 1 || !strings.Contains(stderr, "ingest refused") || !strings.Contains(stderr, r.Cause) {
+			t.Errorf("replay of %v: exit %d, %s", c.args, code, stderr)
+		}
+	}
+	r, stderr, code := run(t, "run", "--mount", mount, "--out", out, "--json", src)
+	if code != 0 {
+		t.Fatalf("run within the limit: exit %d: %s", code, stderr)
+	}
+	var st struct{ Status, Error string }
+	cliJSON(t, &st, "status", "--mount", mount, "--out", out, r.Job)
+	if st.Status != "SUCCEEDED" || st.Error != "" {
+		t.Errorf("status after the run within the limit: %+v", st)
+	}
 }
 
 func symlinkTo(target string) func(t testing.TB, p string) {

@@ -95,7 +95,10 @@ func cmdLocalStatus(ctx context.Context, args []string, stdout io.Writer) error 
 	if r.Output != "" {
 		fmt.Fprintf(stdout, "output  %s: %s\n", c.out, r.Output)
 	}
-	fmt.Fprintf(stdout, "settings %s\n", r.Settings)
+	if s := r.Settings.String(); s != "" {
+		// None: ingest refused the job before fixing them.
+		fmt.Fprintf(stdout, "settings %s\n", s)
+	}
 	printStages(stdout, r.Stages)
 	fmt.Fprintf(stdout, "replay  %s\n", r.Next)
 	return nil

@@ -14,7 +14,8 @@ const (
 	Failed    = "FAILED"
 )
 
-// Status is jobs/<job>/status.json, written by finalize.
+// Status is jobs/<job>/status.json, written by finalize, or by ingest
+// when it refuses a new job's input (InvalidInput.*).
 type Status struct {
 	Job      string `json:"job"`
 	Status   string `json:"status"`
@@ -23,6 +24,10 @@ type Status struct {
 	Manifest string `json:"manifest,omitempty"`
 	Pages    int    `json:"pages,omitempty"`
 	Bytes    int64  `json:"bytes,omitempty"`
+	// Source is set only on a job ingest refused before it saved the job's
+	// settings (job.json), which otherwise name the source: without it a
+	// refused file would be listed without a name.
+	Source *Source `json:"source,omitempty"`
 }
 
 // SaveStatus writes a job's outcome durably.

@@ -84,6 +84,10 @@ func summarize(m *jobfs.Mount, job jobfs.Job) Summary {
 	st, err := jobspec.LoadStatus(m, job)
 	if err == nil {
 		s.Status, s.Error, s.Pages, s.Bytes = st.Status, st.Error, st.Pages, st.Bytes
+		if s.Source == "" && st.Source != nil {
+			// Refused in ingest, before job.json named the source.
+			s.Source = st.Source.Name
+		}
 	}
 	note(err)
 	if s.Pages == 0 {

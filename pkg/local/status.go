@@ -40,21 +40,40 @@ type StageProgress struct {
 }
 
 // Unknown is the error for a job whose settings (job.json) are not on m:
-// one never run there, or one a kill interrupted in ingest before it saved
-// them. The settings name the source, so only a run of the source can
-// resume the latter.
+// one never run there, one ingest refused (its status says why), or one a
+// kill interrupted in ingest before it saved them. The settings name the
+// source, so only a run of the source can resume the last.
 func Unknown(m *jobfs.Mount, job jobfs.Job) error {
+	if st, ok := refusal(m, job); ok {
+		return fmt.Errorf("job %s: ingest refused its source (%s: %s), so the mount has no copy of it to replay; run a corrected file, or the same one with other settings (efspipe run FILE)", job.ID, st.Error, st.Cause)
+	}
 	if m.Exists(job.Dir()) {
 		return fmt.Errorf("job %s: interrupted in ingest before its settings were saved, so the mount does not say what its source is; run the source again (efspipe run FILE) to resume it", job.ID)
 	}
 	return fmt.Errorf("job %s: not found on the mount %s", job.ID, m.Dir())
 }
 
+// refusal is the outcome ingest recorded for a job it refused before
+// saving its settings: a status without a job.json.
+func refusal(m *jobfs.Mount, job jobfs.Job) (jobspec.Status, bool) {
+	st, err := jobspec.LoadStatus(m, job)
+	return st, err == nil && st.Status == jobspec.Failed && !m.Exists(job.Settings())
+}
+
 // Inspect reads and verifies a job's journal.
 func Inspect(m *jobfs.Mount, job jobfs.Job) (Report, error) {
 	spec, err := jobspec.Load(m, job)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Report{}, Unknown(m, job)
+		st, ok := refusal(m, job)
+		if !ok {
+			return Report{}, Unknown(m, job)
+		}
+		// Refused in ingest: no settings, no record; the journal below
+		// shows nothing done.
+		spec, err = jobspec.Spec{Job: job.ID}, nil
+		if st.Source != nil {
+			spec.Source = *st.Source
+		}
 	}
 	if err != nil {
 		return Report{}, err

@@ -99,7 +99,8 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	journal := checkpoint.Open(s.Mount, job)
 
 	spec, err := jobspec.Load(s.Mount, job)
-	if errors.Is(err, fs.ErrNotExist) {
+	fresh := errors.Is(err, fs.ErrNotExist)
+	if fresh {
 		// A new job: its settings are fixed now, before any work.
 		spec = jobspec.Spec{Job: job.ID, Settings: settings, Source: jobspec.Source{
 			Name: obj.Name, URI: obj.URI, Version: obj.Version, Bytes: obj.Size, SHA256: obj.SHA256,
@@ -108,7 +109,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 		return Out{}, err
 	}
 	if obj.Size > spec.Settings.MaxBytes {
-		return out, pipeerr.New(pipeerr.TooLarge, "%s is %d bytes, over the limit of %d", obj.Name, obj.Size, spec.Settings.MaxBytes)
+		return out, s.refused(job, fresh, spec.Source, pipeerr.New(pipeerr.TooLarge, "%s is %d bytes, over the limit of %d", obj.Name, obj.Size, spec.Settings.MaxBytes))
 	}
 	if rec, ok, _, err := journal.Verify(checkpoint.Ingest); err != nil {
 		return out, err
@@ -119,7 +120,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 
 	sum, n, err := s.copy(ctx, obj, job, spec.Settings.MaxBytes)
 	if err != nil {
-		return out, err
+		return out, s.refused(job, fresh, spec.Source, err)
 	}
 	if obj.SHA256 != "" && sum != obj.SHA256 {
 		return out, pipeerr.New(pipeerr.IO, "%s changed while it was being copied", obj.Name)
@@ -129,12 +130,41 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	// or so on EFS): they name the source, so a job with any record can
 	// be replayed by its ID alone (TestKillAnywhere kills at the first).
 	if !s.Mount.Exists(job.Settings()) {
+		// A status without settings is an earlier refusal of this content
+		// (refused): removed first, so that no kill leaves it beside the
+		// settings of a job that is running.
+		if err := s.Mount.RemoveAll(job.Status()); err != nil {
+			return out, err
+		}
 		if err := jobspec.Save(s.Mount, job, spec); err != nil {
 			return out, err
 		}
 	}
 	out.Bytes = n
 	return out, journal.Commit(checkpoint.Record{Unit: checkpoint.Ingest, Path: job.Source(), Bytes: n, SHA256: sum})
+}
+
+// refused records a new job's refusal of its input (an InvalidInput.*
+// err) as the job's outcome, status.json FAILED with the source, and
+// returns err. The ASL ends the execution at once on ingest's
+// InvalidInput.* (its state holds no job ID for RecordFailure yet) and a
+// new job has no settings naming its source, so without this record
+// status, list and replay took the refused job for one a kill had
+// interrupted in ingest. It writes only beside the lock of an engine
+// running the job (efspipe run, replay, serve), whose directory that is:
+// in the cloud, where Step Functions runs jobs without a lock, a file
+// that is not a PDF still leaves nothing on the mount. A record that
+// cannot be written is logged, and err stands.
+func (s *Stage) refused(job jobfs.Job, fresh bool, src jobspec.Source, err error) error {
+	k := pipeerr.KindOf(err)
+	if !fresh || !k.Permanent() || !s.Mount.Exists(job.Lock()) {
+		return err
+	}
+	st := jobspec.Status{Job: job.ID, Status: jobspec.Failed, Error: string(k), Cause: err.Error(), Source: &src}
+	if serr := jobspec.SaveStatus(s.Mount, job, st); serr != nil {
+		s.log().Warn("refusal not recorded", "job", job.ID, "err", serr)
+	}
+	return err
 }
 
 // recorded is the source in as the job's record knows it, when in names

@@ -190,3 +190,52 @@ func TestIngestSniffs(t *testing.T) {
 		}
 	}
 }
+
+// An input refused in ingest is recorded as the job's outcome when an
+// engine holds the job's lock (efspipe run, serve): its directory exists,
+// and without the record status and list took the job for one a kill had
+// interrupted. The record names the source, since no job.json does. A
+// later run the same content passes (other settings) removes it before
+// saving the settings. Without a lock (the cloud) nothing is written.
+func TestIngestRecordsARefusal(t *testing.T) {
+	m := pipetest.Mount(t)
+	data := pdftest.Doc(2, pdftest.DocOptions{})
+	src := pipetest.File(t, data)
+	obj, err := source.Files{}.Stat(t.Context(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, _ := jobfs.NewJob(obj.JobID)
+	small := &ingest.Stage{Mount: m, Sources: source.Files{}, Settings: jobspec.Settings{MaxBytes: 100}}
+	if _, err := small.Handle(t.Context(), ingest.In{Source: src}); pipeerr.KindOf(err) != pipeerr.TooLarge {
+		t.Fatalf("without a lock: %v", err)
+	}
+	if m.Exists(job.Dir()) {
+		t.Fatal("a refusal without a lock made the job's directory")
+	}
+
+	unlock, err := m.Lock(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, err = small.Handle(t.Context(), ingest.In{Source: src})
+	if pipeerr.KindOf(err) != pipeerr.TooLarge {
+		t.Fatalf("under the lock: %v", err)
+	}
+	st, serr := jobspec.LoadStatus(m, job)
+	if serr != nil || st.Status != jobspec.Failed || st.Error != string(pipeerr.TooLarge) || st.Cause != err.Error() ||
+		st.Source == nil || st.Source.Name != filepath.Base(src) || st.Source.Bytes != int64(len(data)) {
+		t.Fatalf("status %+v (source %+v), %v", st, st.Source, serr)
+	}
+
+	if _, err := (&ingest.Stage{Mount: m, Sources: source.Files{}}).Handle(t.Context(), ingest.In{Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobspec.LoadStatus(m, job); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the refusal outlived the job's acceptance: %v", err)
+	}
+	if !m.Exists(job.Settings()) {
+		t.Fatal("no settings saved")
+	}
+}
