@@ -296,7 +296,9 @@ func (s *Stage) copy(ctx context.Context, obj source.Object, job jobfs.Job, max 
 		return "", 0, pipeerr.New(pipeerr.TooLarge, "%s is over the limit of %d bytes", obj.Name, max)
 	}
 	if obj.Size >= 0 && n != obj.Size {
-		return "", 0, pipeerr.New(pipeerr.IO, "%s: read %d bytes, expected %d", obj.Name, n, obj.Size)
+		// The file was cut or written to after it was hashed (a writer
+		// still at it): say so, not only the sizes.
+		return "", 0, pipeerr.New(pipeerr.IO, "%s changed while it was being read: %d bytes now, %d when it was hashed; write it elsewhere and move it in when complete", obj.Name, n, obj.Size)
 	}
 	if mk != nil && !mk.found {
 		return "", 0, notPDF(obj.Name)

@@ -239,3 +239,40 @@ func TestIngestRecordsARefusal(t *testing.T) {
 		t.Fatal("no settings saved")
 	}
 }
+
+// A source cut or grown between its hash and its copy fails saying it
+// changed (Transient.IO: a writer may finish), with nothing committed: the
+// reason was "read 50000 bytes, expected 692256768".
+func TestIngestSourceChangedWhileRead(t *testing.T) {
+	for name, change := range map[string]func(p string) error{
+		"cut": func(p string) error { return os.Truncate(p, 1000) },
+		"grown": func(p string) error {
+			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			_, err = f.Write([]byte("\n% more\n"))
+			return errors.Join(err, f.Close())
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := pipetest.Mount(t)
+			src := pipetest.File(t, pdftest.Doc(2, pdftest.DocOptions{}))
+			obj, err := source.Files{}.Stat(t.Context(), src, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := change(src); err != nil {
+				t.Fatal(err)
+			}
+			s := &ingest.Stage{Mount: m, Sources: source.Remember(source.Files{}, src, "", obj)}
+			_, err = s.Handle(t.Context(), ingest.In{Source: src})
+			if pipeerr.KindOf(err) != pipeerr.IO || !strings.Contains(err.Error(), filepath.Base(src)+" changed while it was being read") {
+				t.Fatalf("%v", err)
+			}
+			if m.Exists(jobfs.Job{ID: obj.JobID}.Source()) {
+				t.Fatal("a copy of a changing file was committed")
+			}
+		})
+	}
+}
