@@ -96,7 +96,9 @@ func TestMemoryLimit(t *testing.T) {
 		want int64
 	}{
 		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}, 1024 << 20 / 10 * 9},
-		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "EFSPIPE_MEMORY_LIMIT_MIB": "200"}, 200 << 20 / 10 * 9},
+		// The stack's value is the limit (memory less its headroom), not
+		// a memory size to take 90% of again.
+		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "EFSPIPE_MEMORY_LIMIT_MIB": "922"}, 922 << 20},
 	} {
 		tc.vars["EFSPIPE_MOUNT"] = t.TempDir()
 		env, err := lambdaenv.New(getenv(tc.vars), &bytes.Buffer{}, 0)
