@@ -69,6 +69,28 @@ func TestUsageMistakes(t *testing.T) {
 	}
 }
 
+// A setting no job can run with is a usage error naming the value given,
+// before any job is locked: it used to fail as the job's ingest (exit 1,
+// the level quoted as "zstd-bogus"), leaving a job directory that list
+// showed as INCOMPLETE.
+func TestBadSettingIsAUsageError(t *testing.T) {
+	src := writeDoc(t, 1)
+	for _, c := range []struct{ flag, value, says string }{
+		{"--level", "bogus", `unknown compression level "bogus"`},
+		{"--max-bytes", "-5", "max_bytes must be positive"},
+		{"--shard-pages", "-1", "shard_pages must be at least 1"},
+	} {
+		mount := t.TempDir()
+		_, stderr, code := cli(t, "run", "--mount", mount, "--out", t.TempDir(), c.flag, c.value, src)
+		if code != 2 || !strings.Contains(stderr, c.says) || !strings.Contains(stderr, "usage: efspipe run") {
+			t.Errorf("%s %s: exit %d, stderr %q", c.flag, c.value, code, stderr)
+		}
+		if ents, _ := os.ReadDir(mount); len(ents) != 0 {
+			t.Errorf("%s %s: left %d entries on the mount", c.flag, c.value, len(ents))
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
 		out, stderr, code := cli(t, args...)

@@ -189,6 +189,12 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 		return usageError{pipeerr.Reason(err)}
 	}
 	settings.Level = zlevel.Level(level)
+	// A setting no job can run with is the command line's mistake: refused
+	// before a job is locked, which would leave its directory on the mount
+	// as if a run had been interrupted in ingest. Unset ones take defaults.
+	if err := settings.Over(jobspec.Defaults()).Validate(); err != nil {
+		return usageError{pipeerr.Reason(err)}
+	}
 	if *memLimit > 0 {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}

@@ -53,7 +53,9 @@ func (l Level) Check() error {
 	case Auto, Fastest, Default, Better, Best, "":
 		return nil
 	}
-	return pipeerr.New(pipeerr.BadRequest, "unknown compression level %q (auto, fastest, default, better, best)", l)
+	// string(l): %q of l itself would quote String()'s "zstd-bogus",
+	// not the name the user gave.
+	return pipeerr.New(pipeerr.BadRequest, "unknown compression level %q (auto, fastest, default, better, best)", string(l))
 }
 
 // Reach is how far back into a dictionary each level finds matches
