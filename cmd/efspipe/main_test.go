@@ -44,8 +44,17 @@ func TestMain(m *testing.M) {
 	if out, err := testenv.GoBuild(binary, ".").CombinedOutput(); err != nil {
 		panic(string(out))
 	}
+	_, err = os.Stat("out")
+	hadOut := err == nil
 	code := m.Run()
 	os.RemoveAll(dir)
+	// The package directory is the tests' working directory: a command
+	// run without --out publishes into ./out there, which a test must not
+	// leave behind (serve started without --out did).
+	if _, err := os.Stat("out"); err == nil && !hadOut && code == 0 {
+		fmt.Fprintln(os.Stderr, "a test left ./out in the package directory: pass --out t.TempDir()")
+		code = 1
+	}
 	os.Exit(code)
 }
 

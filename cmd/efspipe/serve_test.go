@@ -185,7 +185,9 @@ func TestServeUsage(t *testing.T) {
 func startServeProcess(t *testing.T, mount string, args ...string) (*sfn.Client, *exec.Cmd, *pipetest.Buffer) {
 	t.Helper()
 	var stderr pipetest.Buffer
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--mount", mount}, args...)...)
+	// --out a temp dir unless args give one (the last wins): the default,
+	// ./out, is the package directory.
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--mount", mount, "--out", t.TempDir()}, args...)...)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
