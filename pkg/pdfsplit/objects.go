@@ -2,6 +2,7 @@ package pdfsplit
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"slices"
@@ -122,12 +123,20 @@ func digits(n int) int {
 
 // Objects returns the document's shared-object table, computing it on the
 // first call: that walks every page's closure once.
-func (d *Document) Objects() (o *Objects, err error) {
+func (d *Document) Objects() (*Objects, error) {
+	return d.ObjectsContext(context.Background())
+}
+
+// ObjectsContext is Objects, stopping between pages with ctx's error when
+// ctx ends: the walk is most of a large document's split (7.4 s of 11 s
+// for the 1,611 pages of l3kernel's source3.pdf), and a Ctrl-C, a
+// StopExecution or a Lambda deadline waited for all of it.
+func (d *Document) ObjectsContext(ctx context.Context) (o *Objects, err error) {
 	defer catch(&err, pipeerr.Damaged, "damaged: the PDF parser failed on this file")
 	if d.objects != nil {
 		return d.objects, nil
 	}
-	o, err = d.buildObjects()
+	o, err = d.buildObjects(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +157,7 @@ func (d *Document) UseObjects(o *Objects) { d.objects = o }
 // such a reference is written only in that page's own PDF, and a form
 // field some page narrows to its own widgets: their bytes are not the same
 // in every page.
-func (d *Document) buildObjects() (*Objects, error) {
+func (d *Document) buildObjects(ctx context.Context) (*Objects, error) {
 	counts := map[int]int{}
 	var reached []object
 	pageNr := make(map[int]bool, len(d.pages))
@@ -157,6 +166,9 @@ func (d *Document) buildObjects() (*Objects, error) {
 	}
 	particular := map[int]bool{}
 	for i := range d.pages {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		pl, err := d.plan(i)
 		if err != nil {
 			return nil, err

@@ -112,7 +112,7 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 
 // split makes or loads the plan and splits every shard not done yet.
 func (r *run) split(ctx context.Context) (Out, error) {
-	doc, err := r.makePlan()
+	doc, err := r.makePlan(ctx)
 	if err != nil {
 		return Out{}, err
 	}
@@ -193,7 +193,7 @@ func (r *run) shardDone(recorded map[string]bool, i int) (bool, error) {
 // makePlan loads the verified plan and shared-object table, or makes them
 // (and the dictionary) from a parse of the document, which it then returns
 // so the first worker need not parse again.
-func (r *run) makePlan() (*pdfsplit.Document, error) {
+func (r *run) makePlan(ctx context.Context) (*pdfsplit.Document, error) {
 	done := true
 	for _, u := range []string{checkpoint.Plan, checkpoint.Dictionary} {
 		_, ok, _, err := r.journal.Verify(u)
@@ -221,7 +221,10 @@ func (r *run) makePlan() (*pdfsplit.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.objects, err = doc.Objects(); err != nil {
+	if r.objects, err = doc.ObjectsContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, stage.CheckTime(ctx, 0)
+		}
 		return nil, err
 	}
 	settings := r.spec.Settings
