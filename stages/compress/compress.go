@@ -87,6 +87,12 @@ func (s *Stage) Handle(ctx context.Context, in In) (Out, error) {
 	var frames, page, check []byte
 	items := make([]checkpoint.Item, 0, len(split.Items))
 	for _, it := range split.Items {
+		// Between pages too, not only between shards: a shard of 256
+		// pages, each checked and restored, kept a Ctrl-C waiting 5 s.
+		// The shard is the unit recorded, so nothing of it is kept.
+		if err := stage.CheckTime(ctx, 0); err != nil {
+			return out, err
+		}
 		if page, err = tools.objects.Assemble(page[:0], data[it.Offset:it.Offset+it.Len]); err != nil {
 			return out, err
 		}

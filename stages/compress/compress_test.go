@@ -2,6 +2,7 @@ package compress_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -212,5 +213,39 @@ func BenchmarkHandle(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// cancelAfter ends a context once n pages are reported compressed, the way
+// a Ctrl-C or StopExecution lands in the middle of a shard.
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Total(string, int) {}
+func (c *cancelAfter) Add(_ string, n int) {
+	if c.n -= n; c.n <= 0 {
+		c.cancel()
+	}
+}
+
+// A shard whose context ends between two of its pages stops there, with a
+// retryable Timeout and nothing recorded; the rerun compresses it whole.
+func TestCompressStopsBetweenPages(t *testing.T) {
+	m := pipetest.Mount(t)
+	s := pipetest.Run(t, m, pdftest.Doc(6, pdftest.DocOptions{FontBytes: 16 << 10}), jobspec.Settings{ShardPages: 6}, "split")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	in := compress.In{Job: s.Job.ID, Manifest: s.Split.Manifest, Shard: 0}
+	_, err := (&compress.Stage{Mount: m, Progress: &cancelAfter{n: 1, cancel: cancel}}).Handle(ctx, in)
+	if pipeerr.KindOf(err) != pipeerr.Timeout || !errors.Is(err, context.Canceled) {
+		t.Fatalf("a shard whose context ended after its first page: %v", err)
+	}
+	if _, ok, _, _ := checkpoint.Open(m, s.Job).Verify(checkpoint.Unit(checkpoint.Compress, 0)); ok {
+		t.Fatal("recorded a shard the context stopped")
+	}
+	if out, err := (&compress.Stage{Mount: m}).Handle(t.Context(), in); err != nil || out.Pages != 6 {
+		t.Fatalf("rerun: %+v %v", out, err)
 	}
 }
