@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +89,24 @@ func TestBadSettingIsAUsageError(t *testing.T) {
 		}
 		if ents, _ := os.ReadDir(mount); len(ents) != 0 {
 			t.Errorf("%s %s: left %d entries on the mount", c.flag, c.value, len(ents))
+		}
+	}
+}
+
+// Commands on the jobs of a mount say when --mount names none, and create
+// nothing: they made the directory, so a mistyped --mount left one behind
+// and gc reported "0 jobs collected".
+func TestMissingMount(t *testing.T) {
+	t.Setenv(envStateMachine, "")
+	job := "f-0000000000000000000000000000000000000001"
+	for _, args := range [][]string{{"gc"}, {"status", job}, {"replay", job}} {
+		mount := filepath.Join(t.TempDir(), "typo")
+		_, stderr, code := cli(t, append([]string{args[0], "--mount", mount, "--out", t.TempDir()}, args[1:]...)...)
+		if code != 1 || !strings.Contains(stderr, "the mount "+mount+" does not exist") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		if _, err := os.Stat(mount); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%v made the mount directory: %v", args, err)
 		}
 	}
 }

@@ -24,7 +24,7 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fl.NArg() != 0 {
 		return usageError{"gc takes no arguments"}
 	}
-	m, err := c.openMount()
+	m, err := c.existingMount()
 	if err != nil {
 		return err
 	}

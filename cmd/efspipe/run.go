@@ -70,6 +70,18 @@ func (c *common) logger(w io.Writer, quiet slog.Level) (*slog.Logger, error) {
 	return nil, usageError{fmt.Sprintf("--log-format %q: text or json", c.logFormat)}
 }
 
+// existingMount opens the mount of a command that works on jobs already
+// there (replay, status, gc): one that does not exist is an error naming
+// it, where opening it made the directory (a mistyped --mount left one
+// behind, and gc reported "0 jobs collected"). list creates nothing
+// either.
+func (c *common) existingMount() (*jobfs.Mount, error) {
+	if _, err := os.Stat(c.mount); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the mount %s does not exist (--mount, env EFSPIPE_MOUNT)", c.mount)
+	}
+	return c.openMount()
+}
+
 // openMount opens the mount, giving what this process creates there to
 // the user of --uid/--gid. Without them, a root process gives it to the
 // owner of the mount directory when that is not root: on EFS the access
@@ -199,7 +211,11 @@ func runOrReplay(ctx context.Context, args []string, stdout, stderr io.Writer, r
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}
 
-	m, err := c.openMount()
+	open := c.openMount
+	if replay {
+		open = c.existingMount
+	}
+	m, err := open()
 	if err != nil {
 		return err
 	}

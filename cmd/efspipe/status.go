@@ -46,7 +46,7 @@ func cmdLocalStatus(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	m, err := c.openMount()
+	m, err := c.existingMount()
 	if err != nil {
 		return err
 	}
