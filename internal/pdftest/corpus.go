@@ -101,6 +101,9 @@ var corpus = sync.OnceValue(func() []Case {
 		// lost though the page tree node listing it is intact.
 		{"catalog-damaged-page-header-unreadable", pageHeaderUnreadable(), pipeerr.Damaged},
 		{"mediabox-not-a-rectangle", mediaBoxNotARectangle(), ""},
+		// The repair layer skipped a stream whose dictionary it could not
+		// parse rather than keeping it as lost: page 1 was published blank.
+		{"content-dictionary-unparsable", contentDictionaryUnparsable(), pipeerr.Damaged},
 	}, repairCases()...)
 })
 

@@ -649,3 +649,14 @@ func packObjects(b *builder, typ string, nrs []int) int {
 	objectStream(b, os, typ, objs, nrs)
 	return os
 }
+
+// contentDictionaryUnparsable gives page 1's content stream a dictionary
+// that cannot be parsed (an array left open). pdfcpu reads the object as
+// null; the repair layer's scan skipped it, so the page was published with
+// no content at all.
+func contentDictionaryUnparsable() []byte {
+	d := newTextDoc("1.7", RepairPages, "")
+	data := pageText(1, RepairPages)
+	d.b.objs[d.content[0]] = fmt.Appendf(nil, "%d 0 obj\n<</Length %d /Foo [1 2>>\nstream\n%s\nendstream\nendobj\n", d.content[0], len(data), data)
+	return d.b.finish(1, "")
+}

@@ -359,6 +359,10 @@ func (b *rebuilder) scan() error {
 			skipped = append(skipped, [2]int{start, dataEnd})
 			pos = after
 			if d == nil {
+				// Lost, as any object that cannot be parsed: a reference
+				// to it made null would publish a page without it.
+				b.note("object %d cannot be parsed", h.nr)
+				b.unparsable(o)
 				continue
 			}
 			o.stream, o.data = true, src[start:dataEnd]
