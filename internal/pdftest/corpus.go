@@ -101,6 +101,12 @@ var corpus = sync.OnceValue(func() []Case {
 		// lost though the page tree node listing it is intact.
 		{"catalog-damaged-page-header-unreadable", pageHeaderUnreadable(), pipeerr.Damaged},
 		{"mediabox-not-a-rectangle", mediaBoxNotARectangle(), ""},
+		// An object stream that cannot be read hides the objects it holds:
+		// the repair layer made references to them null, and the pages
+		// were published without their font, with exit 0 (pikepdf's
+		// fuzz_378014596.pdf lost its page's annotations so).
+		{"object-stream-undecodable", fontInUnreadableObjectStream(false), pipeerr.Damaged},
+		{"object-stream-dictionary-unparsable", fontInUnreadableObjectStream(true), pipeerr.Damaged},
 		// The repair layer skipped a stream whose dictionary it could not
 		// parse rather than keeping it as lost: page 1 was published blank.
 		{"content-dictionary-unparsable", contentDictionaryUnparsable(), pipeerr.Damaged},

@@ -245,14 +245,20 @@ func lengthNotInteger() []byte {
 // objectStream holds objs (number → body) as an object stream of type
 // typ, numbered nr, uncompressed.
 func objectStream(b *builder, nr int, typ string, objs map[int]string, order []int) {
+	data, first := objectStreamData(objs, order)
+	b.stream(nr, fmt.Sprintf(" /Type /%s /N %d /First %d", typ, len(order), first), data)
+}
+
+// objectStreamData is the decoded data of an object stream holding objs in
+// order, and its /First.
+func objectStreamData(objs map[int]string, order []int) ([]byte, int) {
 	var head, body bytes.Buffer
 	for _, n := range order {
 		fmt.Fprintf(&head, "%d %d ", n, body.Len())
 		body.WriteString(objs[n])
 		body.WriteString("\n")
 	}
-	data := append(head.Bytes(), body.Bytes()...)
-	b.stream(nr, fmt.Sprintf(" /Type /%s /N %d /First %d", typ, len(order), head.Len()), data)
+	return append(head.Bytes(), body.Bytes()...), head.Len()
 }
 
 // compressedXref writes the file with a cross-reference stream that
@@ -648,6 +654,33 @@ func packObjects(b *builder, typ string, nrs []int) int {
 	os := b.alloc()
 	objectStream(b, os, typ, objs, nrs)
 	return os
+}
+
+// fontInUnreadableObjectStream keeps the font both pages draw with in an
+// object stream that cannot be read: its FlateDecode data cannot be
+// inflated (the stored block's length check fails), or its dictionary
+// cannot be parsed. The cross-reference stream still places the font
+// there, so pdfcpu refuses the file; the repair layer's scan finds no
+// other definition of it (pikepdf's fuzz_378014596.pdf, whose page lost
+// its annotations so).
+func fontInUnreadableObjectStream(dictDamaged bool) []byte {
+	d := newTextDoc("1.5", RepairPages, "")
+	b := d.b
+	data, first := objectStreamData(map[int]string{3: objBody(b, 3)}, []int{3})
+	delete(b.objs, 3)
+	os := b.alloc()
+	z := deflate(data)
+	dict := fmt.Sprintf("<</Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d>>", first, len(z))
+	if dictDamaged {
+		// An inner dictionary left open: the whole dictionary is unparsable.
+		dict = fmt.Sprintf("<</Type /ObjStm /N 1 /First %d /Filter /FlateDecode /DecodeParms <</Columns 1 /Length %d>>", first, len(z))
+	} else {
+		// A stored block's NLEN must be the complement of its LEN (RFC
+		// 1951 3.2.4): no reader inflates it.
+		z[5] ^= 0xff
+	}
+	b.objs[os] = fmt.Appendf(nil, "%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n", os, dict, z)
+	return compressedXref(b, 1, os, []int{3}, "")
 }
 
 // contentDictionaryUnparsable gives page 1's content stream a dictionary

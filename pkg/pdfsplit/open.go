@@ -24,6 +24,11 @@ type source struct {
 	// lost are the objects the repair layer could not parse, which the
 	// rebuilt file lacks.
 	lost map[int]bool
+	// unread are the objects referred to that the repair layer found
+	// nowhere while an object stream could not be read (hidden, a
+	// sentence): the rebuilt file lacks them too.
+	unread map[int]bool
+	hidden string
 }
 
 // Encrypted reports whether the source file was encrypted. Its pages are
@@ -526,7 +531,7 @@ func openRepaired(src []byte, h head, opts Options, l Limits, first error) (*Doc
 		}
 		return nil, tried(first, reason)
 	}
-	d.source = source{encrypted: fixed.encrypted, repairs: fixed.notes, lost: fixed.lost}
+	d.source = source{encrypted: fixed.encrypted, repairs: fixed.notes, lost: fixed.lost, unread: fixed.unread, hidden: fixed.hidden}
 	if len(d.source.repairs) == 0 {
 		d.source.repairs = []string{"rebuilt the cross-reference table from the objects in the file"}
 	}

@@ -57,6 +57,12 @@ type repaired struct {
 	// the rebuilt file lacks them, and a page that uses one must not be
 	// published as if it were absent.
 	lost map[int]bool
+	// unread are the objects referred to but found nowhere in a file
+	// with an object stream that could not be read (hidden says which):
+	// one may be among those it holds, so a page that uses one must not
+	// be published either.
+	unread map[int]bool
+	hidden string
 }
 
 // robj is one object definition found by the scan.
@@ -99,6 +105,19 @@ type rebuilder struct {
 	// not be parsed is (a robj with no value).
 	unparsed map[int]*robj
 	lostNrs  map[int]bool // lost(), once the objects are all known
+	// hidden says why objects may exist that the scan cannot know: the
+	// first object stream that could not be read, "" if none.
+	hidden string
+	unread map[int]bool // references relink kept for hidden's sake
+}
+
+// hide records that object stream nr could not be read, for the reason
+// given: the objects it holds are unknown.
+func (b *rebuilder) hide(nr int, why string) {
+	b.note("object stream %d %s", nr, why)
+	if b.hidden == "" {
+		b.hidden = fmt.Sprintf("object stream %d %s", nr, why)
+	}
 }
 
 func (b *rebuilder) note(format string, args ...any) {
@@ -141,7 +160,7 @@ func repair(src []byte, password, version string, l Limits) (*repaired, error) {
 		version = "1.7"
 	}
 	data := b.write(root, version)
-	return &repaired{data: data, version: version, encrypted: encrypted, notes: b.notes, lost: b.lostNrs}, nil
+	return &repaired{data: data, version: version, encrypted: encrypted, notes: b.notes, lost: b.lostNrs, unread: b.unread, hidden: b.hidden}, nil
 }
 
 // PDF character classes (ISO 32000-2, 7.2.3).
@@ -359,10 +378,13 @@ func (b *rebuilder) scan() error {
 			skipped = append(skipped, [2]int{start, dataEnd})
 			pos = after
 			if d == nil {
-				// Lost, as any object that cannot be parsed: a reference
-				// to it made null would publish a page without it.
+				// Lost, as any object that cannot be parsed; and if it
+				// says it is an object stream, what it holds is unknown.
 				b.note("object %d cannot be parsed", h.nr)
 				b.unparsable(o)
+				if bytes.Contains(src[h.body:end], []byte("/ObjStm")) {
+					b.hide(h.nr, "has a dictionary that cannot be parsed")
+				}
 				continue
 			}
 			o.stream, o.data = true, src[start:dataEnd]
@@ -739,13 +761,13 @@ func (b *rebuilder) expandObjectStreams() {
 		delete(b.objs, os.nr)
 		content, err := b.decode(os)
 		if err != nil {
-			b.note("object stream %d cannot be decoded", os.nr)
+			b.hide(os.nr, "cannot be decoded")
 			continue
 		}
 		d := os.val.(types.Dict)
 		first := intEntry(d, "First", 0)
 		if first < 0 || first > len(content) {
-			b.note("object stream %d is damaged", os.nr)
+			b.hide(os.nr, "is damaged")
 			continue
 		}
 		prolog := bytes.ReplaceAll(content[:first], []byte{0}, []byte{' '})
@@ -758,7 +780,7 @@ func (b *rebuilder) expandObjectStreams() {
 			nr, err1 := strconv.Atoi(fields[i])
 			off, err2 := strconv.Atoi(fields[i+1])
 			if err1 != nil || err2 != nil || off < 0 || first+off > len(content) {
-				b.note("object stream %d is damaged", os.nr)
+				b.hide(os.nr, "is damaged")
 				break
 			}
 			entries = append(entries, [2]int{nr, first + off})
@@ -1237,9 +1259,11 @@ func (b *rebuilder) normalizeStream(o *robj) {
 }
 
 // relink returns o with every reference to a missing object replaced by
-// null, except to a lost one (kept, to be refused where a page uses it),
-// and every other one given its object's generation; visit is called with
-// each object number referred to that exists.
+// null (ISO 32000-1 7.3.10), except to a lost one, or to any missing one
+// while an object stream could not be read (it may hold it): those are
+// kept, to be refused where a page uses them. Every other reference is
+// given its object's generation; visit is called with each object number
+// referred to that exists.
 func (b *rebuilder) relink(o types.Object, visit func(int)) types.Object {
 	switch v := o.(type) {
 	case types.IndirectRef:
@@ -1248,7 +1272,14 @@ func (b *rebuilder) relink(o types.Object, visit func(int)) types.Object {
 			return v
 		}
 		if b.objs[nr] == nil {
-			return nil
+			if b.hidden == "" {
+				return nil
+			}
+			if b.unread == nil {
+				b.unread = map[int]bool{}
+			}
+			b.unread[nr] = true
+			return v
 		}
 		visit(nr)
 		return b.ref(nr)

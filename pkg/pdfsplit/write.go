@@ -108,6 +108,9 @@ func (d *Document) closure(roots []types.Object, pl *pagePlan) ([]object, error)
 				if v == nil && (d.source.lost[nr] || d.unparsed(nr)) {
 					return pipeerr.New(pipeerr.Damaged, "damaged: object %d, which page %d draws with, cannot be parsed (a name with a stray '#', invalid since PDF 1.2, is a common cause); the page would be published without it", nr, pl.page+1)
 				}
+				if v == nil && d.source.unread[nr] {
+					return pipeerr.New(pipeerr.Damaged, "damaged: object %d, which page %d draws with, is not in the file as read, and %s, so it may hold it; the page would be published without it", nr, pl.page+1, d.source.hidden)
+				}
 				r = d.view(nr, v)
 			}
 			switch r.(type) {
