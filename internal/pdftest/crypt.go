@@ -45,7 +45,12 @@ type encSpec struct {
 	// indirectCF writes /CF and its crypt filter dictionary as objects of
 	// their own.
 	indirectCF bool
-	seed       uint64
+	// clearStreams and clearStrings (V 4 only) set /StmF or /StrF to
+	// Identity: streams or strings stay in the clear (ISO 32000-1 7.6.5,
+	// Table 20), as fpdf2 writes a file encrypted for its permissions
+	// alone.
+	clearStreams, clearStrings bool
+	seed                       uint64
 }
 
 var passwordPad = []byte{
@@ -146,7 +151,14 @@ func (c *crypter) setupRC4MD5() {
 	}
 	cf := ""
 	if s.v == 4 {
-		cf = fmt.Sprintf(" /CF <</StdCF <</AuthEvent /DocOpen /CFM /%s%s>>>> /StmF /StdCF /StrF /StdCF", map[string]string{"RC4": "V2", "AESV2": "AESV2"}[s.method], s.cfLength)
+		stmF, strF := "StdCF", "StdCF"
+		if s.clearStreams {
+			stmF = "Identity"
+		}
+		if s.clearStrings {
+			strF = "Identity"
+		}
+		cf = fmt.Sprintf(" /CF <</StdCF <</AuthEvent /DocOpen /CFM /%s%s>>>> /StmF /%s /StrF /%s", map[string]string{"RC4": "V2", "AESV2": "AESV2"}[s.method], s.cfLength, stmF, strF)
 	}
 	c.dict = fmt.Sprintf("<</Filter /Standard /V %d /R %d%s /O <%x> /U <%x> /P %d%s%s>>", s.v, s.r, s.length, o, u, permissions, cf, c.metadataEntry())
 }
@@ -252,7 +264,18 @@ func (c *crypter) encrypt(nr int, data []byte) []byte {
 
 // str is s encrypted in object nr, as a hex string.
 func (c *crypter) str(nr int, s string) string {
+	if c.spec.clearStrings {
+		return "<" + hex.EncodeToString([]byte(s)) + ">"
+	}
 	return "<" + hex.EncodeToString(c.encrypt(nr, []byte(s))) + ">"
+}
+
+// stream is the data of stream nr as stored.
+func (c *crypter) stream(nr int, data []byte) []byte {
+	if c.spec.clearStreams {
+		return data
+	}
+	return c.encrypt(nr, data)
 }
 
 // trailer is the trailer entries an encrypted file adds; enc is the

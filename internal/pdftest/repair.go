@@ -66,6 +66,11 @@ func repairCases() []Case {
 		// written as stored (pdf.js's issue7665.pdf).
 		{"encrypted-aesv3-indirect-crypt-filter", encryptedDoc(encSpec{v: 5, r: 6, bytes: 32, method: "AESV3", indirectCF: true, seed: 21}), ""},
 		{"encrypted-aesv2-indirect-crypt-filter", encryptedDoc(encSpec{v: 4, r: 4, bytes: 16, method: "AESV2", length: " /Length 128", indirectCF: true, seed: 22}), ""},
+		// pdfcpu decrypts every stream and string with the crypt filter
+		// whatever /StmF and /StrF say: streams and strings left in the
+		// clear (Identity) were published as garbage, or the page failed
+		// its check (fpdf2's no_encryption.pdf, which qpdf splits).
+		{"encrypted-rc4-identity-crypt-filters", encryptedDoc(encSpec{v: 4, r: 4, bytes: 16, method: "RC4", length: " /Length 128", clearStreams: true, clearStrings: true, seed: 23}), ""},
 		{"encrypted-direct-dictionary-user-password", encryptedDoc(encSpec{v: 1, r: 2, bytes: 5, method: "RC4", user: UserPassword, owner: OwnerPassword, direct: true, seed: 19}), pipeerr.Encrypted},
 		{"encrypted-junk-before-header", encryptedUpdated(true, 0), ""},
 		{"encrypted-prev-broken", encryptedUpdated(false, 7), ""},
@@ -405,12 +410,12 @@ func encryptedDoc(spec encSpec) []byte {
 	b.obj(d.pages[0], strings.Replace(objBody(b, d.pages[0]), ">>>>", fmt.Sprintf(">>>> /Annots [%d 0 R]", note), 1))
 	xmp := []byte(`<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta><?xpacket end="w"?>`)
 	if !spec.clearMetadata {
-		xmp = c.encrypt(meta, xmp)
+		xmp = c.stream(meta, xmp)
 	}
 	b.stream(meta, " /Type /Metadata /Subtype /XML", xmp)
 	b.obj(1, fmt.Sprintf("<</Type /Catalog /Pages 2 0 R /Metadata %d 0 R>>", meta))
 	for i, n := range d.content {
-		b.stream(n, "", c.encrypt(n, pageText(i+1, RepairPages)))
+		b.stream(n, "", c.stream(n, pageText(i+1, RepairPages)))
 	}
 	if spec.indirectCF {
 		cf, filter := b.alloc(), b.alloc()

@@ -184,6 +184,9 @@ func parse(r io.ReadSeeker, password string, l Limits) (d *Document, err error) 
 	if err := checkDirectEncryption(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := checkClearCrypt(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkParsed(ctx, r); err != nil {
 		return nil, err
 	}
@@ -243,6 +246,42 @@ var errDirectEncryption = errors.New("the trailer's encryption dictionary is dir
 
 func directEncryptionError() error {
 	return pipeerr.Wrap(pipeerr.Encrypted, errDirectEncryption, "encrypted: %v", errDirectEncryption)
+}
+
+// errClearCrypt is checkClearCrypt's answer: the file leaves its streams
+// or strings in the clear, and pdfcpu decrypts them regardless.
+var errClearCrypt = errors.New("the encryption leaves streams or strings in the clear (crypt filter Identity), which the parser decrypts regardless")
+
+// checkClearCrypt finds the encrypted files whose streams or strings are
+// stored in the clear, which pdfcpu would decrypt into garbage: in V 4
+// and 5, /StmF and /StrF name the crypt filter of each, Identity when
+// absent, and a filter whose /CFM is None (the default) does not decrypt
+// either (ISO 32000-1 7.6.5, Tables 20 and 25); pdfcpu applies the file
+// key to both whatever they name. fpdf2 writes such files to set
+// permissions alone. They go to the repair layer, which reads /StmF and
+// /StrF. Its error is of kind Encrypted, wrapping errClearCrypt.
+func checkClearCrypt(ctx *model.Context) error {
+	if ctx.Encrypt == nil || ctx.EncKey == nil {
+		return nil
+	}
+	enc, err := ctx.DereferenceDict(*ctx.Encrypt)
+	if err != nil || enc == nil || intEntry(enc, "V", 0) < 4 {
+		return nil
+	}
+	cf, _ := ctx.DereferenceDict(enc["CF"])
+	for _, k := range []string{"StmF", "StrF"} {
+		n := enc.NameEntry(k)
+		clear := n == nil || *n == "Identity"
+		if !clear {
+			fd, _ := ctx.DereferenceDict(cf[*n])
+			cfm := fd.NameEntry("CFM")
+			clear = fd != nil && (cfm == nil || *cfm == "None")
+		}
+		if clear {
+			return pipeerr.Wrap(pipeerr.Encrypted, errClearCrypt, "encrypted: %v", errClearCrypt)
+		}
+	}
+	return nil
 }
 
 // directEncrypt is a trailer's /Encrypt entry whose value is a dictionary.
@@ -511,7 +550,7 @@ func readAll(r io.ReadSeeker, size, max int64) ([]byte, error) {
 func openRepaired(src []byte, h head, opts Options, l Limits, first error) (*Document, error) {
 	fixed, err := repair(src, opts.Password, h.version, l)
 	if errors.Is(err, errRepairPassword) {
-		if pipeerr.KindOf(first) == pipeerr.Encrypted && !errors.Is(first, errDirectEncryption) {
+		if pipeerr.KindOf(first) == pipeerr.Encrypted && !errors.Is(first, errDirectEncryption) && !errors.Is(first, errClearCrypt) {
 			return nil, first
 		}
 		if opts.Password != "" {
@@ -534,6 +573,9 @@ func openRepaired(src []byte, h head, opts Options, l Limits, first error) (*Doc
 	d.source = source{encrypted: fixed.encrypted, repairs: fixed.notes, lost: fixed.lost, unread: fixed.unread, hidden: fixed.hidden}
 	if len(d.source.repairs) == 0 {
 		d.source.repairs = []string{"rebuilt the cross-reference table from the objects in the file"}
+		if errors.Is(first, errClearCrypt) {
+			d.source.repairs = []string{"read the streams or strings the crypt filters leave in the clear (Identity) as they are"}
+		}
 	}
 	return d, nil
 }
