@@ -86,6 +86,11 @@ var corpus = sync.OnceValue(func() []Case {
 		{"page-tree-leaf-is-an-action", leafIsAnAction(`<</Type /Action /S /JavaScript /JS (app.alert\(1\))>>`), pipeerr.Damaged},
 		{"page-tree-leaf-is-an-untyped-action", leafIsAnAction(`<</S /JavaScript /JS (app.alert\(1\))>>`), pipeerr.Damaged},
 		{"pages-is-an-untyped-action-no-xref", untypedActionAsPages(), pipeerr.NoPages},
+		// A template page object where a page belongs was refused as an
+		// action is, though poppler and qpdf show it as a page (pdfium's
+		// bad_page_type.pdf); the same in a file the repair layer rebuilds.
+		{"page-tree-leaf-is-a-template", leafIsATemplate(), ""},
+		{"page-tree-leaf-is-a-template-xref-broken", corruptXref(leafIsATemplate(), bytes.LastIndex(leafIsATemplate(), []byte("\nxref\n"))+1), ""},
 		{"count-exceeds-kids", countExceedsKids(), ""},
 		{"direct-pages-in-kids", directPages(), ""},
 		{"indirect-lengths-untyped-leaves", indirectLengthsUntypedLeaves(), ""},

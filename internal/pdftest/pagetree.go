@@ -30,6 +30,18 @@ func leafIsAnAction(action string) []byte {
 	return b.finish(1, "")
 }
 
+// leafIsATemplate: the page tree's second kid is typed /Template, as a
+// template page object is (ISO 32000-1 12.7.6) (pdfium's
+// bad_page_type.pdf); poppler and qpdf show it as page 2.
+func leafIsATemplate() []byte {
+	b := minimal("", "")
+	tpl, content := b.alloc(), b.alloc()
+	b.obj(tpl, fmt.Sprintf("<</Type /Template /Parent 2 0 R /MediaBox [0 0 200 100] /Contents %d 0 R>>", content))
+	b.stream(content, "", []byte("1 0 0 rg 50 60 10 10 re f\n"))
+	b.obj(2, fmt.Sprintf("<</Type /Pages /Kids [3 0 R %d 0 R] /Count 2>>", tpl))
+	return b.finish(1, "")
+}
+
 // untypedActionAsPages: the catalog's /Pages is a JavaScript action with
 // no /Type, in a file with a trailer and no cross-reference table (pdf.js's
 // issue15590.pdf). The repair layer took the action for a page and

@@ -110,7 +110,11 @@ func (d *Document) walkPageTree() error {
 				}
 				continue
 			}
-			if t, ok := kd["Type"].(types.Name); ok && t != "Page" && t != "Pages" {
+			// A page object is typed /Page or, as an invisible named
+			// page, /Template (ISO 32000-1 12.7.6, Table 30): where the
+			// tree lists a template, poppler and qpdf show it as a
+			// page, and it is written as one (/Type /Page).
+			if t, ok := kd["Type"].(types.Name); ok && t != "Page" && t != "Pages" && t != "Template" {
 				return pipeerr.New(pipeerr.Damaged, "damaged: the page tree lists %s, a /%s dictionary, as a page", objectName(knr), t)
 			}
 			if _, ok := kd["Type"]; !ok && isAction(kd) {

@@ -1077,7 +1077,7 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 				return 0, fmt.Errorf("page tree node %d: a kid is not a dictionary", nr)
 			}
 			kd := b.dict(knr)
-			if t := kd.Type(); t != nil && *t != "Page" && *t != "Pages" {
+			if t := kd.Type(); t != nil && *t != "Page" && *t != "Pages" && *t != "Template" {
 				// An action or a font where a page belongs: a damaged
 				// tree, refused as the page tree walk refuses it, never
 				// dropped or published as a page.
@@ -1135,13 +1135,14 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 	return nil
 }
 
-// isPage: d is a page, not a page tree node.
+// isPage: d is a page, not a page tree node; a template page object
+// (/Type /Template, ISO 32000-1 12.7.6) is a page where the tree lists it.
 func isPage(d types.Dict) bool {
 	if d == nil {
 		return false
 	}
 	if t := d.Type(); t != nil {
-		return *t == "Page"
+		return *t == "Page" || *t == "Template"
 	}
 	_, kids := d["Kids"]
 	return !kids && !isAction(d)
