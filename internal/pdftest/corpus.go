@@ -83,6 +83,9 @@ var corpus = sync.OnceValue(func() []Case {
 		{"encrypted-linearized", encryptedLinearized(""), ""},
 		{"many-tiny-pages", tinyPages(5000), ""},
 		{"pages-is-an-action", pagesIsAnAction(), pipeerr.NoPages},
+		// The repair layer took an empty /Pages dictionary for a page and
+		// published a blank page where qpdf and poppler find none.
+		{"pages-is-an-empty-dictionary", pagesIsAnEmptyDictionary(), pipeerr.NoPages},
 		{"page-tree-leaf-is-an-action", leafIsAnAction(`<</Type /Action /S /JavaScript /JS (app.alert\(1\))>>`), pipeerr.Damaged},
 		{"page-tree-leaf-is-an-untyped-action", leafIsAnAction(`<</S /JavaScript /JS (app.alert\(1\))>>`), pipeerr.Damaged},
 		{"pages-is-an-untyped-action-no-xref", untypedActionAsPages(), pipeerr.NoPages},

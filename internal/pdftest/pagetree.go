@@ -20,6 +20,16 @@ func pagesIsAnAction() []byte {
 	return b.finish(catalog, "")
 }
 
+// pagesIsAnEmptyDictionary: the catalog's /Pages is "<< >>", as in an
+// XFA form whose pages its XFA stream makes (pdfium's bug_709793.pdf).
+func pagesIsAnEmptyDictionary() []byte {
+	b := newBuilder("1.7")
+	catalog, pages := b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", pages))
+	b.obj(pages, "<< >>")
+	return b.finish(catalog, "")
+}
+
 // leafIsAnAction: a page tree node lists a page and the action dictionary
 // action (with or without /Type) among its kids.
 func leafIsAnAction(action string) []byte {

@@ -1040,8 +1040,11 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 		cd["Pages"] = b.ref(top)
 		b.note("the catalog's page tree is a direct object: made object %d", top)
 	}
-	if isPage(b.dict(top)) {
-		// /Pages names a page: give it a tree.
+	if t := b.dict(top).Type(); t != nil && (*t == "Page" || *t == "Template") {
+		// /Pages names a page: give it a tree. Only a typed one: an
+		// untyped dictionary there, empty or not, is no page to qpdf or
+		// poppler, and was published as a blank one (pdfium's
+		// bug_709793.pdf, whose /Pages is "<< >>").
 		page := top
 		top = b.add(types.Dict{"Type": types.Name("Pages"), "Kids": types.Array{b.ref(page)}})
 		cd["Pages"] = b.ref(top)
