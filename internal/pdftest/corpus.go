@@ -109,6 +109,13 @@ var corpus = sync.OnceValue(func() []Case {
 		// lost though the page tree node listing it is intact.
 		{"catalog-damaged-page-header-unreadable", pageHeaderUnreadable(), pipeerr.Damaged},
 		{"mediabox-not-a-rectangle", mediaBoxNotARectangle(), ""},
+		// A /UE that unwraps a wrong file key: pdfcpu refuses its /Perms,
+		// and the repair layer, which did not check it, decrypted every
+		// stream and string into garbage; only the flate streams failed
+		// the page check (pdfium's bug_424613308.pdf, whose /UE is 33
+		// bytes). Damaged: no password opens it.
+		{"encrypted-r6-ue-damaged", encryptedDoc(encSpec{v: 5, r: 6, bytes: 32, method: "AESV3", owner: OwnerPassword, damagedUE: true, seed: 25}), pipeerr.Damaged},
+		{"encrypted-r6-ue-damaged-xref-broken", encryptedR6UEDamagedXrefBroken(), pipeerr.Damaged},
 		// An object stream that cannot be read hides the objects it holds:
 		// the repair layer made references to them null, and the pages
 		// were published without their font, with exit 0 (pikepdf's

@@ -50,7 +50,12 @@ type encSpec struct {
 	// Table 20), as fpdf2 writes a file encrypted for its permissions
 	// alone.
 	clearStreams, clearStrings bool
-	seed                       uint64
+	// damagedUE (revision 6) changes a byte of /UE, so the user
+	// password unwraps a wrong file key; /Perms, encrypted with the
+	// right one, no longer validates (ISO 32000-2 7.6.4.4.12,
+	// Algorithm 13).
+	damagedUE bool
+	seed      uint64
 }
 
 var passwordPad = []byte{
@@ -190,6 +195,9 @@ func (c *crypter) setupAES256() {
 	perms = append(append(perms, "adb"...), c.random(4)...)
 	block, _ := aes.NewCipher(c.key)
 	block.Encrypt(perms, perms)
+	if s.damagedUE {
+		ue[7] ^= 0x5a
+	}
 	c.dict = fmt.Sprintf("<</Filter /Standard /V 5 /R 6 /Length 256 /CF <</StdCF <</AuthEvent /DocOpen /CFM /AESV3 /Length 32>>>> /StmF /StdCF /StrF /StdCF /O <%x> /U <%x> /OE <%x> /UE <%x> /P %d /Perms <%x>%s>>",
 		o, u, oe, ue, permissions, perms, c.metadataEntry())
 }

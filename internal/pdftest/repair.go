@@ -698,3 +698,10 @@ func contentDictionaryUnparsable() []byte {
 	d.b.objs[d.content[0]] = fmt.Appendf(nil, "%d 0 obj\n<</Length %d /Foo [1 2>>\nstream\n%s\nendstream\nendobj\n", d.content[0], len(data), data)
 	return d.b.finish(1, "")
 }
+
+// encryptedR6UEDamagedXrefBroken is encrypted-r6-ue-damaged with a broken
+// cross-reference table, so the repair layer opens its encryption.
+func encryptedR6UEDamagedXrefBroken() []byte {
+	doc := encryptedDoc(encSpec{v: 5, r: 6, bytes: 32, method: "AESV3", owner: OwnerPassword, damagedUE: true, seed: 25})
+	return corruptXref(doc, bytes.LastIndex(doc, []byte("\nxref\n"))+1)
+}

@@ -266,15 +266,40 @@ func (s *security) openAES256(enc types.Dict, o, u []byte, password string) erro
 	if len(pw) > 127 {
 		pw = pw[:127]
 	}
-	if bytes.Equal(s.hash6(pw, o[32:40], u[:48]), o[:32]) {
+	switch {
+	case bytes.Equal(s.hash6(pw, o[32:40], u[:48]), o[:32]):
 		s.key, s.ownerFound = aesNoIV(s.hash6(pw, o[40:48], u[:48]), oe[:32]), true
-		return nil
-	}
-	if bytes.Equal(s.hash6(pw, u[32:40], nil), u[:32]) {
+	case bytes.Equal(s.hash6(pw, u[32:40], nil), u[:32]):
 		s.key = aesNoIV(s.hash6(pw, u[40:48], nil), ue[:32])
-		return nil
+	default:
+		return errNoPassword
 	}
-	return errNoPassword
+	if !permsValid(s.key, stringData(enc["Perms"])) {
+		return errPerms
+	}
+	return nil
+}
+
+// errPerms: the file key a revision 5 or 6 password unwraps does not
+// decrypt /Perms (a damaged /OE or /UE): every stream and string would be
+// decrypted into garbage.
+var errPerms = errors.New("/Perms does not validate with the file key /OE or /UE gives (ISO 32000-2 7.6.4.4.12, Algorithm 13)")
+
+// permsValid reports whether perms, the encryption dictionary's /Perms,
+// decrypts with key (AES-256, ECB) to bytes 9-11 "adb" (ISO 32000-2
+// 7.6.4.4.12, Algorithm 13, step b). A /Perms absent or shorter than 16
+// bytes cannot be checked and is not held against the file (qpdf warns).
+func permsValid(key, perms []byte) bool {
+	if len(perms) < 16 || len(key) != 32 {
+		return true
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return false
+	}
+	out := make([]byte, 16)
+	block.Decrypt(out, perms[:16])
+	return string(out[9:12]) == "adb"
 }
 
 // hash6 is the hash of Algorithm 2.B (revision 6) or the plain SHA-256 of

@@ -558,6 +558,12 @@ func openRepaired(src []byte, h head, opts Options, l Limits, first error) (*Doc
 		}
 		return nil, pipeerr.New(pipeerr.Encrypted, "encrypted: a user password is required")
 	}
+	if errors.Is(err, errPerms) {
+		// A damaged encryption dictionary, whatever pdfcpu made of it
+		// (it refuses such a /Perms as a password error): no password
+		// opens the file.
+		return nil, pipeerr.Wrap(pipeerr.Damaged, err, "damaged: malformed AES-256 encryption dictionary")
+	}
 	if err != nil {
 		return nil, tried(first, err.Error())
 	}
