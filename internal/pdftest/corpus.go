@@ -109,6 +109,9 @@ var corpus = sync.OnceValue(func() []Case {
 		// lost though the page tree node listing it is intact.
 		{"catalog-damaged-page-header-unreadable", pageHeaderUnreadable(), pipeerr.Damaged},
 		{"mediabox-not-a-rectangle", mediaBoxNotARectangle(), ""},
+		// The missing object was written as null in the page's /Contents,
+		// which qpdf --check fails (pdfium's JavaScript test files).
+		{"contents-array-names-a-missing-object", contentsArrayMissing(), ""},
 		// A /UE that unwraps a wrong file key: pdfcpu refuses its /Perms,
 		// and the repair layer, which did not check it, decrypted every
 		// stream and string into garbage; only the flate streams failed

@@ -210,3 +210,15 @@ func mediaBoxNotARectangle() []byte {
 	}
 	return d.b.finish(1, "")
 }
+
+// contentsArrayMissing: the page's /Contents array names only an object
+// the file does not hold, as pdfium's JavaScript test files do
+// (/Contents [21 0 R]): the reference is null (ISO 32000-1 7.3.10), the
+// page is blank, and a null in an array of streams is what qpdf --check
+// refuses. (Where such an element sits beside a stream, poppler draws
+// nothing of the page and qpdf draws the stream.)
+func contentsArrayMissing() []byte {
+	b := minimal("", "")
+	b.obj(3, "<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents [99 0 R]>>")
+	return b.finish(1, "")
+}

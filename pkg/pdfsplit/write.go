@@ -209,6 +209,24 @@ func (d *Document) pageDict(p *page) types.Dict {
 			out[k] = box
 		}
 	}
+	if arr, ok := d.deref(out["Contents"]).(types.Array); ok {
+		// An element that names no object is null (ISO 32000-1 7.3.10),
+		// which a reader skips and qpdf --check refuses in an array of
+		// streams (Table 30): it is left out. One the file holds but
+		// cannot parse stays, so that the page is refused.
+		kept := make(types.Array, 0, len(arr))
+		for _, v := range arr {
+			if !d.absent(v) {
+				kept = append(kept, v)
+			}
+		}
+		switch {
+		case len(kept) == 0:
+			delete(out, "Contents")
+		case len(kept) < len(arr):
+			out["Contents"] = kept
+		}
+	}
 	if res := out["Resources"]; res != nil {
 		if used, ok := d.contentsNames(out["Contents"]); ok {
 			out["Resources"] = d.prune(res, used)
@@ -217,6 +235,26 @@ func (d *Document) pageDict(p *page) types.Dict {
 	delete(out, "B")
 	out["Parent"] = types.IndirectRef{ObjectNumber: pagesMarker}
 	return out
+}
+
+// absent: o is null, or a reference to an object the file does not hold;
+// not one the file holds but cannot parse (lost or unparsed) or the
+// repair layer could not read (unread), which a page must not be
+// published without.
+func (d *Document) absent(o types.Object) bool {
+	if o == nil {
+		return true
+	}
+	r, ok := o.(types.IndirectRef)
+	if !ok {
+		return false
+	}
+	nr := r.ObjectNumber.Value()
+	if d.source.lost[nr] || d.source.unread[nr] || d.unparsed(nr) {
+		return false
+	}
+	v, err := d.ctx.Dereference(r)
+	return err == nil && v == nil
 }
 
 // rectangle: o is, or refers to, an array of four numbers, each direct
