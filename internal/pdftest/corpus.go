@@ -128,6 +128,9 @@ var corpus = sync.OnceValue(func() []Case {
 		// The repair layer skipped a stream whose dictionary it could not
 		// parse rather than keeping it as lost: page 1 was published blank.
 		{"content-dictionary-unparsable", contentDictionaryUnparsable(), pipeerr.Damaged},
+		// One whose dictionary is a reference is no stream to any reader:
+		// the page is blank, not refused.
+		{"content-dictionary-indirect", contentDictionaryIndirect(), ""},
 	}, repairCases()...)
 })
 

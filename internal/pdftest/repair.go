@@ -705,3 +705,18 @@ func encryptedR6UEDamagedXrefBroken() []byte {
 	doc := encryptedDoc(encSpec{v: 5, r: 6, bytes: 32, method: "AESV3", owner: OwnerPassword, damagedUE: true, seed: 25})
 	return corruptXref(doc, bytes.LastIndex(doc, []byte("\nxref\n"))+1)
 }
+
+// contentDictionaryIndirect gives page 1's content stream a reference
+// where its dictionary belongs ("5 0 obj 9 0 R stream", pdfium's
+// stream_with_indirect_dict.pdf), in a file the repair layer rebuilds: no
+// stream to poppler or qpdf, so page 1 is blank to them, and must be in
+// the split.
+func contentDictionaryIndirect() []byte {
+	d := newTextDoc("1.7", RepairPages, "")
+	data := pageText(1, RepairPages)
+	n := d.b.alloc()
+	d.b.obj(n, fmt.Sprintf("<</Length %d>>", len(data)))
+	d.b.objs[d.content[0]] = fmt.Appendf(nil, "%d 0 obj %d 0 R\nstream\n%s\nendstream\nendobj\n", d.content[0], n, data)
+	doc := d.b.finish(1, "")
+	return corruptXref(doc, bytes.LastIndex(doc, []byte("\nxref\n"))+1)
+}

@@ -378,6 +378,14 @@ func (b *rebuilder) scan() error {
 			skipped = append(skipped, [2]int{start, dataEnd})
 			pos = after
 			if d == nil {
+				if err == nil && val != nil {
+					// A stream whose dictionary parses to something
+					// else ("6 0 obj 7 0 R stream"): no stream to any
+					// reader (ISO 32000-1 7.3.8.1: the dictionary is
+					// direct), so no object, as before the repair.
+					b.note("object %d is a stream without a dictionary", h.nr)
+					continue
+				}
 				// Lost, as any object that cannot be parsed; and if it
 				// says it is an object stream, what it holds is unknown.
 				b.note("object %d cannot be parsed", h.nr)
