@@ -80,11 +80,7 @@ func TestHistoryOnTheMount(t *testing.T) {
 		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n","pad.$":"$.pad"},"Next":"Check"},
 		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Done"}],"Default":"Count"},
 		"Done":{"Type":"Succeed"}}}`
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pad"), Definition: aws.String(def),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "pad", def)
 	const iterations, pad = 60, 4 << 10
 	in, _ := json.Marshal(map[string]any{"i": 0, "n": iterations, "pad": strings.Repeat("x", pad)})
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(string(in))})
@@ -291,11 +287,7 @@ func heldLoop(t *testing.T, mountDir string, n, pad int, cfg func(*sfnlocal.Conf
 			cfg(c)
 		}
 	})
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("held"), Definition: aws.String(padLoop),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "held", padLoop)
 	in, _ := json.Marshal(map[string]any{"i": 0, "n": n, "pad": strings.Repeat("x", pad)})
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(string(in))})
 	if err != nil {
@@ -436,11 +428,7 @@ func TestRedriveDoesNotHoldTheHistory(t *testing.T) {
 		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n","pad.$":"$.pad"},"Next":"Check"},
 		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericGreaterThanEqualsPath":"$.n","Next":"Hold"}],"Default":"Count"},
 		"Hold":{"Type":"Wait","Seconds":1,"End":true}}}`
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("big"), Definition: aws.String(def),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "big", def)
 	// 100 iterations of 4 events of pad bytes: 40 MB of history.
 	const pad = 100 << 10
 	const history = 100 * 4 * pad

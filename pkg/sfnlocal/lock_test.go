@@ -163,11 +163,7 @@ func TestOneServerPerMount(t *testing.T) {
 func TestReadOnlyMount(t *testing.T) {
 	mountDir := t.TempDir()
 	e := newEnv(t, mountDir, nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
-		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "pass", passDefinition("x"))
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn})
 	if err != nil {
 		t.Fatal(err)

@@ -33,11 +33,7 @@ func TestRedriveWithVariables(t *testing.T) {
 	    "Parameters":{"FunctionName":"efspipe-ingest","Payload":{"source.$":"$src"}},
 	    "ResultSelector":{"id.$":"$.Payload.id"},"Next":"Done"},
 	  "Done":{"Type":"Pass","Parameters":{"job.$":"$.id","src.$":"$src","tag.$":"$tag"},"End":true}}}`
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("vars"), Definition: aws.String(def),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "vars", def)
 	src := writePDF(t, 2)
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: input(t, src)})
 	if err != nil {
@@ -84,11 +80,7 @@ func TestHistoryQuotaThroughSDK(t *testing.T) {
 	  "Spin":{"Type":"Pass","Next":"Again"},
 	  "Again":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"Spin"},
 	  "Done":{"Type":"Succeed"}}}`
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("spin"), Definition: aws.String(def),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "spin", def)
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn})
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +111,7 @@ func TestRedriveNeedsRoomThroughSDK(t *testing.T) {
 		"Count":{"Type":"Pass","Parameters":{"i.$":"States.MathAdd($.i, 1)","n.$":"$.n"},"Next":"Check"},
 		"Check":{"Type":"Choice","Choices":[{"Variable":"$.i","NumericEqualsPath":"$.n","Next":"Fail"}],"Default":"Count"},
 		"Fail":{"Type":"Fail","Error":"E"}}}`
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("count"), Definition: aws.String(def),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "count", def)
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{"i":0,"n":6249}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -149,12 +137,7 @@ func TestRedriveNeedsRoomThroughSDK(t *testing.T) {
 // the one DescribeExecution and the ExecutionRedriven event then carry.
 func TestRedriveClientToken(t *testing.T) {
 	e := newEnv(t, "", nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("fails"),
-		Definition: aws.String(`{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`),
-		RoleArn:    aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "fails", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`)
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn})
 	if err != nil {
 		t.Fatal(err)
@@ -198,12 +181,7 @@ func TestRedriveClientToken(t *testing.T) {
 // ValidationException; a Map Run no one started is ResourceNotFound.
 func TestListExecutionsRedriveFilter(t *testing.T) {
 	e := newEnv(t, "", nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("fails"),
-		Definition: aws.String(`{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`),
-		RoleArn:    aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "fails", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}`)
 	arns := map[string]string{}
 	for _, name := range []string{"redriven", "not-redriven"} {
 		start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String(name)})

@@ -358,11 +358,7 @@ func TestStopDuringLastState(t *testing.T) {
 		}
 	})
 	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:efspipe-ingest","End":true}}}`
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("stubborn"), Definition: aws.String(def),
-		RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "stubborn", def)
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -418,11 +414,7 @@ func (e *env) post(t *testing.T, action, body string) map[string]json.RawMessage
 // one after the pipeline's, to a machine deleted since.
 func emptyPageToken(t *testing.T, e *env) string {
 	t.Helper()
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("gone"),
-		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "gone", passDefinition("x"))
 	l, err := e.c.ListStateMachines(t.Context(), &sfn.ListStateMachinesInput{MaxResults: 1})
 	if err != nil || l.NextToken == nil {
 		t.Fatalf("%+v %v", l, err)
@@ -461,11 +453,7 @@ func TestEmptyListsAreLists(t *testing.T) {
 // API_ListExecutions.html).
 func TestListExecutionsPagingWhileStarting(t *testing.T) {
 	e := newEnv(t, "", nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
-		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "pass", passDefinition("x"))
 	start := func(name string) {
 		t.Helper()
 		if _, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String(name)}); err != nil {
@@ -550,11 +538,7 @@ func TestListStateMachinesPagingWhileDeleting(t *testing.T) {
 // later call with the default still has them.
 func TestHistoryWithoutExecutionData(t *testing.T) {
 	e := newEnv(t, "", nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
-		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "pass", passDefinition("x"))
 	start, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{"data":"secret-ish"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -580,4 +564,15 @@ func TestHistoryWithoutExecutionData(t *testing.T) {
 	if d := full[0].ExecutionStartedEventDetails; d == nil || !strings.Contains(aws.ToString(d.Input), "secret-ish") {
 		t.Errorf("with data, ExecutionStarted carries %+v", d)
 	}
+}
+
+// create creates the state machine name with definition, as any role.
+func (e *env) create(t *testing.T, name, definition string) *sfn.CreateStateMachineOutput {
+	t.Helper()
+	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String(name),
+		Definition: aws.String(definition), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
 }

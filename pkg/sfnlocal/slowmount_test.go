@@ -48,11 +48,7 @@ func slowMount(t *testing.T, write time.Duration) (*slowfs.FS, string) {
 func TestStartDoesNotHoldTheServer(t *testing.T) {
 	fs, mnt := slowMount(t, 300*time.Millisecond)
 	e := newEnv(t, mnt, nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("pass"),
-		Definition: aws.String(passDefinition("x")), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "pass", passDefinition("x"))
 	first, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String("first")})
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +81,7 @@ func TestStartDoesNotHoldTheServer(t *testing.T) {
 // of its name that is writing its record, outside the server's lock.)
 func TestConcurrentStartsOfOneName(t *testing.T) {
 	e := newEnv(t, "", nil)
-	created, err := e.c.CreateStateMachine(t.Context(), &sfn.CreateStateMachineInput{Name: aws.String("wait"),
-		Definition: aws.String(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`), RoleArn: aws.String("arn:aws:iam::000000000000:role/x")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := e.create(t, "wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`)
 	// Half the calls carry another input. (newEnv's Sleep returns at
 	// once, so the execution may end before some calls: those are
 	// ExecutionAlreadyExists too, as in AWS.)
