@@ -196,11 +196,7 @@ func hugeCount() []byte {
 }
 
 func zeroPages() []byte {
-	b := newBuilder("1.7")
-	catalog, root := b.alloc(), b.alloc()
-	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", root))
-	b.obj(root, "<</Type /Pages /Kids [] /Count 0>>")
-	return b.finish(catalog, "")
+	return catalogWithPages("<</Type /Pages /Kids [] /Count 0>>")
 }
 
 // tinyPages is a file of n pages that share one empty content stream.

@@ -13,20 +13,22 @@ import (
 // JavaScript, not a page tree node. qpdf counts no pages; a splitter that
 // takes any dictionary for a page publishes the action as "page 1".
 func pagesIsAnAction() []byte {
-	b := newBuilder("1.7")
-	catalog, action := b.alloc(), b.alloc()
-	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", action))
-	b.obj(action, "<</Type /Action /S /JavaScript /JS (app.alert\\(1\\))>>")
-	return b.finish(catalog, "")
+	return catalogWithPages("<</Type /Action /S /JavaScript /JS (app.alert\\(1\\))>>")
 }
 
 // pagesIsAnEmptyDictionary: the catalog's /Pages is "<< >>", as in an
 // XFA form whose pages its XFA stream makes (pdfium's bug_709793.pdf).
 func pagesIsAnEmptyDictionary() []byte {
+	return catalogWithPages("<< >>")
+}
+
+// catalogWithPages is a file of a catalog whose /Pages is pages, a
+// dictionary, and nothing more.
+func catalogWithPages(pages string) []byte {
 	b := newBuilder("1.7")
-	catalog, pages := b.alloc(), b.alloc()
-	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", pages))
-	b.obj(pages, "<< >>")
+	catalog, node := b.alloc(), b.alloc()
+	b.obj(catalog, fmt.Sprintf("<</Type /Catalog /Pages %d 0 R>>", node))
+	b.obj(node, pages)
 	return b.finish(catalog, "")
 }
 

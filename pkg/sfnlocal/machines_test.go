@@ -1,9 +1,7 @@
 package sfnlocal_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -187,15 +185,7 @@ func TestWireErrors(t *testing.T) {
 		{"AWSStepFunctions.ListStateMachines", `{`, 400, "SerializationException"},
 		{"AWSStepFunctions.ListStateMachines", ``, 200, ""},
 	} {
-		req, _ := http.NewRequestWithContext(t.Context(), "POST", e.http.URL, bytes.NewBufferString(tc.body))
-		req.Header.Set("X-Amz-Target", tc.target)
-		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := e.call(t, strings.TrimPrefix(tc.target, "AWSStepFunctions."), tc.body)
 		var got struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
@@ -297,15 +287,7 @@ func copyDir(t *testing.T, from, to string) {
 func TestShuttingDownIsRetryable(t *testing.T) {
 	e := newEnv(t, "", nil)
 	e.srv.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", e.http.URL, bytes.NewBufferString(`{"stateMachineArn":"`+e.pipeline+`"}`))
-	req.Header.Set("X-Amz-Target", "AWSStepFunctions.StartExecution")
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, b := e.call(t, "StartExecution", `{"stateMachineArn":"`+e.pipeline+`"}`)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"ServiceUnavailable"`) {
 		t.Errorf("StartExecution while shutting down: %d %s", resp.StatusCode, b)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -392,6 +393,18 @@ func waitFor(t *testing.T, cond func() bool) {
 // a client that reads the JSON itself (jq, JavaScript) receives.
 func (e *env) post(t *testing.T, action, body string) map[string]json.RawMessage {
 	t.Helper()
+	resp, b := e.call(t, action, body)
+	var out map[string]json.RawMessage
+	if err := json.Unmarshal(b, &out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: HTTP %d, %v", action, resp.StatusCode, err)
+	}
+	return out
+}
+
+// call sends body as the API call action (CreateStateMachine, ...) and
+// returns the response, its body read.
+func (e *env) call(t *testing.T, action, body string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.http.URL, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -403,11 +416,11 @@ func (e *env) post(t *testing.T, action, body string) map[string]json.RawMessage
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]json.RawMessage
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: HTTP %d, %v", action, resp.StatusCode, err)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return resp, b
 }
 
 // emptyPageToken is a ListStateMachines token whose page is empty: the
