@@ -932,11 +932,9 @@ func tokenQuery(args ...string) string {
 // sorted by, and after reports whether an item comes after the key of a
 // token in that order.
 func pageAfter[T any](all []T, max int, token, query string, key func(T) (time.Time, string), after func(item T, at time.Time, name string) bool) ([]T, string, error) {
-	if max < 0 || max > 1000 {
-		return nil, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
-	}
-	if max == 0 {
-		max = 100
+	max, err := pageLimit(max)
+	if err != nil {
+		return nil, "", err
 	}
 	off := 0
 	if token != "" {
@@ -972,9 +970,13 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	limit, err := pageLimit(in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
 	x.mu.Lock()
 	n := x.h.len()
-	a, b, _, err := pageRange(n, in.MaxResults, in.NextToken)
+	a, b, _, err := pageRange(n, limit, in.NextToken)
 	if err != nil {
 		x.mu.Unlock()
 		return nil, err
@@ -989,7 +991,7 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 		if in.NextToken != "" {
 			b = a
 		}
-		a = max(b-pageLimit(in.MaxResults), 0)
+		a = max(b-limit, 0)
 	}
 	// A page holds at most maxPageBytes of events, and at least one, as
 	// AWS allows: maxResults "is only an upper limit. The actual number
@@ -1263,22 +1265,25 @@ func paginate[T any](all []T, max int, token string) ([]T, string, error) {
 	return append(make([]T, 0, end-off), all[off:end]...), next, nil
 }
 
-// pageLimit is the most items a page holds when maxResults is max (a
-// valid one): 0 asks for the default, 100.
-func pageLimit(max int) int {
-	if max == 0 {
-		return 100
+// pageLimit is the most items a page holds when maxResults is max: 0
+// asks for the default, 100; one out of 0-1,000 is ValidationException.
+func pageLimit(max int) (int, error) {
+	if max < 0 || max > 1000 {
+		return 0, errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
 	}
-	return max
+	if max == 0 {
+		return 100, nil
+	}
+	return max, nil
 }
 
 // pageRange is the page [off, end) of a list of n items that max and
 // token ask for, and the token of the next page ("" after the last).
 func pageRange(n, max int, token string) (off, end int, next string, err error) {
-	if max < 0 || max > 1000 {
-		return 0, 0, "", errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", max)
+	max, err = pageLimit(max)
+	if err != nil {
+		return 0, 0, "", err
 	}
-	max = pageLimit(max)
 	if token != "" {
 		i, err := strconv.Atoi(strings.TrimPrefix(token, "efspipe-"))
 		if err != nil || i < 0 || i > n || !strings.HasPrefix(token, "efspipe-") {
