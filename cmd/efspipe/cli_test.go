@@ -63,6 +63,7 @@ func TestUsageMistakes(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"no-such-command"}, {"help", "no-such-command"}, {"help", "run", "replay"},
 		{"status"}, {"list", "extra"}, {"version", "extra"}, {"gc", "--older-than", "soon"},
+		{"gc", "--older-than", "-5h"}, {"gc", "--older-than", "1.5d"}, {"serve", "--inbox-settle", "-1s"},
 	} {
 		stdout, stderr, code := cli(t, args...)
 		if code != 2 || stdout != "" || !strings.Contains(stderr, "usage: efspipe ") {

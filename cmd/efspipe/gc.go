@@ -16,7 +16,7 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("gc", flag.ContinueOnError)
 	var c common
 	c.register(fl)
-	older := fl.Duration("older-than", 72*time.Hour, "collect jobs idle for longer than this")
+	older := spanFlag(fl, "older-than", 72*time.Hour, "collect jobs idle for longer than this `duration` (90m, 72h, 3d)")
 	whole := fl.Bool("all", false, "also remove the whole directory of succeeded jobs (source, journal)")
 	if err := parseFlags(fl, args); err != nil {
 		return err

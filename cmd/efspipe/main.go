@@ -10,8 +10,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // usageError is a mistake on the command line: exit code 2.
@@ -239,3 +241,42 @@ says which it takes):
 
 run 'efspipe help <command>' or 'efspipe <command> -h' for a command's flags.
 `
+
+// span is a flag.Value for a length of time: a Go duration (90m, 72h,
+// 1h30m) or a whole number of days (3d, the unit people give retention
+// in), never negative. flag.Duration answered "3d" with a bare "parse
+// error" and took "-5h", which makes every job idle "longer" than it.
+type span struct{ d *time.Duration }
+
+func spanFlag(fl *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := value
+	fl.Var(span{&d}, name, usage)
+	return &d
+}
+
+func (s span) String() string {
+	if s.d == nil {
+		return ""
+	}
+	return s.d.String()
+}
+
+func (s span) Set(v string) error {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n int64
+		n, err = strconv.ParseInt(days, 10, 32)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(v)
+	}
+	switch {
+	case err != nil:
+		return errors.New("want a length of time such as 90m, 72h or 3d")
+	case d < 0:
+		return errors.New("a length of time cannot be negative")
+	}
+	*s.d = d
+	return nil
+}

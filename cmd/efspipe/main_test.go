@@ -404,7 +404,8 @@ func TestGC(t *testing.T) {
 // gc --json prints a JSON array: [] when nothing was collected.
 func TestGCJSON(t *testing.T) {
 	mount, out := t.TempDir(), t.TempDir()
-	for _, older := range []string{"0s", "1h"} {
+	// Days are a length gc takes, as people give retention in them.
+	for _, older := range []string{"0s", "1h", "3d"} {
 		if stdout, stderr, code := cli(t, "gc", "--json", "--mount", mount, "--older-than", older); code != 0 || stdout != "[]\n" {
 			t.Fatalf("gc of an empty mount: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 		}
@@ -413,8 +414,10 @@ func TestGCJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatal("run failed")
 	}
-	if stdout, stderr, code := cli(t, "gc", "--json", "--mount", mount, "--older-than", "1h"); code != 0 || stdout != "[]\n" {
-		t.Fatalf("gc of a fresh job: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	for _, older := range []string{"1h", "1d"} {
+		if stdout, stderr, code := cli(t, "gc", "--json", "--mount", mount, "--older-than", older); code != 0 || stdout != "[]\n" {
+			t.Fatalf("gc --older-than %s of a fresh job: exit %d, stdout %q, stderr %q", older, code, stdout, stderr)
+		}
 	}
 	var got []map[string]any
 	cliJSON(t, &got, "gc", "--mount", mount, "--older-than", "0s")

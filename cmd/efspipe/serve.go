@@ -34,7 +34,7 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	c.register(fl)
 	addr := fl.String("addr", envOr("EFSPIPE_ADDR", "127.0.0.1:8083"), "listen on `HOST:PORT` (loopback unless you say otherwise: requests are not authenticated)")
 	inbox := fl.String("inbox", "", "start an execution for every file dropped in `DIR` (moved to DIR/processed when it succeeded, DIR/failed with NAME.error when not)")
-	settle := fl.Duration("inbox-settle", sfnlocal.DefaultSettle, "take an inbox file once its size and modification time have not changed for this long (a writer that pauses longer should write NAME.part and rename)")
+	settle := spanFlag(fl, "inbox-settle", sfnlocal.DefaultSettle, "take an inbox file once its size and modification time have not changed for this long (a writer that pauses longer should write NAME.part and rename)")
 	objects := fl.String("objects", "", "keep the S3 objects of distributed Maps' ItemReader and ResultWriter in `DIR`: s3://BUCKET/KEY is DIR/BUCKET/KEY (default: objects/ on the mount)")
 	var allow []string
 	fl.Func("allow-source", "read local sources named in execution inputs only under `DIR` (repeatable; default: the inbox only)", func(dir string) error {
