@@ -503,6 +503,7 @@ func (s *Server) launch(x *execution, redrive time.Time) {
 					return
 				case <-t.C:
 					s.write(x, false)
+					x.idle()
 				}
 			}
 		}()
@@ -542,6 +543,7 @@ func (s *Server) launch(x *execution, redrive time.Time) {
 		if err := s.flush(x); err != nil {
 			s.cfg.Log.Warn("sfnlocal: history not written", "arn", x.rec.Arn, "err", err)
 		}
+		x.idle()
 		x.mu.Lock()
 		x.running = false
 		x.mu.Unlock()

@@ -37,7 +37,7 @@ const maxPending = 4 << 20
 // it, an execution that records flushes its own events before it goes on,
 // as past maxPending, so executions recording large states together hold
 // this much rather than maxPending each (40 loops of 200 KB states peaked
-// serve at 363 MB with only maxPending, 167 MB with it). The price is more, smaller
+// serve at 363 MB with only maxPending, 189 MB with it). The price is more, smaller
 // writes while over it, each with its fsync; an execution holding less
 // than minShare waits for its next flush, so that a state recorded while
 // over is not a write of one small event.
@@ -127,16 +127,25 @@ func (s *Server) flush(x *execution) error {
 	}
 	x.h.written += int64(len(data))
 	s.pending.Add(-int64(len(data)))
-	// Readers copy from the buffer under x.mu, and this write is done
-	// with data. Emptied, it is let go: kept, an execution that ended, or
-	// waits in a Task, would hold the capacity of its largest burst (up
-	// to twice maxPending) for as long as serve runs.
-	if rest := len(x.h.pending) - len(data); rest > 0 {
-		x.h.pending = x.h.pending[:copy(x.h.pending, x.h.pending[len(data):])]
-	} else {
+	// The buffer is kept for the next events (idle lets it go): readers
+	// copy from it under x.mu, and this write is done with data.
+	x.h.pending = x.h.pending[:copy(x.h.pending, x.h.pending[len(data):])]
+	return nil
+}
+
+// idle lets x's buffer of unwritten events go once it is empty: kept, an
+// execution that ended, or waits in a Task, would hold the capacity of
+// its largest burst (up to twice maxPending) for as long as serve runs.
+// Called at a run's end and by its flush of every FlushInterval, not at
+// each flush: an execution recording fast would then grow a new buffer
+// for every maxPending it writes (a loop of 20 KB states took twice as
+// long).
+func (x *execution) idle() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(x.h.pending) == 0 {
 		x.h.pending = nil
 	}
-	return nil
 }
 
 // lines is a reader of the lines of events [a, b) of x's history (0 ≤ a ≤

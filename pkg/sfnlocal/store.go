@@ -226,6 +226,7 @@ func (s *Server) load() error {
 			if err := s.flush(x); err != nil {
 				return err
 			}
+			x.idle()
 		}
 		s.execs[x.rec.Arn] = x
 	}
