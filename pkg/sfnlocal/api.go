@@ -46,14 +46,8 @@ func (s *Server) listStateMachines(_ context.Context, in listMachinesIn) (any, e
 	}
 	s.mu.Unlock()
 	// Oldest first, as AWS lists them.
-	slices.SortFunc(all, func(a, b machineListItem) int {
-		return cmp.Or(time.Time(a.Created).Compare(time.Time(b.Created)), strings.Compare(a.Name, b.Name))
-	})
-	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(),
-		func(m machineListItem) (time.Time, string) { return time.Time(m.Created), m.Name },
-		func(m machineListItem, at time.Time, name string) bool {
-			return time.Time(m.Created).After(at) || time.Time(m.Created).Equal(at) && m.Name > name
-		})
+	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(), false,
+		func(m machineListItem) listKey { return listKey{time.Time(m.Created), m.Name} })
 	if err != nil {
 		return nil, err
 	}
@@ -890,14 +884,8 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive), x.rec.VersionArn, x.rec.AliasArn})
 	}
 	// Newest first, as AWS lists them.
-	slices.SortFunc(all, func(a, b executionListItem) int {
-		return cmp.Or(time.Time(b.Start).Compare(time.Time(a.Start)), strings.Compare(a.Name, b.Name))
-	})
-	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(in.Arn, in.StatusFilter, in.RedriveFilter, in.MapRunArn),
-		func(x executionListItem) (time.Time, string) { return time.Time(x.Start), x.Name },
-		func(x executionListItem, at time.Time, name string) bool {
-			return time.Time(x.Start).Before(at) || time.Time(x.Start).Equal(at) && x.Name > name
-		})
+	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(in.Arn, in.StatusFilter, in.RedriveFilter, in.MapRunArn), true,
+		func(x executionListItem) listKey { return listKey{time.Time(x.Start), x.Name} })
 	if err != nil {
 		return nil, err
 	}
@@ -928,16 +916,34 @@ func tokenQuery(args ...string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// pageAfter is the page of all that max and token ask for, and the token
-// of the next page ("" after the last). query names the request's other
-// arguments (tokenQuery); key is an item's date and name, which all is
-// sorted by, and after reports whether an item comes after the key of a
-// token in that order.
-func pageAfter[T any](all []T, max int, token, query string, key func(T) (time.Time, string), after func(item T, at time.Time, name string) bool) ([]T, string, error) {
+// listKey is where an item of a keyset-paged list stands: by its date
+// (milliseconds, as the server keeps them), then by its name.
+type listKey struct {
+	at   time.Time
+	name string
+}
+
+// compare orders k and o, newest first when newestFirst is set, oldest
+// first otherwise; names ascending either way.
+func (k listKey) compare(o listKey, newestFirst bool) int {
+	c := k.at.Compare(o.at)
+	if newestFirst {
+		c = -c
+	}
+	return cmp.Or(c, strings.Compare(k.name, o.name))
+}
+
+// pageAfter sorts all by key (newest first or oldest first) and returns
+// the page that max and token ask for, and the token of the next page
+// ("" after the last). query names the request's other arguments
+// (tokenQuery). The one order serves the sort and the token's place, so
+// the two cannot disagree.
+func pageAfter[T any](all []T, max int, token, query string, newestFirst bool, key func(T) listKey) ([]T, string, error) {
 	max, err := pageLimit(max)
 	if err != nil {
 		return nil, "", err
 	}
+	slices.SortFunc(all, func(a, b T) int { return key(a).compare(key(b), newestFirst) })
 	off := 0
 	if token != "" {
 		var tok keysetToken
@@ -946,16 +952,16 @@ func pageAfter[T any](all []T, max int, token, query string, key func(T) (time.T
 			return nil, "", errorf("InvalidToken", "Invalid Token: '%s'", token)
 		}
 		// The first item after the token's, which may have been deleted.
-		at := time.UnixMilli(tok.At).UTC()
-		off = sort.Search(len(all), func(i int) bool { return after(all[i], at, tok.Name) })
+		after := listKey{time.UnixMilli(tok.At).UTC(), tok.Name}
+		off = sort.Search(len(all), func(i int) bool { return key(all[i]).compare(after, newestFirst) > 0 })
 	}
 	end := min(off+max, len(all))
 	page := append(make([]T, 0, end-off), all[off:end]...)
 	if end == len(all) {
 		return page, "", nil
 	}
-	t, name := key(all[end-1])
-	b, _ := json.Marshal(keysetToken{t.UnixMilli(), name, query})
+	last := key(all[end-1])
+	b, _ := json.Marshal(keysetToken{last.at.UnixMilli(), last.name, query})
 	return page, "efspipe-x-" + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
