@@ -510,8 +510,9 @@ func (s *Server) launch(x *execution, redrive time.Time) {
 			_, err = x.m.Execute(ctx, json.RawMessage(x.rec.Input), opts)
 		}
 		close(stopFlush)
+		// The engine has returned: nothing records in x any more.
 		x.mu.Lock()
-		redriven := x.h.len() > base
+		redriven, ended := x.h.len() > base, terminal(x.h.last)
 		x.mu.Unlock()
 		var nr *asl.NotRedrivableError
 		if errors.As(err, &nr) {
@@ -522,15 +523,11 @@ func (s *Server) launch(x *execution, redrive time.Time) {
 			// Nothing was recorded, and the execution is as it was.
 			s.cfg.Log.Warn("sfnlocal: redrive failed before it started", "arn", x.rec.Arn, "err", err)
 		}
-		x.mu.Lock()
-		if !terminal(x.h.last) {
+		if !ended {
 			// Only a failure before the engine started (an input it could
 			// not decode) ends here without a terminal event.
-			x.mu.Unlock()
 			s.interrupt(x)
-			x.mu.Lock()
 		}
-		x.mu.Unlock()
 		// Before running is cleared: until then the end is reported only
 		// once it is on the mount (summary), so an execution a client saw
 		// end does not come back after a crash as interrupted.
@@ -884,7 +881,7 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 			ptr(sm.stop), sm.redriveCount, ptr(sm.redrive), x.rec.VersionArn, x.rec.AliasArn})
 	}
 	// Newest first, as AWS lists them.
-	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(in.Arn, in.StatusFilter, in.RedriveFilter, in.MapRunArn), true,
+	page, next, err := pageAfter(all, in.MaxResults, in.NextToken, tokenQuery(in.Arn, in.StatusFilter, in.RedriveFilter), true,
 		func(x executionListItem) listKey { return listKey{time.Time(x.Start), x.Name} })
 	if err != nil {
 		return nil, err
@@ -896,9 +893,8 @@ func (s *Server) listExecutions(_ context.Context, in listExecutionsIn) (any, er
 }
 
 // keysetToken is the nextToken of a list whose items enter anywhere (new
-// executions at the head of the newest-first ListExecutions, a version
-// published at the head of ListStateMachineVersions) or leave it (a
-// deleted machine): the last item of the page it ends, by its date and
+// executions at the head of the newest-first ListExecutions) or leave it
+// (a deleted machine): the last item of the page it ends, by its date and
 // name (the list's order), and the request's arguments. The next page
 // begins after that item, where an offset into the list made a paging
 // client see one execution again for each started meanwhile (70 of 370
@@ -911,6 +907,8 @@ type keysetToken struct {
 	Query string `json:"q"` // tokenQuery of the request's arguments
 }
 
+// tokenQuery names a list request's arguments other than maxResults and
+// nextToken, for a keysetToken to be refused under others.
 func tokenQuery(args ...string) string {
 	h := sha256.Sum256(fmt.Appendf(nil, "%q", args))
 	return hex.EncodeToString(h[:8])
@@ -1028,6 +1026,7 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 	if in.ReverseOrder {
 		slices.Reverse(page)
 	}
+	var events any = page
 	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 		bare := make([]json.RawMessage, len(page))
 		for i, e := range page {
@@ -1035,23 +1034,20 @@ func (s *Server) getExecutionHistory(_ context.Context, in historyIn) (any, erro
 				return nil, err
 			}
 		}
-		return struct {
-			Events    []json.RawMessage `json:"events"`
-			NextToken string            `json:"nextToken,omitempty"`
-		}{bare, next}, nil
+		events = bare
 	}
 	return struct {
-		Events    []asl.Event `json:"events"`
-		NextToken string      `json:"nextToken,omitempty"`
-	}{page, next}, nil
+		Events    any    `json:"events"`
+		NextToken string `json:"nextToken,omitempty"`
+	}{events, next}, nil
 }
 
 // withoutData is e as GetExecutionHistory answers it with
 // includeExecutionData false: without the input and output of its
 // details ("execution data (input or output of a history event)",
 // API_GetExecutionHistory.html), which may be 256 KiB each. It works on
-// the JSON form, so every kind of details is covered, and the events of
-// x's history, which may be held in memory, are not changed.
+// the JSON form, so that every kind of details is covered, those asl
+// adds later included.
 func withoutData(e asl.Event) (json.RawMessage, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -1192,11 +1188,11 @@ type redriveOut struct {
 	Redrive epoch `json:"redriveDate"`
 }
 
-// redriveToken is a client token a redrive was made with.
+// redriveToken is a client token a redrive was made with, and that
+// redrive's redriveDate, which is also the token's first use.
 type redriveToken struct {
-	token     string
-	firstUsed time.Time
-	redrive   time.Time // the redriveDate answered
+	token string
+	at    time.Time
 }
 
 // Of a redrive's client tokens, the last maxRedriveTokens are answered
@@ -1225,8 +1221,8 @@ func (s *Server) redriveExecution(_ context.Context, in redriveIn) (any, error) 
 	}
 	if in.ClientToken != "" {
 		for _, t := range x.tokens {
-			if t.token == in.ClientToken && s.cfg.Now().Sub(t.firstUsed) < redriveTokenTTL {
-				return redriveOut{epoch(t.redrive)}, nil
+			if t.token == in.ClientToken && s.cfg.Now().Sub(t.at) < redriveTokenTTL {
+				return redriveOut{epoch(t.at)}, nil
 			}
 		}
 	}
@@ -1242,7 +1238,7 @@ func (s *Server) redriveExecution(_ context.Context, in redriveIn) (any, error) 
 	now := s.now()
 	s.launch(x, now)
 	if in.ClientToken != "" {
-		x.tokens = append(x.tokens, redriveToken{in.ClientToken, now, now})
+		x.tokens = append(x.tokens, redriveToken{in.ClientToken, now})
 		if len(x.tokens) > maxRedriveTokens {
 			x.tokens = slices.Delete(x.tokens, 0, len(x.tokens)-maxRedriveTokens)
 		}
