@@ -158,11 +158,10 @@ func (s *Server) mapRun(arn string) (asl.MapRun, error) {
 func (s *Server) describeMapRun(_ context.Context, in struct {
 	Arn string `json:"mapRunArn"`
 }) (any, error) {
-	run, err := s.mapRun(in.Arn)
+	r, err := s.mapRun(in.Arn)
 	if err != nil {
 		return nil, err
 	}
-	r := &run
 	return struct {
 		MapRunArn       string       `json:"mapRunArn"`
 		ExecutionArn    string       `json:"executionArn"`
@@ -175,6 +174,6 @@ func (s *Server) describeMapRun(_ context.Context, in struct {
 		ItemCounts      mapRunCounts `json:"itemCounts"`
 		ExecutionCounts mapRunCounts `json:"executionCounts"`
 		RedriveCount    int          `json:"redriveCount"`
-	}{r.Arn, r.ExecutionArn, r.Status, epoch(r.Start), stopOf(*r), r.MaxConcurrency, r.ToleratedFailurePercentage, r.ToleratedFailureCount,
+	}{r.Arn, r.ExecutionArn, r.Status, epoch(r.Start), stopOf(r), r.MaxConcurrency, r.ToleratedFailurePercentage, r.ToleratedFailureCount,
 		countsOf(r.Items), countsOf(r.Executions), 0}, nil
 }
