@@ -402,9 +402,6 @@ func (x *exec) runScope(ctx context.Context, sc *scope, in any, ch *chain, resum
 			// The thread's variables as they were when the state was
 			// entered: what its finished states assigned, in order.
 			vars.set(resume.assigned)
-			for _, done := range resume.runs {
-				vars.set(done.assigned)
-			}
 		}
 	}
 	for {

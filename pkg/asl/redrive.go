@@ -27,25 +27,25 @@ func (e *NotRedrivableError) Error() string { return "asl: execution not redriva
 // data, are not held: a 20 KB loop redriven at 20,000 events peaked serve
 // at 1.2 GB when every run was kept.
 type threadRec struct {
-	runs     []*runRec      // the last run, or none: enter keeps no other
+	last     *runRec        // the last run, or nil
 	assigned map[string]any // the variables the earlier runs assigned, the later winning
 }
 
 // enter makes r the thread's last run, folding the one before it into
 // assigned.
 func (t *threadRec) enter(r *runRec) {
-	for _, done := range t.runs {
-		if len(done.assigned) > 0 && t.assigned == nil {
+	if t.last != nil && len(t.last.assigned) > 0 {
+		if t.assigned == nil {
 			t.assigned = map[string]any{}
 		}
-		maps.Copy(t.assigned, done.assigned)
+		maps.Copy(t.assigned, t.last.assigned)
 	}
-	t.runs = append(t.runs[:0], r)
+	t.last = r
 }
 
 // clone is a copy of t that enter can change without changing t.
 func (t *threadRec) clone() *threadRec {
-	return &threadRec{runs: slices.Clone(t.runs), assigned: maps.Clone(t.assigned)}
+	return &threadRec{last: t.last, assigned: maps.Clone(t.assigned)}
 }
 
 // runRec is one entry into a state.
@@ -70,21 +70,18 @@ type iterRec struct {
 // unfinished returns the last run of t if it was entered and never exited:
 // the state a redrive reruns. It is nil for a nil or finished thread.
 func (t *threadRec) unfinished() *runRec {
-	if t == nil || len(t.runs) == 0 {
+	if t == nil || t.last == nil || t.last.exited {
 		return nil
 	}
-	if last := t.runs[len(t.runs)-1]; !last.exited {
-		return last
-	}
-	return nil
+	return t.last
 }
 
 // finished reports the output of a thread that ran sc to a terminal state.
 func (t *threadRec) finished(sc *scope) (string, bool) {
-	if t == nil || len(t.runs) == 0 {
+	if t == nil || t.last == nil {
 		return "", false
 	}
-	last := t.runs[len(t.runs)-1]
+	last := t.last
 	st, ok := sc.states[last.name]
 	if !ok || !last.exited || !(st.end || st.typ == "Succeed") {
 		return "", false
@@ -161,11 +158,7 @@ func (m *Machine) replay(history iter.Seq2[Event, error]) (*threadRec, error) {
 			}
 		}
 		byID[e.ID] = th
-		runs := th.rec.runs
-		var last *runRec
-		if len(runs) > 0 {
-			last = runs[len(runs)-1]
-		}
+		last := th.rec.last
 		switch {
 		case e.StateEnteredEventDetails != nil:
 			d := e.StateEnteredEventDetails
