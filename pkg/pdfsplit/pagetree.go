@@ -114,7 +114,7 @@ func (d *Document) walkPageTree() error {
 			// page, /Template (ISO 32000-1 12.7.6, Table 30): where the
 			// tree lists a template, poppler and qpdf show it as a
 			// page, and it is written as one (/Type /Page).
-			if t, ok := kd["Type"].(types.Name); ok && t != "Page" && t != "Pages" && t != "Template" {
+			if t, ok := kd["Type"].(types.Name); ok && t != "Pages" && !pageType(string(t)) {
 				return pipeerr.New(pipeerr.Damaged, "damaged: the page tree lists %s, a /%s dictionary, as a page", objectName(knr), t)
 			}
 			if _, ok := kd["Type"]; !ok && isAction(kd) {
@@ -209,3 +209,8 @@ func orNil(err error) error {
 	}
 	return err
 }
+
+// pageType: t, a /Type, is a page object's: /Page, or /Template, the
+// type of a template page object (ISO 32000-1 12.7.6), a page where the
+// page tree lists it.
+func pageType(t string) bool { return t == "Page" || t == "Template" }

@@ -1048,7 +1048,7 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 		cd["Pages"] = b.ref(top)
 		b.note("the catalog's page tree is a direct object: made object %d", top)
 	}
-	if t := b.dict(top).Type(); t != nil && (*t == "Page" || *t == "Template") {
+	if t := b.dict(top).Type(); t != nil && pageType(*t) {
 		// /Pages names a page: give it a tree. Only a typed one: an
 		// untyped dictionary there, empty or not, is no page to qpdf or
 		// poppler, and was published as a blank one (pdfium's
@@ -1088,7 +1088,7 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 				return 0, fmt.Errorf("page tree node %d: a kid is not a dictionary", nr)
 			}
 			kd := b.dict(knr)
-			if t := kd.Type(); t != nil && *t != "Page" && *t != "Pages" && *t != "Template" {
+			if t := kd.Type(); t != nil && *t != "Pages" && !pageType(*t) {
 				// An action or a font where a page belongs: a damaged
 				// tree, refused as the page tree walk refuses it, never
 				// dropped or published as a page.
@@ -1146,14 +1146,13 @@ func (b *rebuilder) fixPageTree(catalog int) error {
 	return nil
 }
 
-// isPage: d is a page, not a page tree node; a template page object
-// (/Type /Template, ISO 32000-1 12.7.6) is a page where the tree lists it.
+// isPage: d is a page, not a page tree node.
 func isPage(d types.Dict) bool {
 	if d == nil {
 		return false
 	}
 	if t := d.Type(); t != nil {
-		return *t == "Page" || *t == "Template"
+		return pageType(*t)
 	}
 	_, kids := d["Kids"]
 	return !kids && !isAction(d)
