@@ -13,33 +13,6 @@ import (
 
 const testWrite = 20 * time.Millisecond // large against scheduler noise
 
-// mount mounts a slow passthrough of a temp dir, or skips when this machine
-// cannot (no /dev/fuse, not root). With CI set and /dev/fuse present, a
-// failed mount is an error, not a skip.
-func mount(t *testing.T, o Options) (*FS, string) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skip("slowfs: /dev/fuse is absent; FUSE mounts are not possible here")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("slowfs: not root; DirectMount needs root (run the test as root)")
-	}
-	back, mnt := t.TempDir(), t.TempDir()
-	s, err := Mount(back, mnt, o)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI with /dev/fuse present, but mounting failed: %v", err)
-		}
-		t.Skipf("slowfs: cannot mount FUSE here: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-	})
-	return s, back
-}
-
 func durableWrite(dir, name string, data []byte) error {
 	tmp := filepath.Join(dir, name+".tmp")
 	f, err := os.Create(tmp)
@@ -61,7 +34,7 @@ func durableWrite(dir, name string, data []byte) error {
 }
 
 func TestPassthroughAndLatency(t *testing.T) {
-	s, back := mount(t, Options{ReadLatency: testWrite / 3, WriteLatency: testWrite})
+	s, back, _ := MountForTest(t, Options{ReadLatency: testWrite / 3, WriteLatency: testWrite})
 	mnt := s.Mountpoint
 
 	t.Run("roundtrip", func(t *testing.T) {

@@ -1,7 +1,6 @@
 package sfnlocal_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -11,34 +10,6 @@ import (
 	"github.com/efspipe/efspipe/internal/slowfs"
 )
 
-// slowMount is a FUSE passthrough of a temp dir whose writes each take
-// write: a mount slower than EFS, on which the order of what serve does
-// is seen in the operations the mount has served. It skips where FUSE
-// mounts are not possible (no /dev/fuse, not root), but not under CI.
-func slowMount(t *testing.T, write time.Duration) (*slowfs.FS, string) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skip("/dev/fuse is absent; FUSE mounts are not possible here")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root; a FUSE mount (DirectMount) needs root")
-	}
-	back, mnt := t.TempDir(), t.TempDir()
-	s, err := slowfs.Mount(back, mnt, slowfs.Options{WriteLatency: write})
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI with /dev/fuse present, but mounting failed: %v", err)
-		}
-		t.Skipf("cannot mount FUSE here: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-	})
-	return s, mnt
-}
-
 // TestStartDoesNotHoldTheServer: a StartExecution writing its execution's
 // record (mkdir, create, write, fsync, rename: a round trip each on EFS)
 // does not hold the server while it does: a DescribeExecution of another
@@ -46,7 +17,9 @@ func slowMount(t *testing.T, write time.Duration) (*slowfs.FS, string) {
 // waited for the whole write (a median of 390 ms during a burst of starts
 // on a mount of EFS's latencies, 2 ms without).
 func TestStartDoesNotHoldTheServer(t *testing.T) {
-	fs, mnt := slowMount(t, 300*time.Millisecond)
+	// A mount slower than EFS, on which the order of what serve does is
+	// seen in the operations the mount has served.
+	fs, _, mnt := slowfs.MountForTest(t, slowfs.Options{WriteLatency: 300 * time.Millisecond})
 	e := newEnv(t, mnt, nil)
 	created := e.create(t, "pass", passDefinition("x"))
 	first, err := e.c.StartExecution(t.Context(), &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Name: aws.String("first")})
